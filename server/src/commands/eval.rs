@@ -1,0 +1,87 @@
+//! `astute eval`: a weights file evaluated as a row of the paper's tables.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use astute::data::DatasetId;
+use astute::metric::{EvalProtocol, LipschitzStep};
+use astute::model::{Architecture, NetworkConfig};
+
+use super::data_dirs::DataArgs;
+use super::row::RunRow;
+use super::train::parse_lipschitz_step;
+use crate::device::Backend;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Safetensors weights written by `astute train --out` (or a PyTorch export with --arch).
+    weights: PathBuf,
+    #[arg(long, short)]
+    dataset: DatasetId,
+    /// The architecture, for files without Astute metadata.
+    #[arg(long)]
+    arch: Option<Architecture>,
+    #[arg(long)]
+    eps: Option<f32>,
+    /// Evaluate train-set metrics on the first N training images (0 = all).
+    #[arg(long, default_value_t = 10_000)]
+    eval_train: usize,
+    #[arg(long, value_parser = parse_lipschitz_step, default_value = "eps/5")]
+    lipschitz_step: LipschitzStep,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let device = args.backend.device()?.autodiff();
+    let split = args.data.load(args.dataset)?;
+    let bytes = std::fs::read(&args.weights)
+        .with_context(|| format!("reading {}", args.weights.display()))?;
+    let fallback = args.arch.map(|architecture| NetworkConfig {
+        architecture,
+        input: split.train.shape(),
+        classes: split.train.num_classes(),
+        dropout: 0.0,
+    });
+    let (model, network) = astute::weights::from_bytes(bytes, fallback, &device)
+        .with_context(|| format!("loading {}", args.weights.display()))?;
+    if network.input != split.test.shape() || network.classes != split.test.num_classes() {
+        anyhow::bail!(
+            "{} was trained on {}×{}×{} images with {} classes; {} has {}×{}×{} with {}",
+            args.weights.display(),
+            network.input.channels,
+            network.input.height,
+            network.input.width,
+            network.classes,
+            args.dataset,
+            split.test.shape().channels,
+            split.test.shape().height,
+            split.test.shape().width,
+            split.test.num_classes()
+        );
+    }
+    let epsilon = args.eps.unwrap_or(args.dataset.info().epsilon);
+    let started = web_time::Instant::now();
+    let protocol = EvalProtocol {
+        lipschitz_step: args.lipschitz_step,
+        train_images: (args.eval_train > 0).then_some(args.eval_train),
+        ..EvalProtocol::paper(epsilon)
+    };
+    let metrics = protocol.run(&model, &split.train, &split.test, &device);
+    RunRow {
+        dataset: args.dataset.to_string(),
+        architecture: network.architecture.to_string(),
+        method: "-".into(),
+        dropout: network.dropout,
+        epsilon,
+        epochs: 0,
+        metrics,
+        train_seconds: 0.0,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    }
+    .print(args.json)
+}

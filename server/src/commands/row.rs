@@ -1,0 +1,59 @@
+//! A run's result printed the way the paper's tables lay it out, or as JSON.
+
+use astute::metric::RunMetrics;
+
+#[derive(Debug, serde::Serialize)]
+pub struct RunRow {
+    pub dataset: String,
+    pub architecture: String,
+    pub method: String,
+    pub dropout: f64,
+    pub epsilon: f32,
+    pub epochs: usize,
+    pub metrics: RunMetrics,
+    pub train_seconds: f64,
+    pub wall_seconds: f64,
+}
+
+impl RunRow {
+    pub fn print(&self, json: bool) -> anyhow::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(self)?);
+            return Ok(());
+        }
+        let m = &self.metrics;
+        println!(
+            "{:<14} {:<10} {:<10} {:>7} {:>9} {:>8} {:>9} {:>8} {:>9} {:>8} {:>6} {:>7} {:>8}",
+            "dataset",
+            "arch",
+            "method",
+            "dropout",
+            "train acc",
+            "test acc",
+            "adv train",
+            "adv test",
+            "train lip",
+            "test lip",
+            "gap",
+            "adv gap",
+            "wall"
+        );
+        println!(
+            "{:<14} {:<10} {:<10} {:>7.2} {:>9.2} {:>8.2} {:>9.2} {:>8.2} {:>9.2} {:>8.2} {:>6.2} {:>7.2} {:>7.1}s",
+            self.dataset,
+            self.architecture,
+            self.method,
+            self.dropout,
+            m.train.accuracy,
+            m.test.accuracy,
+            m.train.adversarial_accuracy,
+            m.test.adversarial_accuracy,
+            m.train.lipschitz,
+            m.test.lipschitz,
+            m.gap,
+            m.adv_gap,
+            self.wall_seconds
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! `astute train`: one training run, evaluated as a row of the paper's tables.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use astute::data::DatasetId;
+use astute::method::Method;
+use astute::metric::{EvalProtocol, LipschitzStep};
+use astute::model::{Architecture, NetworkConfig};
+use astute::train::{TrainConfig, TrainOptions, train};
+
+use super::data_dirs::DataArgs;
+use super::progress::TrainProgress;
+use super::row::RunRow;
+use crate::device::Backend;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Dataset id (see `astute datasets`).
+    #[arg(long, short)]
+    dataset: DatasetId,
+    /// cnn1, cnn2, wrn-DEPTH-WIDTH, resnet50, mlp-LAYERS-WIDTH [default: the dataset's]
+    #[arg(long)]
+    arch: Option<Architecture>,
+    /// natural, gr[:λ[:h]], llr[:λ[:μ]], at, rst:λ, trades:β
+    #[arg(long, short, default_value = "natural")]
+    method: Method,
+    /// Dropout rate where the architecture places dropout (0 = none).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    /// Perturbation radius in ℓ∞ on [0, 1] pixels [default: the dataset's]
+    #[arg(long)]
+    eps: Option<f32>,
+    /// Epochs [default: the dataset's preset]
+    #[arg(long)]
+    epochs: Option<usize>,
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate [default: the preset's]
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    subset: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Evaluate train-set metrics on the first N training images (0 = all).
+    #[arg(long, default_value_t = 10_000)]
+    eval_train: usize,
+    /// Lipschitz ascent step: ε/5 (the paper's text) or the reference code's 0.003.
+    #[arg(long, value_parser = parse_lipschitz_step, default_value = "eps/5")]
+    lipschitz_step: LipschitzStep,
+    /// Write the trained weights here (safetensors).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Checkpoint every epoch into this folder, and resume from a checkpoint found there.
+    #[arg(long)]
+    checkpoint_dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    /// Print the result as JSON instead of a table row.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+pub(super) fn parse_lipschitz_step(s: &str) -> Result<LipschitzStep, String> {
+    match s {
+        "eps/5" => Ok(LipschitzStep::FifthOfEpsilon),
+        other => other
+            .parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(LipschitzStep::Fixed)
+            .ok_or_else(|| format!("'{other}': expected eps/5 or a positive step such as 0.003")),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let device = args.backend.device()?;
+    let mut config = TrainConfig::preset(args.dataset, args.method);
+    config.architecture = args.arch.unwrap_or(config.architecture);
+    config.dropout = args.dropout;
+    config.epsilon = args.eps.unwrap_or(config.epsilon);
+    config.epochs = args.epochs.unwrap_or(config.epochs);
+    config.batch_size = args.batch_size.unwrap_or(config.batch_size);
+    if let Some(lr) = args.lr {
+        config.optimizer = config.optimizer.with_learning_rate(lr);
+    }
+    config.subset = args.subset;
+    config.seed = args.seed;
+    config.validate()?;
+
+    let split = args.data.load(args.dataset)?;
+    let started = web_time::Instant::now();
+    let mut progress = TrainProgress::new(!args.json);
+    let trained = train(
+        &config,
+        &split.train,
+        &device,
+        TrainOptions {
+            checkpoint_dir: args.checkpoint_dir.clone(),
+            on_event: &mut |e| progress.observe(e),
+            cancel: None,
+        },
+    )?;
+    progress.finish();
+
+    let protocol = EvalProtocol {
+        lipschitz_step: args.lipschitz_step,
+        train_images: (args.eval_train > 0).then_some(args.eval_train),
+        ..EvalProtocol::paper(config.epsilon)
+    };
+    if !args.json {
+        eprintln!(
+            "evaluating (PGD-10 and local Lipschitz at ε = {}) ...",
+            config.epsilon
+        );
+    }
+    let metrics = protocol.run(
+        &trained.model,
+        &split.train,
+        &split.test,
+        &device.clone().autodiff(),
+    );
+    if let Some(path) = &args.out {
+        let network = NetworkConfig {
+            architecture: config.architecture,
+            input: split.train.shape(),
+            classes: split.train.num_classes(),
+            dropout: config.dropout,
+        };
+        let bytes = astute::weights::to_bytes(&trained.model, &network)?;
+        std::fs::write(path, bytes)
+            .with_context(|| format!("writing weights to {}", path.display()))?;
+    }
+    let row = RunRow {
+        dataset: args.dataset.to_string(),
+        architecture: config.architecture.to_string(),
+        method: config.method.to_string(),
+        dropout: config.dropout,
+        epsilon: config.epsilon,
+        epochs: config.epochs,
+        metrics,
+        train_seconds: trained.seconds,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    };
+    row.print(args.json)
+}

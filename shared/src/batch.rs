@@ -1,0 +1,34 @@
+//! Moving dataset batches onto a device: `u8` pixels become `f32` in [0, 1] here, once per batch.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::data::Dataset;
+
+/// The images at `indices` as `[N, C, H, W]` in [0, 1] and their labels.
+pub fn to_tensors(
+    data: &Dataset,
+    indices: &[usize],
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
+    let shape = data.shape();
+    let (pixels, labels) = data.batch_f32(indices);
+    let images = Tensor::from_data(
+        TensorData::new(
+            pixels,
+            [indices.len(), shape.channels, shape.height, shape.width],
+        ),
+        device,
+    );
+    let labels: Vec<i64> = labels.into_iter().map(i64::from).collect();
+    let labels = Tensor::from_data(TensorData::new(labels, [indices.len()]), device);
+    (images, labels)
+}
+
+/// `0..len` cut into consecutive batches of at most `batch_size`.
+pub fn sequential_batches(len: usize, batch_size: usize) -> impl Iterator<Item = Vec<usize>> {
+    let batch_size = batch_size.max(1);
+    (0..len)
+        .step_by(batch_size)
+        .map(move |start| (start..(start + batch_size).min(len)).collect())
+}

@@ -1,0 +1,45 @@
+//! Per-example losses written once: cross-entropy, KL divergence and the logit margin.
+//! Per-example (not batch-mean) so methods can regularise example by example and
+//! attacks get each example's own gradient from one backward pass over the batch sum.
+
+use burn::prelude::*;
+use burn::tensor::activation::{log_softmax, softmax};
+
+/// Labels as the `[N, 1]` index tensor that `gather` wants.
+fn label_index(labels: &Tensor<1, Int>) -> Tensor<2, Int> {
+    labels.clone().unsqueeze_dim(1)
+}
+
+/// Cross-entropy of each example: `−log softmax(z)_y`, shape `[N]`.
+pub fn cross_entropy(logits: Tensor<2>, labels: &Tensor<1, Int>) -> Tensor<1> {
+    log_softmax(logits, 1)
+        .gather(1, label_index(labels))
+        .neg()
+        .squeeze_dim(1)
+}
+
+/// KL(softmax(p_logits) ‖ softmax(q_logits)) of each example, shape `[N]`.
+pub fn kl_divergence(p_logits: Tensor<2>, q_logits: Tensor<2>) -> Tensor<1> {
+    let log_p = log_softmax(p_logits, 1);
+    let log_q = log_softmax(q_logits, 1);
+    (log_p.clone().exp() * (log_p - log_q))
+        .sum_dim(1)
+        .squeeze_dim(1)
+}
+
+/// Class probabilities, `[N, classes]`.
+pub fn probabilities(logits: Tensor<2>) -> Tensor<2> {
+    softmax(logits, 1)
+}
+
+/// `z_target − z_label` of each example: positive when the target class wins over the label.
+pub fn margin(logits: Tensor<2>, labels: &Tensor<1, Int>, targets: &Tensor<1, Int>) -> Tensor<1> {
+    let z_t = logits.clone().gather(1, label_index(targets));
+    let z_y = logits.gather(1, label_index(labels));
+    (z_t - z_y).squeeze_dim(1)
+}
+
+/// Predicted class of each example.
+pub fn predictions(logits: Tensor<2>) -> Tensor<1, Int> {
+    logits.argmax(1).squeeze_dim(1)
+}

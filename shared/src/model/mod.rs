@@ -1,0 +1,25 @@
+//! The networks of the paper, each with its dropout placement and a configurable rate.
+//!
+//! Every network maps a batch of images `[N, C, H, W]` in [0, 1] to logits `[N, classes]`.
+//! [`Network`] wraps them so the CLI, the server and the browser pick one at run time.
+
+mod architecture;
+mod cnn;
+mod mlp;
+mod network;
+mod resnet;
+mod wrn;
+
+pub use architecture::Architecture;
+pub use cnn::{Cnn1, Cnn2};
+pub use mlp::Mlp;
+pub use network::{Network, NetworkConfig};
+pub use resnet::ResNet50;
+pub use wrn::Wrn;
+
+use burn::prelude::*;
+
+/// A model that turns images into logits: what methods, attacks and metrics need.
+pub trait Classifier: Module + Clone + core::fmt::Debug {
+    fn forward(&self, images: Tensor<4>) -> Tensor<2>;
+}

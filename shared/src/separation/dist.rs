@@ -1,0 +1,223 @@
+//! The two metrics on permuted, padded byte rows, generic over the vector primitives.
+//!
+//! Rows are `chunks × 64` bytes. A training row is split in two places: its first chunk (the
+//! 64 highest-variance pixels, stored contiguously for all rows so that the first test
+//! streams through memory) and the remaining chunks. Distances are kept as integers: the
+//! largest absolute byte difference for ℓ∞, the sum of squared differences for ℓ2.
+
+use super::simd::{CHUNK, Simd};
+
+/// One metric's bounds and distances.
+pub(crate) trait Dist {
+    /// "No bound yet": larger than or equal to every possible distance.
+    const UNBOUNDED: u32;
+    /// Lower bounds fit in a byte, so candidates can be ordered by a counting sort.
+    const BYTE_KEYS: bool;
+
+    /// Lower bound on the distance from `q` to every point of the box `[lo, hi]`, from the
+    /// first `prefix` chunks.
+    unsafe fn box_bound<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8, prefix: usize) -> u32;
+
+    /// Whether the box may still hold a point within `t` of `q`, given the bound `start`
+    /// from the first `prefix` chunks: checks the remaining chunks, stopping early.
+    unsafe fn box_within<S: Simd>(
+        q: *const u8,
+        lo: *const u8,
+        hi: *const u8,
+        prefix: usize,
+        chunks: usize,
+        start: u32,
+        t: u32,
+    ) -> bool;
+
+    /// The exact distance from `q` to the row (`head` chunk, then `rest`) if it is at most
+    /// `t`; `None` as soon as a chunk shows it exceeds `t`.
+    unsafe fn within<S: Simd>(q: *const u8, head: *const u8, rest: *const u8, chunks: usize, t: u32) -> Option<u32>;
+}
+
+#[inline(always)]
+unsafe fn chunk_absmax<S: Simd>(a: *const u8, b: *const u8) -> S::V {
+    unsafe {
+        let mut m = S::absdiff(S::load(a), S::load(b));
+        let mut i = S::LANES;
+        while i < CHUNK {
+            m = S::max(m, S::absdiff(S::load(a.add(i)), S::load(b.add(i))));
+            i += S::LANES;
+        }
+        m
+    }
+}
+
+/// Per byte, how far `q` lies outside `[lo, hi]` (0 inside).
+#[inline(always)]
+unsafe fn box_gap<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8) -> S::V {
+    unsafe {
+        let (qv, l, h) = (S::load(q), S::load(lo), S::load(hi));
+        S::max(S::subs(l, qv), S::subs(qv, h))
+    }
+}
+
+#[inline(always)]
+unsafe fn chunk_box_max<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8) -> S::V {
+    unsafe {
+        let mut m = box_gap::<S>(q, lo, hi);
+        let mut i = S::LANES;
+        while i < CHUNK {
+            m = S::max(m, box_gap::<S>(q.add(i), lo.add(i), hi.add(i)));
+            i += S::LANES;
+        }
+        m
+    }
+}
+
+#[inline(always)]
+unsafe fn chunk_sq<S: Simd>(acc: S::Acc, a: *const u8, b: *const u8) -> S::Acc {
+    unsafe {
+        let mut acc = acc;
+        let mut i = 0;
+        while i < CHUNK {
+            acc = S::acc_sq(acc, S::absdiff(S::load(a.add(i)), S::load(b.add(i))));
+            i += S::LANES;
+        }
+        acc
+    }
+}
+
+#[inline(always)]
+unsafe fn chunk_box_sq<S: Simd>(acc: S::Acc, q: *const u8, lo: *const u8, hi: *const u8) -> S::Acc {
+    unsafe {
+        let mut acc = acc;
+        let mut i = 0;
+        while i < CHUNK {
+            acc = S::acc_sq(acc, box_gap::<S>(q.add(i), lo.add(i), hi.add(i)));
+            i += S::LANES;
+        }
+        acc
+    }
+}
+
+/// ℓ∞: the largest absolute byte difference (0..=255).
+pub(crate) struct Linf;
+
+impl Dist for Linf {
+    const UNBOUNDED: u32 = 255;
+    const BYTE_KEYS: bool = true;
+
+    #[inline(always)]
+    unsafe fn box_bound<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8, prefix: usize) -> u32 {
+        unsafe {
+            let mut m = chunk_box_max::<S>(q, lo, hi);
+            for c in 1..prefix {
+                let o = c * CHUNK;
+                m = S::max(m, chunk_box_max::<S>(q.add(o), lo.add(o), hi.add(o)));
+            }
+            u32::from(S::hmax(m))
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn box_within<S: Simd>(
+        q: *const u8,
+        lo: *const u8,
+        hi: *const u8,
+        prefix: usize,
+        chunks: usize,
+        _start: u32,
+        t: u32,
+    ) -> bool {
+        unsafe {
+            let tv = S::splat(t.min(255) as u8);
+            for c in prefix..chunks {
+                let o = c * CHUNK;
+                if S::any_gt(chunk_box_max::<S>(q.add(o), lo.add(o), hi.add(o)), tv) {
+                    return false;
+                }
+            }
+            true
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn within<S: Simd>(q: *const u8, head: *const u8, rest: *const u8, chunks: usize, t: u32) -> Option<u32> {
+        unsafe {
+            let tv = S::splat(t.min(255) as u8);
+            let mut m = chunk_absmax::<S>(q, head);
+            if S::any_gt(m, tv) {
+                return None;
+            }
+            for c in 1..chunks {
+                m = S::max(m, chunk_absmax::<S>(q.add(c * CHUNK), rest.add((c - 1) * CHUNK)));
+                if S::any_gt(m, tv) {
+                    return None;
+                }
+            }
+            Some(u32::from(S::hmax(m)))
+        }
+    }
+}
+
+/// ℓ2: the exact sum of squared byte differences.
+pub(crate) struct L2;
+
+impl Dist for L2 {
+    const UNBOUNDED: u32 = u32::MAX;
+    const BYTE_KEYS: bool = false;
+
+    #[inline(always)]
+    unsafe fn box_bound<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8, prefix: usize) -> u32 {
+        unsafe {
+            let mut acc = S::acc_zero();
+            for c in 0..prefix {
+                let o = c * CHUNK;
+                acc = chunk_box_sq::<S>(acc, q.add(o), lo.add(o), hi.add(o));
+            }
+            S::hsum(acc)
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn box_within<S: Simd>(
+        q: *const u8,
+        lo: *const u8,
+        hi: *const u8,
+        prefix: usize,
+        chunks: usize,
+        start: u32,
+        t: u32,
+    ) -> bool {
+        unsafe {
+            let mut acc = S::acc_zero();
+            for c in prefix..chunks {
+                let o = c * CHUNK;
+                acc = chunk_box_sq::<S>(acc, q.add(o), lo.add(o), hi.add(o));
+                if start + S::hsum(acc) > t {
+                    return false;
+                }
+            }
+            true
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn within<S: Simd>(q: *const u8, head: *const u8, rest: *const u8, chunks: usize, t: u32) -> Option<u32> {
+        unsafe {
+            let mut acc = chunk_sq::<S>(S::acc_zero(), q, head);
+            if S::hsum(acc) > t {
+                return None;
+            }
+            let mut c = 1;
+            while c < chunks {
+                acc = chunk_sq::<S>(acc, q.add(c * CHUNK), rest.add((c - 1) * CHUNK));
+                c += 1;
+                if c < chunks {
+                    acc = chunk_sq::<S>(acc, q.add(c * CHUNK), rest.add((c - 1) * CHUNK));
+                    c += 1;
+                }
+                if S::hsum(acc) > t {
+                    return None;
+                }
+            }
+            Some(S::hsum(acc))
+        }
+    }
+}

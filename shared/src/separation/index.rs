@@ -1,0 +1,716 @@
+//! The search index over a training set and the exact branch-and-bound search.
+//!
+//! Building: the pixel dimensions are reordered by decreasing variance (so the pixels most
+//! likely to reveal a large difference come first) and padded to whole 64-byte chunks with
+//! zeros (which changes no distance). Each class is split into small groups of similar
+//! images by a few rounds of k-means on the leading pixels; every group keeps its bounding
+//! box (per-pixel minimum and maximum).
+//!
+//! Searching one query, exactly:
+//! 1. A lower bound on the distance to every group from the box's first chunks: no image
+//!    inside a box can be closer than the box itself, in ℓ∞ or in ℓ2.
+//! 2. Groups are visited nearest bound first, so a close candidate, and with it a small
+//!    "best so far", is found early. The visit stops at the first group whose bound exceeds
+//!    the best so far (every later group is at least as far).
+//! 3. A group that survives its bound is checked against the rest of its box, then its
+//!    images one by one: first chunk first (the first chunks of a group are contiguous), then
+//!    the others, abandoning the image at the first chunk that exceeds the best so far.
+//!
+//! Ties are broken by the smaller training index, so the result is a function of the data
+//! alone, whatever the kernel, the order of the visit or the number of threads.
+
+use super::dist::{Dist, L2, Linf};
+use super::simd::{CHUNK, Portable, Simd};
+use super::{Control, Isa, Metric, Neighbor, Nearest, SearchOptions, SeparationError};
+use crate::data::{Dataset, ImageShape};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// Leading chunks used for the group bounds that order the visit.
+const BOUND_CHUNKS: usize = 2;
+/// Leading bytes used to cluster a class into groups.
+const CLUSTER_BYTES: usize = 256;
+/// Queries per parallel task.
+const BLOCK: usize = 64;
+/// k-means rounds when grouping a class.
+const KMEANS_ROUNDS: usize = 3;
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+pub(crate) struct Chunk(pub(crate) [u8; CHUNK]);
+
+const ZERO_CHUNK: Chunk = Chunk([0; CHUNK]);
+
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    start: u32,
+    end: u32,
+    label: u16,
+}
+
+/// A training set prepared for exact nearest-neighbour search (ℓ∞ or ℓ2) on its bytes.
+///
+/// Holds one reordered copy of the images (padded to 64-byte chunks), plus a few bytes per
+/// image and per group: no matrix over pairs of images is ever formed.
+pub struct Index {
+    shape: ImageShape,
+    dims: usize,
+    chunks: usize,
+    /// Stored position `k` holds pixel `perm[k]`.
+    perm: Vec<u32>,
+    /// First chunk of every image, by position.
+    head: Vec<Chunk>,
+    /// Remaining `chunks − 1` chunks of every image, by position.
+    rest: Vec<Chunk>,
+    pos_to_index: Vec<u32>,
+    index_to_pos: Vec<u32>,
+    labels: Vec<u16>,
+    num_classes: usize,
+    groups: Vec<Group>,
+    box_lo: Vec<Chunk>,
+    box_hi: Vec<Chunk>,
+}
+
+/// How to group the training set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IndexOptions {
+    /// Target images per group (the bounding boxes get tighter as groups get smaller; the
+    /// bounds cost one box per group per query).
+    pub group_size: usize,
+    /// Worker threads for building; `None` uses rayon's global pool.
+    pub threads: Option<usize>,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        Self { group_size: 48, threads: None }
+    }
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn sad(a: &[u8], b: &[u8]) -> u32 {
+    a.iter().zip(b).map(|(&x, &y)| u32::from(x.abs_diff(y))).sum()
+}
+
+/// Splits the images `members` (rows of `prefix`, `width` bytes each) into groups of about
+/// `size` similar images: k-means in ℓ1 from deterministic seeds, then oversized clusters
+/// are cut into pieces.
+fn cluster(members: &[u32], prefix: &[u8], width: usize, size: usize, seed: u64) -> Vec<Vec<u32>> {
+    let n = members.len();
+    let k = n.div_ceil(size).max(1);
+    if k == 1 {
+        return vec![members.to_vec()];
+    }
+    let row = |i: u32| &prefix[i as usize * width..(i as usize + 1) * width];
+    // Seeds: k distinct members chosen by a partial Fisher–Yates shuffle.
+    let mut pick: Vec<u32> = members.to_vec();
+    let mut state = seed;
+    for i in 0..k {
+        let j = i + (splitmix(&mut state) % (n - i) as u64) as usize;
+        pick.swap(i, j);
+    }
+    let mut centers: Vec<u8> = Vec::with_capacity(k * width);
+    for &m in &pick[..k] {
+        centers.extend_from_slice(row(m));
+    }
+    let mut assign = vec![0u32; n];
+    for round in 0..KMEANS_ROUNDS {
+        let nearest = |m: u32| -> u32 {
+            let r = row(m);
+            let mut best = (u32::MAX, 0u32);
+            for (c, center) in centers.chunks_exact(width).enumerate() {
+                let d = sad(r, center);
+                if d < best.0 {
+                    best = (d, c as u32);
+                }
+            }
+            best.1
+        };
+        #[cfg(feature = "std")]
+        {
+            use rayon::prelude::*;
+            assign.par_iter_mut().zip(members.par_iter()).for_each(|(a, &m)| *a = nearest(m));
+        }
+        #[cfg(not(feature = "std"))]
+        for (a, &m) in assign.iter_mut().zip(members) {
+            *a = nearest(m);
+        }
+        if round + 1 == KMEANS_ROUNDS {
+            break;
+        }
+        let mut sums = vec![0u32; k * width];
+        let mut counts = vec![0u32; k];
+        for (&a, &m) in assign.iter().zip(members) {
+            counts[a as usize] += 1;
+            let s = &mut sums[a as usize * width..(a as usize + 1) * width];
+            for (s, &x) in s.iter_mut().zip(row(m)) {
+                *s += u32::from(x);
+            }
+        }
+        for c in 0..k {
+            if counts[c] > 0 {
+                let (cnt, s) = (counts[c], &sums[c * width..(c + 1) * width]);
+                for (dst, &v) in centers[c * width..(c + 1) * width].iter_mut().zip(s) {
+                    *dst = ((v + cnt / 2) / cnt) as u8;
+                }
+            }
+        }
+    }
+    let mut groups: Vec<Vec<u32>> = vec![Vec::new(); k];
+    for (&a, &m) in assign.iter().zip(members) {
+        groups[a as usize].push(m);
+    }
+    let mut out = Vec::with_capacity(k);
+    for g in groups.into_iter().filter(|g| !g.is_empty()) {
+        if g.len() > 2 * size {
+            out.extend(g.chunks(size).map(<[u32]>::to_vec));
+        } else {
+            out.push(g);
+        }
+    }
+    out
+}
+
+impl Index {
+    /// Prepares `train` for search. Fails on an empty set.
+    pub fn build(train: &Dataset, options: IndexOptions) -> Result<Self, SeparationError> {
+        super::with_threads(options.threads, || Self::build_here(train, options))?
+    }
+
+    fn build_here(train: &Dataset, options: IndexOptions) -> Result<Self, SeparationError> {
+        if train.is_empty() {
+            return Err(SeparationError::EmptySet { what: "training" });
+        }
+        let shape = train.shape();
+        let dims = shape.len();
+        let n = train.len();
+        if n > u32::MAX as usize - 1 {
+            return Err(SeparationError::Invalid(format!("{n} images are more than the index supports")));
+        }
+        let chunks = dims.div_ceil(CHUNK);
+        let padded = chunks * CHUNK;
+
+        // Pixel order: decreasing variance over the training set, ties by pixel index.
+        let mut sum = vec![0u64; dims];
+        let mut sum_sq = vec![0u64; dims];
+        for img in train.images().chunks_exact(dims) {
+            for ((s, q), &x) in sum.iter_mut().zip(sum_sq.iter_mut()).zip(img) {
+                *s += u64::from(x);
+                *q += u64::from(x) * u64::from(x);
+            }
+        }
+        // n² · variance = n · Σx² − (Σx)², exact in integers.
+        let spread: Vec<u128> = sum
+            .iter()
+            .zip(&sum_sq)
+            .map(|(&s, &q)| u128::from(q) * n as u128 - u128::from(s) * u128::from(s))
+            .collect();
+        let mut perm: Vec<u32> = (0..dims as u32).collect();
+        perm.sort_by(|&a, &b| spread[b as usize].cmp(&spread[a as usize]).then(a.cmp(&b)));
+
+        // Leading permuted bytes of every image, for clustering.
+        let width = CLUSTER_BYTES.min(dims);
+        let mut prefix = vec![0u8; n * width];
+        for (i, row) in prefix.chunks_exact_mut(width).enumerate() {
+            let img = train.image(i);
+            for (dst, &p) in row.iter_mut().zip(&perm) {
+                *dst = img[p as usize];
+            }
+        }
+
+        let num_classes = train.num_classes();
+        let mut by_class: Vec<Vec<u32>> = vec![Vec::new(); num_classes];
+        for (i, &l) in train.labels().iter().enumerate() {
+            by_class[usize::from(l)].push(i as u32);
+        }
+        let size = options.group_size.max(1);
+        let mut members_in_order: Vec<u32> = Vec::with_capacity(n);
+        let mut groups = Vec::new();
+        for (class, members) in by_class.iter().enumerate() {
+            if members.is_empty() {
+                continue;
+            }
+            let seed = 0x5EED_0000_u64 + class as u64;
+            for g in cluster(members, &prefix, width, size, seed) {
+                let start = members_in_order.len() as u32;
+                members_in_order.extend_from_slice(&g);
+                groups.push(Group { start, end: members_in_order.len() as u32, label: class as u16 });
+            }
+        }
+        drop(prefix);
+
+        let mut index_to_pos = vec![0u32; n];
+        for (p, &i) in members_in_order.iter().enumerate() {
+            index_to_pos[i as usize] = p as u32;
+        }
+
+        let mut head = vec![ZERO_CHUNK; n];
+        let mut rest = vec![ZERO_CHUNK; n * (chunks - 1)];
+        let mut row = vec![0u8; padded];
+        for (p, &i) in members_in_order.iter().enumerate() {
+            let img = train.image(i as usize);
+            for (dst, &k) in row.iter_mut().zip(&perm) {
+                *dst = img[k as usize];
+            }
+            head[p].0.copy_from_slice(&row[..CHUNK]);
+            for c in 1..chunks {
+                rest[p * (chunks - 1) + c - 1].0.copy_from_slice(&row[c * CHUNK..(c + 1) * CHUNK]);
+            }
+        }
+
+        let mut box_lo = vec![Chunk([u8::MAX; CHUNK]); groups.len() * chunks];
+        let mut box_hi = vec![ZERO_CHUNK; groups.len() * chunks];
+        for (g, group) in groups.iter().enumerate() {
+            for p in group.start as usize..group.end as usize {
+                for c in 0..chunks {
+                    let src = if c == 0 { &head[p] } else { &rest[p * (chunks - 1) + c - 1] };
+                    let lo = &mut box_lo[g * chunks + c].0;
+                    for (l, &x) in lo.iter_mut().zip(&src.0) {
+                        *l = (*l).min(x);
+                    }
+                    let hi = &mut box_hi[g * chunks + c].0;
+                    for (h, &x) in hi.iter_mut().zip(&src.0) {
+                        *h = (*h).max(x);
+                    }
+                }
+            }
+        }
+
+        let labels = members_in_order.iter().map(|&i| train.labels()[i as usize]).collect();
+        Ok(Self {
+            shape,
+            dims,
+            chunks,
+            perm,
+            head,
+            rest,
+            pos_to_index: members_in_order,
+            index_to_pos,
+            labels,
+            num_classes,
+            groups,
+            box_lo,
+            box_hi,
+        })
+    }
+
+    pub fn shape(&self) -> ImageShape {
+        self.shape
+    }
+
+    /// Training images in the index.
+    pub fn len(&self) -> usize {
+        self.pos_to_index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pos_to_index.is_empty()
+    }
+
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+
+    /// Number of groups with a bounding box.
+    pub fn num_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Bytes held by the index (the reordered copy of the images dominates).
+    pub fn heap_bytes(&self) -> usize {
+        (self.head.len() + self.rest.len() + self.box_lo.len() + self.box_hi.len()) * CHUNK
+            + (self.perm.len() + self.pos_to_index.len() + self.index_to_pos.len()) * 4
+            + self.labels.len() * 2
+            + self.groups.len() * core::mem::size_of::<Group>()
+    }
+
+    /// Label of training image `index` (in the dataset's own order).
+    pub fn label(&self, index: usize) -> u16 {
+        self.labels[self.index_to_pos[index] as usize]
+    }
+
+    fn check_queries(&self, images: &[u8], labels: &[u16]) -> Result<(), SeparationError> {
+        if images.len() != labels.len() * self.dims {
+            return Err(SeparationError::Invalid(format!(
+                "{} query bytes do not make {} images of {} bytes",
+                images.len(),
+                labels.len(),
+                self.dims
+            )));
+        }
+        if let Some(&bad) = labels.iter().find(|&&l| usize::from(l) >= self.num_classes) {
+            return Err(SeparationError::Invalid(format!(
+                "query label {bad} is out of range for {} classes",
+                self.num_classes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that a query set is compatible with the index.
+    pub fn check_dataset(&self, queries: &Dataset) -> Result<(), SeparationError> {
+        if queries.shape() != self.shape {
+            return Err(SeparationError::ShapeMismatch { train: self.shape, test: queries.shape() });
+        }
+        if queries.num_classes() != self.num_classes {
+            return Err(SeparationError::Invalid(format!(
+                "the queries have {} classes but the training set has {}",
+                queries.num_classes(),
+                self.num_classes
+            )));
+        }
+        Ok(())
+    }
+
+    /// For each training image, its nearest training image of another class (and, when
+    /// `same_class`, its nearest other training image of its own class), in dataset order.
+    /// An image never matches itself; exact duplicates at other indices do count.
+    pub fn nearest_within(
+        &self,
+        same_class: bool,
+        options: &SearchOptions,
+        control: &Control<'_>,
+    ) -> Result<Vec<Nearest>, SeparationError> {
+        let f = nearest_fn(options.kernel.resolve()?, options.metric);
+        let n = self.len();
+        let by_pos = run_blocks(self, n, options.threads, control, |scratch: &mut Scratch, start, out: &mut [Nearest]| {
+            for (k, slot) in out.iter_mut().enumerate() {
+                let p = start + k;
+                scratch.load_row(self, p);
+                let q = scratch.query.as_ptr().cast::<u8>();
+                // SAFETY: the kernel was resolved for this CPU and `q` holds a padded row.
+                *slot = unsafe { f(self, q, self.labels[p], p as u32, same_class, &mut scratch.keys) };
+            }
+        })?;
+        let mut out = vec![Nearest::default(); n];
+        for (p, r) in by_pos.into_iter().enumerate() {
+            out[self.pos_to_index[p] as usize] = r;
+        }
+        Ok(out)
+    }
+
+    /// For each query image (`images` holds them one after another, with their `labels`),
+    /// its nearest training image of another class and, when `same_class`, its nearest
+    /// training image of the same class.
+    pub fn nearest(
+        &self,
+        images: &[u8],
+        labels: &[u16],
+        same_class: bool,
+        options: &SearchOptions,
+        control: &Control<'_>,
+    ) -> Result<Vec<Nearest>, SeparationError> {
+        self.check_queries(images, labels)?;
+        let f = nearest_fn(options.kernel.resolve()?, options.metric);
+        run_blocks(self, labels.len(), options.threads, control, |scratch: &mut Scratch, start, out: &mut [Nearest]| {
+            for (k, slot) in out.iter_mut().enumerate() {
+                let i = start + k;
+                scratch.load_query(self, &images[i * self.dims..(i + 1) * self.dims]);
+                let q = scratch.query.as_ptr().cast::<u8>();
+                // SAFETY: as above.
+                *slot = unsafe { f(self, q, labels[i], u32::MAX, same_class, &mut scratch.keys) };
+            }
+        })
+    }
+
+    /// For each training image, every training image of another class at raw distance at
+    /// most `max_raw` (ℓ∞: the largest byte difference; ℓ2: the sum of squared byte
+    /// differences), as sorted dataset indices.
+    pub fn within_radius(
+        &self,
+        max_raw: u32,
+        options: &SearchOptions,
+        control: &Control<'_>,
+    ) -> Result<Vec<Vec<u32>>, SeparationError> {
+        let f = within_fn(options.kernel.resolve()?, options.metric);
+        let n = self.len();
+        let by_pos = run_blocks(self, n, options.threads, control, |scratch: &mut Scratch, start, out: &mut [Vec<u32>]| {
+            for (k, slot) in out.iter_mut().enumerate() {
+                let p = start + k;
+                scratch.load_row(self, p);
+                let q = scratch.query.as_ptr().cast::<u8>();
+                // SAFETY: as above.
+                unsafe { f(self, q, self.labels[p], max_raw, slot) };
+                slot.sort_unstable();
+            }
+        })?;
+        let mut out = vec![Vec::new(); n];
+        for (p, r) in by_pos.into_iter().enumerate() {
+            out[self.pos_to_index[p] as usize] = r;
+        }
+        Ok(out)
+    }
+}
+
+/// Per-thread buffers.
+struct Scratch {
+    query: Vec<Chunk>,
+    keys: Vec<u64>,
+}
+
+impl Scratch {
+    fn new(ix: &Index) -> Self {
+        Self { query: vec![ZERO_CHUNK; ix.chunks], keys: Vec::with_capacity(ix.groups.len()) }
+    }
+
+    fn load_row(&mut self, ix: &Index, p: usize) {
+        self.query[0] = ix.head[p];
+        let c = ix.chunks - 1;
+        self.query[1..].copy_from_slice(&ix.rest[p * c..(p + 1) * c]);
+    }
+
+    fn load_query(&mut self, ix: &Index, image: &[u8]) {
+        for (k, &src) in ix.perm.iter().enumerate() {
+            self.query[k / CHUNK].0[k % CHUNK] = image[src as usize];
+        }
+    }
+}
+
+/// Runs `work` over `n` items in blocks, in parallel when threads are available, reporting
+/// progress and honouring cancellation between blocks.
+fn run_blocks<R, W>(
+    ix: &Index,
+    n: usize,
+    threads: Option<usize>,
+    control: &Control<'_>,
+    work: W,
+) -> Result<Vec<R>, SeparationError>
+where
+    R: Default + Clone + Send,
+    W: Fn(&mut Scratch, usize, &mut [R]) + Sync,
+{
+    let mut out = vec![R::default(); n];
+    let done = AtomicUsize::new(0);
+    let body = |scratch: &mut Scratch, (b, block): (usize, &mut [R])| {
+        if control.is_cancelled() {
+            return;
+        }
+        work(scratch, b * BLOCK, block);
+        let finished = done.fetch_add(block.len(), Ordering::Relaxed) + block.len();
+        if let Some(progress) = control.progress {
+            progress(finished, n);
+        }
+    };
+    #[cfg(feature = "std")]
+    {
+        use rayon::prelude::*;
+        super::with_threads(threads, || {
+            out.par_chunks_mut(BLOCK).enumerate().for_each_init(|| Scratch::new(ix), body);
+        })?;
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        let _ = threads;
+        let mut scratch = Scratch::new(ix);
+        out.chunks_mut(BLOCK).enumerate().for_each(|item| body(&mut scratch, item));
+    }
+    if control.is_cancelled() {
+        return Err(SeparationError::Cancelled);
+    }
+    Ok(out)
+}
+
+type NearestFn = unsafe fn(&Index, *const u8, u16, u32, bool, &mut Vec<u64>) -> Nearest;
+type WithinFn = unsafe fn(&Index, *const u8, u16, u32, &mut Vec<u32>);
+
+/// Nearest other-class (and optionally same-class) training image of one query.
+#[inline(always)]
+unsafe fn nearest_one<S: Simd, M: Dist>(
+    ix: &Index,
+    q: *const u8,
+    label: u16,
+    self_pos: u32,
+    same: bool,
+    keys: &mut Vec<u64>,
+) -> Nearest {
+    let chunks = ix.chunks;
+    let prefix = BOUND_CHUNKS.min(chunks);
+    let lo = ix.box_lo.as_ptr().cast::<u8>();
+    let hi = ix.box_hi.as_ptr().cast::<u8>();
+    let stride = chunks * CHUNK;
+    keys.clear();
+    for (g, group) in ix.groups.iter().enumerate() {
+        if group.label == label && !same {
+            continue;
+        }
+        // SAFETY: every group has `chunks` box chunks.
+        let b = unsafe { M::box_bound::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix) };
+        keys.push((u64::from(b) << 32) | g as u64);
+    }
+    if M::BYTE_KEYS {
+        counting_sort(keys);
+    } else {
+        keys.sort_unstable();
+    }
+    // (distance, index) of the best so far; index u32::MAX means none.
+    let mut other = (M::UNBOUNDED, u32::MAX);
+    let mut own = (M::UNBOUNDED, u32::MAX);
+    let head = ix.head.as_ptr().cast::<u8>();
+    let rest = ix.rest.as_ptr().cast::<u8>();
+    let rest_stride = (chunks - 1) * CHUNK;
+    for &key in keys.iter() {
+        let bound = (key >> 32) as u32;
+        let g = (key & 0xFFFF_FFFF) as usize;
+        let limit = if same { other.0.max(own.0) } else { other.0 };
+        if bound > limit {
+            break;
+        }
+        let group = ix.groups[g];
+        let best = if group.label == label { &mut own } else { &mut other };
+        if bound > best.0 {
+            continue;
+        }
+        // SAFETY: as above.
+        if !unsafe { M::box_within::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix, chunks, bound, best.0) } {
+            continue;
+        }
+        for p in group.start..group.end {
+            if p == self_pos {
+                continue;
+            }
+            let pu = p as usize;
+            // SAFETY: position `p` has a head chunk and `chunks − 1` rest chunks.
+            let d = unsafe { M::within::<S>(q, head.add(pu * CHUNK), rest.add(pu * rest_stride), chunks, best.0) };
+            if let Some(d) = d {
+                let index = ix.pos_to_index[pu];
+                if d < best.0 || index < best.1 {
+                    *best = (d, index);
+                }
+            }
+        }
+    }
+    let wrap = |b: (u32, u32)| (b.1 != u32::MAX).then_some(Neighbor { index: b.1, raw: b.0 });
+    Nearest { other: wrap(other), same: if same { wrap(own) } else { None } }
+}
+
+/// Every other-class training image within `t` of one query.
+#[inline(always)]
+unsafe fn within_one<S: Simd, M: Dist>(ix: &Index, q: *const u8, label: u16, t: u32, out: &mut Vec<u32>) {
+    let chunks = ix.chunks;
+    let prefix = BOUND_CHUNKS.min(chunks);
+    let lo = ix.box_lo.as_ptr().cast::<u8>();
+    let hi = ix.box_hi.as_ptr().cast::<u8>();
+    let stride = chunks * CHUNK;
+    let head = ix.head.as_ptr().cast::<u8>();
+    let rest = ix.rest.as_ptr().cast::<u8>();
+    let rest_stride = (chunks - 1) * CHUNK;
+    for (g, group) in ix.groups.iter().enumerate() {
+        if group.label == label {
+            continue;
+        }
+        // SAFETY: every group has `chunks` box chunks; every position its row.
+        unsafe {
+            let bound = M::box_bound::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix);
+            if bound > t || !M::box_within::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix, chunks, bound, t) {
+                continue;
+            }
+            for p in group.start as usize..group.end as usize {
+                if M::within::<S>(q, head.add(p * CHUNK), rest.add(p * rest_stride), chunks, t).is_some() {
+                    out.push(ix.pos_to_index[p]);
+                }
+            }
+        }
+    }
+}
+
+/// Sorts keys whose upper 32 bits are at most 255, stably.
+fn counting_sort(keys: &mut Vec<u64>) {
+    let mut counts = [0u32; 257];
+    for &k in keys.iter() {
+        counts[(k >> 32) as usize + 1] += 1;
+    }
+    for i in 1..257 {
+        counts[i] += counts[i - 1];
+    }
+    let mut sorted = vec![0u64; keys.len()];
+    for &k in keys.iter() {
+        let b = (k >> 32) as usize;
+        sorted[counts[b] as usize] = k;
+        counts[b] += 1;
+    }
+    *keys = sorted;
+}
+
+macro_rules! instantiate {
+    ($nearest:ident, $within:ident, $simd:ty, $metric:ty $(, $feature:literal)?) => {
+        $(#[target_feature(enable = $feature)])?
+        unsafe fn $nearest(ix: &Index, q: *const u8, label: u16, self_pos: u32, same: bool, keys: &mut Vec<u64>) -> Nearest {
+            unsafe { nearest_one::<$simd, $metric>(ix, q, label, self_pos, same, keys) }
+        }
+        $(#[target_feature(enable = $feature)])?
+        unsafe fn $within(ix: &Index, q: *const u8, label: u16, t: u32, out: &mut Vec<u32>) {
+            unsafe { within_one::<$simd, $metric>(ix, q, label, t, out) }
+        }
+    };
+}
+
+instantiate!(nearest_portable_linf, within_portable_linf, Portable, Linf);
+instantiate!(nearest_portable_l2, within_portable_l2, Portable, L2);
+#[cfg(target_arch = "x86_64")]
+instantiate!(nearest_avx2_linf, within_avx2_linf, super::simd::x86::Avx2, Linf, "avx2");
+#[cfg(target_arch = "x86_64")]
+instantiate!(nearest_avx2_l2, within_avx2_l2, super::simd::x86::Avx2, L2, "avx2");
+#[cfg(target_arch = "x86_64")]
+instantiate!(nearest_avx512_linf, within_avx512_linf, super::simd::x86::Avx512, Linf, "avx2,avx512f,avx512bw");
+#[cfg(target_arch = "x86_64")]
+instantiate!(nearest_avx512_l2, within_avx512_l2, super::simd::x86::Avx512, L2, "avx2,avx512f,avx512bw");
+#[cfg(target_arch = "aarch64")]
+instantiate!(nearest_neon_linf, within_neon_linf, super::simd::neon::Neon, Linf, "neon");
+#[cfg(target_arch = "aarch64")]
+instantiate!(nearest_neon_l2, within_neon_l2, super::simd::neon::Neon, L2, "neon");
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+instantiate!(nearest_simd128_linf, within_simd128_linf, super::simd::wasm::Simd128, Linf);
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+instantiate!(nearest_simd128_l2, within_simd128_l2, super::simd::wasm::Simd128, L2);
+
+fn nearest_fn(isa: Isa, metric: Metric) -> NearestFn {
+    match (isa, metric) {
+        (Isa::Portable, Metric::Linf) => nearest_portable_linf,
+        (Isa::Portable, Metric::L2) => nearest_portable_l2,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, Metric::Linf) => nearest_avx2_linf,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, Metric::L2) => nearest_avx2_l2,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, Metric::Linf) => nearest_avx512_linf,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, Metric::L2) => nearest_avx512_l2,
+        #[cfg(target_arch = "aarch64")]
+        (Isa::Neon, Metric::Linf) => nearest_neon_linf,
+        #[cfg(target_arch = "aarch64")]
+        (Isa::Neon, Metric::L2) => nearest_neon_l2,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, Metric::Linf) => nearest_simd128_linf,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, Metric::L2) => nearest_simd128_l2,
+    }
+}
+
+fn within_fn(isa: Isa, metric: Metric) -> WithinFn {
+    match (isa, metric) {
+        (Isa::Portable, Metric::Linf) => within_portable_linf,
+        (Isa::Portable, Metric::L2) => within_portable_l2,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, Metric::Linf) => within_avx2_linf,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx2, Metric::L2) => within_avx2_l2,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, Metric::Linf) => within_avx512_linf,
+        #[cfg(target_arch = "x86_64")]
+        (Isa::Avx512, Metric::L2) => within_avx512_l2,
+        #[cfg(target_arch = "aarch64")]
+        (Isa::Neon, Metric::Linf) => within_neon_linf,
+        #[cfg(target_arch = "aarch64")]
+        (Isa::Neon, Metric::L2) => within_neon_l2,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, Metric::Linf) => within_simd128_linf,
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        (Isa::Simd128, Metric::L2) => within_simd128_l2,
+    }
+}

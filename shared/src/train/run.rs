@@ -1,0 +1,233 @@
+//! One training run from a configuration to trained weights.
+
+#[cfg(feature = "std")]
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::optim::{
+    AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig, decay::WeightDecayConfig,
+    momentum::MomentumConfig,
+};
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::{Augmentation, OptimizerSpec, TrainConfig, TrainEvent, augment};
+use crate::attack::eval_copy;
+use crate::batch::sequential_batches;
+use crate::data::Dataset;
+use crate::method::MethodContext;
+use crate::model::{Network, NetworkConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Config(#[from] super::TrainConfigError),
+    #[error("training was cancelled after {epochs_done} finished epoch(s)")]
+    Cancelled { epochs_done: usize },
+    #[error(
+        "the training loss became {loss} at epoch {epoch}, batch {batch}: lower the learning rate"
+    )]
+    Diverged {
+        epoch: usize,
+        batch: usize,
+        loss: f64,
+    },
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+}
+
+/// How a run is driven: where it checkpoints, who hears its progress, who may cancel it.
+pub struct TrainOptions<'a> {
+    /// Folder for per-epoch checkpoints; a checkpoint found there is resumed from.
+    #[cfg(feature = "std")]
+    pub checkpoint_dir: Option<PathBuf>,
+    pub on_event: &'a mut dyn FnMut(&TrainEvent),
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+pub struct Trained {
+    /// The trained network on the (autodiff) training device.
+    pub model: Network,
+    pub mean_losses: Vec<f64>,
+    /// Seconds spent in this process's training epochs.
+    pub seconds: f64,
+}
+
+fn build_optimizer(spec: OptimizerSpec) -> ModuleOptimizer {
+    match spec {
+        OptimizerSpec::Sgd {
+            momentum,
+            weight_decay,
+            ..
+        } => {
+            let mut config = SgdConfig::new();
+            if momentum > 0.0 {
+                config = config.with_momentum(Some(MomentumConfig {
+                    momentum,
+                    dampening: 0.0,
+                    nesterov: false,
+                }));
+            }
+            if weight_decay > 0.0 {
+                config =
+                    config.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
+            }
+            config.init()
+        }
+        OptimizerSpec::Adam { weight_decay, .. } => {
+            let mut config = AdamConfig::new().with_epsilon(1e-8);
+            if weight_decay > 0.0 {
+                config =
+                    config.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32)));
+            }
+            config.init()
+        }
+    }
+}
+
+/// The order of epoch `epoch`'s images: a function of seed and epoch only, so a resumed
+/// run sees exactly the batches an uninterrupted one would.
+fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.shuffle(&mut StdRng::seed_from_u64(
+        seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    ));
+    order
+}
+
+/// Trains `config` on `data` on `device` (an autodiff device is derived from it).
+pub fn train(
+    config: &TrainConfig,
+    data: &Dataset,
+    device: &Device,
+    options: TrainOptions<'_>,
+) -> Result<Trained, TrainError> {
+    config.validate()?;
+    let data = match config.subset {
+        Some(n) => data.take(n),
+        None => data.clone(),
+    };
+    let device = device.clone().autodiff();
+    device.seed(config.seed);
+    let network = NetworkConfig {
+        architecture: config.architecture,
+        input: data.shape(),
+        classes: data.num_classes(),
+        dropout: config.dropout,
+    };
+    let mut model = network
+        .init(&device)
+        .map_err(|e| TrainError::Config(super::TrainConfigError(e)))?;
+    let mut optimizer = build_optimizer(config.optimizer);
+    let mut mean_losses = Vec::new();
+    let mut first_epoch = 0;
+
+    #[cfg(feature = "std")]
+    if let Some(dir) = &options.checkpoint_dir {
+        if let Some(saved) = super::Checkpoint::read(dir).map_err(TrainError::Checkpoint)? {
+            if saved.config != *config {
+                return Err(TrainError::Checkpoint(format!(
+                    "{} holds a checkpoint of a different configuration; use another folder",
+                    dir.display()
+                )));
+            }
+            optimizer = super::Checkpoint::restore(dir, &mut model, optimizer)
+                .map_err(TrainError::Checkpoint)?;
+            first_epoch = saved.epochs_done;
+            mean_losses = saved.mean_losses;
+        }
+    }
+
+    let context = MethodContext::paper(config.epsilon);
+    let shape = data.shape();
+    let started = web_time::Instant::now();
+    for epoch in first_epoch..config.epochs {
+        device.seed(config.seed.wrapping_add(1 + epoch as u64));
+        let mut augment_rng =
+            StdRng::seed_from_u64(config.seed.wrapping_add(0xA5A5 + epoch as u64));
+        let order = epoch_order(data.len(), config.seed, epoch);
+        let batches = data.len().div_ceil(config.batch_size);
+        let lr = config.learning_rate(epoch);
+        (options.on_event)(&TrainEvent::EpochStarted {
+            epoch,
+            epochs: config.epochs,
+            batches,
+            learning_rate: lr,
+        });
+        let epoch_start = web_time::Instant::now();
+        let mut loss_sum = 0.0;
+        for (batch, positions) in sequential_batches(order.len(), config.batch_size).enumerate() {
+            if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(TrainError::Cancelled { epochs_done: epoch });
+            }
+            let batch_start = web_time::Instant::now();
+            let indices: Vec<usize> = positions.iter().map(|&p| order[p]).collect();
+            let (mut pixels, labels) = data.batch_f32(&indices);
+            if config.augmentation == Augmentation::CropFlip {
+                augment::crop_flip(&mut pixels, shape, &mut augment_rng);
+            }
+            let images = Tensor::from_data(
+                burn::tensor::TensorData::new(
+                    pixels,
+                    [indices.len(), shape.channels, shape.height, shape.width],
+                ),
+                &device,
+            );
+            let labels: Vec<i64> = labels.into_iter().map(i64::from).collect();
+            let labels = Tensor::from_data(
+                burn::tensor::TensorData::new(labels, [indices.len()]),
+                &device,
+            );
+
+            let attacker = eval_copy(&model);
+            let loss = config
+                .method
+                .loss(&model, &attacker, &images, &labels, &context);
+            let loss_value = loss.clone().into_scalar::<f64>();
+            if !loss_value.is_finite() {
+                return Err(TrainError::Diverged {
+                    epoch,
+                    batch,
+                    loss: loss_value,
+                });
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(lr, model, grads);
+            loss_sum += loss_value;
+            let seconds = batch_start.elapsed().as_secs_f64().max(1e-9);
+            (options.on_event)(&TrainEvent::Batch {
+                epoch,
+                batch,
+                batches,
+                loss: loss_value,
+                images_per_second: indices.len() as f64 / seconds,
+            });
+        }
+        let mean_loss = loss_sum / batches.max(1) as f64;
+        mean_losses.push(mean_loss);
+        (options.on_event)(&TrainEvent::EpochFinished {
+            epoch,
+            mean_loss,
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        });
+        #[cfg(feature = "std")]
+        if let Some(dir) = &options.checkpoint_dir {
+            let checkpoint = super::Checkpoint {
+                config: config.clone(),
+                epochs_done: epoch + 1,
+                mean_losses: mean_losses.clone(),
+            };
+            checkpoint
+                .save(dir, &model, &optimizer)
+                .map_err(TrainError::Checkpoint)?;
+            (options.on_event)(&TrainEvent::Checkpointed { epoch });
+        }
+    }
+    Ok(Trained {
+        model,
+        mean_losses,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

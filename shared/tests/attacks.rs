@@ -1,0 +1,216 @@
+//! Attacks and the Lipschitz estimate against analytic answers on linear models.
+
+mod common;
+
+use astute::attack::{MultiTargeted, Pgd, eval_copy, fgsm};
+use astute::burn::module::Param;
+use astute::burn::prelude::*;
+use astute::burn::tensor::{Distribution, TensorData};
+use astute::data::ImageShape;
+use astute::metric::{Attack, Lipschitz, evaluate};
+use astute::model::{Classifier, NetworkConfig};
+use common::{cpu, toy_dataset};
+
+/// logits = flatten(x) · W, no bias: every quantity has a closed form.
+#[derive(Module, Debug)]
+struct LinearModel {
+    weight: Param<Tensor<2>>,
+}
+
+impl Classifier for LinearModel {
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        images.flatten(1, 3).matmul(self.weight.val())
+    }
+}
+
+/// Two classes with opposite weights: logits (w·x, −w·x).
+fn antisymmetric(w: &[f32], device: &Device) -> LinearModel {
+    let mut cols = Vec::with_capacity(2 * w.len());
+    for &v in w {
+        cols.extend([v, -v]);
+    }
+    LinearModel {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(cols, [w.len(), 2]),
+            device,
+        )),
+    }
+}
+
+fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32
+        })
+        .collect()
+}
+
+fn images(values: Vec<f32>, n: usize, d: usize, device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(values, [n, 1, 1, d]), device)
+}
+
+fn labels(values: Vec<i64>, device: &Device) -> Tensor<1, Int> {
+    let n = values.len();
+    Tensor::from_data(TensorData::new(values, [n]), device)
+}
+
+#[test]
+fn pgd_matches_the_analytic_optimum_of_a_linear_model() {
+    let device = cpu().autodiff();
+    let d = 37;
+    let w: Vec<f32> = pseudo_random(d, 1).into_iter().map(|v| v - 0.5).collect();
+    let model = antisymmetric(&w, &device);
+    let n = 4;
+    let x: Vec<f32> = pseudo_random(n * d, 2)
+        .into_iter()
+        .map(|v| 0.2 + 0.6 * v)
+        .collect();
+    let y = vec![0, 1, 0, 1];
+    let eps = 0.1;
+    let adv = Pgd::paper(eps).attack(
+        &model,
+        &images(x.clone(), n, d, &device),
+        &labels(y.clone(), &device),
+    );
+    let adv = adv.into_data().to_vec::<f32>().unwrap();
+    // The loss of label 0 grows fastest along −sign(w); of label 1 along +sign(w).
+    for i in 0..n {
+        let direction = if y[i] == 0 { -1.0 } else { 1.0 };
+        for j in 0..d {
+            let expected = x[i * d + j] + direction * eps * w[j].signum();
+            assert!(
+                (adv[i * d + j] - expected).abs() < 1e-6,
+                "image {i} pixel {j}: {} vs {expected}",
+                adv[i * d + j]
+            );
+        }
+    }
+}
+
+#[test]
+fn fgsm_takes_one_full_signed_step() {
+    let device = cpu().autodiff();
+    let w = [0.5, -0.25, 1.0];
+    let model = antisymmetric(&w, &device);
+    let x = images(vec![0.5, 0.5, 0.95], 1, 3, &device);
+    let adv = fgsm(&model, &x, &labels(vec![1], &device), 0.1)
+        .into_data()
+        .to_vec::<f32>()
+        .unwrap();
+    // Label 1 loss grows along +sign(w); the last pixel is clipped at 1.
+    let expected = [0.6, 0.4, 1.0];
+    for (a, e) in adv.iter().zip(expected) {
+        assert!((a - e).abs() < 1e-6, "{adv:?}");
+    }
+}
+
+#[test]
+fn attacks_never_leave_the_ball_or_the_unit_box() {
+    let device = cpu().autodiff();
+    let shape = ImageShape::new(1, 28, 28);
+    device.seed(7);
+    let model = NetworkConfig {
+        architecture: "cnn2".parse().unwrap(),
+        input: shape,
+        classes: 10,
+        dropout: 0.0,
+    }
+    .init(&device)
+    .unwrap();
+    let model = eval_copy(&model);
+    // Pixels at exactly 0 and 1 are where clipping matters.
+    let x = Tensor::<4>::random([6, 1, 28, 28], Distribution::Uniform(-0.5, 1.5), &device)
+        .clamp(0.0, 1.0);
+    let y = labels(vec![0, 1, 2, 3, 4, 5], &device);
+    let eps = 0.1;
+    let runs = [
+        Pgd {
+            restarts: 2,
+            ..Pgd::paper(eps)
+        }
+        .attack(&model, &x, &y),
+        MultiTargeted {
+            steps: 3,
+            ..MultiTargeted::paper(eps)
+        }
+        .attack(&model, &x, &y, 10),
+        fgsm(&model, &x, &y, eps),
+    ];
+    for adv in runs {
+        let distance = (adv.clone() - x.clone()).abs().max().into_scalar::<f32>();
+        assert!(distance <= eps + 1e-6, "ℓ∞ distance {distance} > ε");
+        assert!(adv.clone().min().into_scalar::<f32>() >= 0.0);
+        assert!(adv.max().into_scalar::<f32>() <= 1.0);
+    }
+}
+
+#[test]
+fn lipschitz_estimate_of_a_linear_model_reaches_its_analytic_value() {
+    let device = cpu().autodiff();
+    let d = 20;
+    let w: Vec<f32> = pseudo_random(d, 3).into_iter().map(|v| v - 0.5).collect();
+    let model = antisymmetric(&w, &device);
+    // sup ‖W δ‖₁ / ‖δ‖∞ = 2‖w‖₁, reached at δ = ε·sign(w).
+    let analytic: f32 = 2.0 * w.iter().map(|v| v.abs()).sum::<f32>();
+    let largest = w.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let x = images(
+        pseudo_random(3 * d, 4)
+            .into_iter()
+            .map(|v| 0.3 + 0.4 * v)
+            .collect(),
+        3,
+        d,
+        &device,
+    );
+    device.seed(11);
+    let estimates = Lipschitz {
+        steps: 20,
+        ..Lipschitz::paper(0.1)
+    }
+    .estimate(&model, &x)
+    .into_data()
+    .to_vec::<f32>()
+    .unwrap();
+    for e in estimates {
+        assert!(
+            e <= analytic * (1.0 + 1e-5),
+            "estimate {e} above the analytic maximum {analytic}"
+        );
+        // At the corner the arg-max coordinate of ‖δ‖∞ steps back by 2ε/5 before the last
+        // evaluation, costing at most 0.8·max|wᵢ|.
+        assert!(
+            e >= analytic - 0.8 * largest - 1e-4,
+            "estimate {e} far below {analytic}"
+        );
+    }
+    // One pixel: no ties, the estimate is exactly 2|w|.
+    let single = antisymmetric(&[0.75], &device);
+    let e = Lipschitz::paper(0.1)
+        .estimate(&single, &images(vec![0.5], 1, 1, &device))
+        .into_scalar::<f32>();
+    assert!((e - 1.5).abs() < 1e-4, "{e}");
+}
+
+#[test]
+fn adversarial_accuracy_never_exceeds_clean_accuracy() {
+    let device = cpu().autodiff();
+    let shape = ImageShape::new(1, 16, 16);
+    let data = toy_dataset(96, shape, 3, 5);
+    let w: Vec<f32> = pseudo_random(shape.len() * 3, 9)
+        .into_iter()
+        .map(|v| v - 0.5)
+        .collect();
+    let model = LinearModel {
+        weight: Param::from_tensor(Tensor::from_data(
+            TensorData::new(w, [shape.len(), 3]),
+            &device,
+        )),
+    };
+    for eps in [0.01, 0.05, 0.2] {
+        let attack = Attack::Pgd(Pgd::paper(eps));
+        let e = evaluate(&model, &data, &attack, &Lipschitz::paper(eps), 32, &device);
+        assert!(e.adversarial_accuracy <= e.accuracy, "ε {eps}: {e:?}");
+    }
+}

@@ -1,0 +1,59 @@
+//! Helpers shared by the integration tests: small deterministic data and models.
+
+#![allow(dead_code)]
+
+use astute::burn::prelude::*;
+use astute::data::{Dataset, ImageShape};
+
+pub fn cpu() -> Device {
+    Device::flex()
+}
+
+/// `n` images of `shape` whose label is decided by the mean brightness of the left half,
+/// so a small CNN can learn it; deterministic in `seed`.
+pub fn toy_dataset(n: usize, shape: ImageShape, classes: usize, seed: u64) -> Dataset {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as u32
+    };
+    let mut images = Vec::with_capacity(n * shape.len());
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n {
+        let label = (i % classes) as u16;
+        let level = (255 * (usize::from(label) + 1) / (classes + 1)) as i32;
+        for p in 0..shape.len() {
+            let x = p % shape.width;
+            let noise = (next() % 61) as i32 - 30;
+            let v = if x < shape.width / 2 {
+                level + noise
+            } else {
+                (next() % 256) as i32
+            };
+            images.push(v.clamp(0, 255) as u8);
+        }
+        labels.push(label);
+    }
+    let names = (0..classes).map(|c| format!("class {c}")).collect();
+    Dataset::new(shape, images, labels, names).unwrap()
+}
+
+/// Every float of every parameter of a module, in order.
+pub fn flat_weights<M: Module>(module: &M) -> Vec<f32> {
+    use astute::burn::module::ModuleVisitor;
+    use astute::burn::module::Param;
+    struct Collect(Vec<f32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .extend(param.val().into_data().to_vec::<f32>().unwrap());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    module.visit(&mut c);
+    c.0
+}

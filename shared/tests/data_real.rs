@@ -1,0 +1,83 @@
+//! The real files on this machine: Fashion-MNIST from Debian's `dataset-fashion-mnist`
+//! and the MNIST sample shipped in `shared/data/mnist-subset`. A missing folder skips
+//! the test with a message, except on CI (`CI` set), where it fails.
+
+use std::path::{Path, PathBuf};
+
+use astute::data::{DataDirs, DatasetId, ImageShape, Split, load};
+
+/// Loads `id` from `dir` only, or `None` (skip) when the files are absent off CI.
+fn load_from(id: DatasetId, dir: &Path) -> Option<Split> {
+    let dirs = DataDirs::only([dir.to_path_buf()]);
+    if dirs.locate(id).is_err() {
+        let message = format!("{id}: no files under {}", dir.display());
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{message} (required on CI)"
+        );
+        eprintln!("skipping: {message}");
+        return None;
+    }
+    Some(load(id, &dirs).unwrap())
+}
+
+#[test]
+fn fashion_mnist_official_split() {
+    let Some(split) = load_from(DatasetId::FashionMnist, Path::new("/usr/share/datasets")) else {
+        return;
+    };
+    assert_eq!(split.train.len(), 60_000);
+    assert_eq!(split.test.len(), 10_000);
+    assert_eq!(split.train.shape(), ImageShape::new(1, 28, 28));
+    assert_eq!(split.train.class_counts(), vec![6_000; 10]);
+    assert_eq!(split.test.class_counts(), vec![1_000; 10]);
+    assert_eq!(split.train.labels()[..10], [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
+    assert_eq!(split.test.labels()[..10], [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
+    let first = split.train.image(0);
+    assert_eq!(first.iter().map(|&p| u32::from(p)).sum::<u32>(), 76_247);
+    assert_eq!(first[14 * 28 + 12..14 * 28 + 16], [237, 226, 217, 223]);
+    assert_eq!(split.train.class_names()[9], "Ankle boot");
+}
+
+#[test]
+fn mnist_sample_from_the_shared_data_folder() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    let dir = if dir.exists() {
+        dir
+    } else {
+        PathBuf::from("/work/shared/data")
+    };
+    let Some(split) = load_from(DatasetId::MnistSample, &dir) else {
+        return;
+    };
+    assert_eq!(split.train.len(), 8_000);
+    assert_eq!(split.test.len(), 2_000);
+    assert_eq!(split.train.shape(), ImageShape::new(1, 28, 28));
+    assert_eq!(split.train.labels()[..8], [0, 1, 2, 3, 5, 6, 7, 8]);
+    assert_eq!(split.test.labels()[..4], [4, 9, 4, 9]);
+    assert_eq!(
+        split
+            .train
+            .image(0)
+            .iter()
+            .map(|&p| u32::from(p))
+            .sum::<u32>(),
+        31_095
+    );
+    assert_eq!(
+        split.test.image(0)[10 * 28 + 3..10 * 28 + 6],
+        [46, 245, 163]
+    );
+    // All 10,000 digits together, per class.
+    let counts: Vec<usize> = split
+        .train
+        .class_counts()
+        .iter()
+        .zip(split.test.class_counts())
+        .map(|(a, b)| a + b)
+        .collect();
+    assert_eq!(
+        counts,
+        vec![1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+    );
+}

@@ -1,0 +1,155 @@
+//! Safetensors weights: round trip, PyTorch names and layouts, and no panic on bad bytes.
+
+mod common;
+
+use astute::burn::prelude::*;
+use astute::burn::tensor::{Distribution, TensorData};
+use astute::data::ImageShape;
+use astute::model::{Architecture, Classifier, NetworkConfig};
+use astute::weights::{from_bytes, read_header, to_bytes};
+use common::cpu;
+use proptest::prelude::*;
+
+fn config(architecture: Architecture) -> NetworkConfig {
+    NetworkConfig {
+        architecture,
+        input: ImageShape::new(1, 28, 28),
+        classes: 10,
+        dropout: 0.5,
+    }
+}
+
+fn cnn2_bytes() -> Vec<u8> {
+    let device = cpu();
+    device.seed(1);
+    let model = config(Architecture::Cnn2).init(&device).unwrap();
+    to_bytes(&model, &config(Architecture::Cnn2)).unwrap()
+}
+
+#[test]
+fn weights_round_trip_to_the_same_logits() {
+    for arch in [
+        Architecture::Cnn1,
+        Architecture::Cnn2,
+        Architecture::Mlp {
+            layers: 2,
+            width: 16,
+        },
+        Architecture::Wrn {
+            depth: 10,
+            width: 1,
+        },
+    ] {
+        let device = cpu();
+        device.seed(3);
+        let model = config(arch).init(&device).unwrap();
+        let bytes = to_bytes(&model, &config(arch)).unwrap();
+        let (loaded, loaded_config) = from_bytes(bytes, None, &device).unwrap();
+        assert_eq!(loaded_config, config(arch));
+        let x = Tensor::<4>::random([3, 1, 28, 28], Distribution::Uniform(0.0, 1.0), &device);
+        let a = model
+            .forward(x.clone())
+            .into_data()
+            .to_vec::<f32>()
+            .unwrap();
+        let b = loaded.forward(x).into_data().to_vec::<f32>().unwrap();
+        assert_eq!(a, b, "{arch}");
+    }
+}
+
+#[test]
+fn cnn2_uses_pytorch_sequential_names_and_layouts() {
+    let bytes = cnn2_bytes();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let shape = |k: &str| {
+        header[k]["shape"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no tensor {k}: {header}"))
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape("0.weight"), [32, 1, 3, 3]);
+    assert_eq!(shape("7.weight"), [64, 64, 3, 3]);
+    // nn.Linear keeps [out, in].
+    assert_eq!(shape("11.weight"), [200, 1024]);
+    assert_eq!(shape("14.weight"), [200, 200]);
+    assert_eq!(shape("16.weight"), [10, 200]);
+    assert_eq!(shape("16.bias"), [10]);
+    let tensors = header
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "__metadata__")
+        .count();
+    assert_eq!(tensors, 14);
+}
+
+#[test]
+fn a_pytorch_file_without_metadata_loads_with_an_explicit_architecture() {
+    let bytes = cnn2_bytes();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    header.remove("__metadata__");
+    let mut json = serde_json::to_vec(&header).unwrap();
+    json.resize(json.len().div_ceil(8) * 8, b' ');
+    let mut stripped = (json.len() as u64).to_le_bytes().to_vec();
+    stripped.extend(json);
+    stripped.extend_from_slice(&bytes[8 + header_len..]);
+    let device = cpu();
+    let err = from_bytes(stripped.clone(), None, &device).err().unwrap();
+    assert!(
+        err.to_string().contains("does not say which network"),
+        "{err}"
+    );
+    let (model, _) = from_bytes(stripped, Some(config(Architecture::Cnn2)), &device).unwrap();
+    let x = Tensor::<4>::from_data(TensorData::new(vec![0.5f32; 784], [1, 1, 28, 28]), &device);
+    let (reference, _) = from_bytes(cnn2_bytes(), None, &device).unwrap();
+    assert_eq!(
+        model.forward(x.clone()).into_data(),
+        reference.forward(x).into_data()
+    );
+}
+
+#[test]
+fn weights_for_another_network_are_refused() {
+    let device = cpu();
+    let bytes = cnn2_bytes();
+    // Re-label the file as CNN1: shapes no longer fit.
+    let text = String::from_utf8_lossy(&bytes).replace("\"cnn2\"", "\"cnn1\"");
+    let err = from_bytes(text.into_bytes(), None, &device)
+        .err()
+        .expect("a CNN2 file cannot load as CNN1");
+    assert!(
+        err.to_string().contains("do not fit") || err.to_string().contains("not a safetensors"),
+        "{err}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = read_header(&bytes);
+        let _ = from_bytes(bytes, Some(config(Architecture::Cnn2)), &cpu());
+    }
+
+    #[test]
+    fn corrupted_weight_files_never_panic(cut in 0usize..300_000, flips in proptest::collection::vec((0usize..4096, any::<u8>()), 0..8)) {
+        let mut bytes = cnn2_bytes_cached().to_vec();
+        for (at, value) in flips {
+            let i = at % bytes.len().min(4096);
+            bytes[i] = value;
+        }
+        bytes.truncate(cut.min(bytes.len()));
+        let _ = from_bytes(bytes, None, &cpu());
+    }
+}
+
+fn cnn2_bytes_cached() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(cnn2_bytes)
+}
