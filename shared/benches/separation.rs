@@ -64,7 +64,7 @@ fn naive_one(metric: Metric, train: &Dataset, query: &[u8], label: u16) -> (u32,
     best
 }
 
-fn check(metric: Metric, got: &Nearest, want: (u32, u32), what: &str) {
+fn check(got: &Nearest, want: (u32, u32), what: &str) {
     let o = got.other.expect("a neighbour of another class");
     assert_eq!(
         (o.raw, o.index),
@@ -270,7 +270,7 @@ fn main() {
                 data.train.image(q),
                 data.train.labels()[q],
             );
-            check(Metric::Linf, &tt_nearest[q], got, "Train–Train");
+            check(&tt_nearest[q], got, "Train–Train");
         }
         let one = started.elapsed().as_secs_f64() / subset.len() as f64 * n;
         let started = Instant::now();
@@ -290,7 +290,7 @@ fn main() {
             .collect();
         let all = started.elapsed().as_secs_f64() / subset.len() as f64 * n;
         for (q, got) in results {
-            check(Metric::Linf, &tt_nearest[q], got, "Train–Train");
+            check(&tt_nearest[q], got, "Train–Train");
         }
         for q in (0..data.test.len()).step_by(data.test.len() / 20) {
             let got = naive_one(
@@ -299,7 +299,7 @@ fn main() {
                 data.test.image(q),
                 data.test.labels()[q],
             );
-            check(Metric::Linf, &te_nearest[q], got, "Test–Train");
+            check(&te_nearest[q], got, "Test–Train");
         }
         let pairs_bytes = n * n * dims as f64;
         println!(

@@ -10,6 +10,8 @@ pub mod loss;
 pub mod method;
 pub mod metric;
 pub mod model;
+pub mod plot;
+pub mod separation;
 pub mod train;
 pub mod weights;
 pub use burn;

@@ -74,7 +74,7 @@ fn pgd_matches_the_analytic_optimum_of_a_linear_model() {
         &images(x.clone(), n, d, &device),
         &labels(y.clone(), &device),
     );
-    let adv = adv.into_data().to_vec::<f32>().unwrap();
+    let adv = adv.into_data().try_to_vec::<f32>().unwrap();
     // The loss of label 0 grows fastest along −sign(w); of label 1 along +sign(w).
     for i in 0..n {
         let direction = if y[i] == 0 { -1.0 } else { 1.0 };
@@ -97,7 +97,7 @@ fn fgsm_takes_one_full_signed_step() {
     let x = images(vec![0.5, 0.5, 0.95], 1, 3, &device);
     let adv = fgsm(&model, &x, &labels(vec![1], &device), 0.1)
         .into_data()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .unwrap();
     // Label 1 loss grows along +sign(w); the last pixel is clipped at 1.
     let expected = [0.6, 0.4, 1.0];
@@ -171,7 +171,7 @@ fn lipschitz_estimate_of_a_linear_model_reaches_its_analytic_value() {
     }
     .estimate(&model, &x)
     .into_data()
-    .to_vec::<f32>()
+    .try_to_vec::<f32>()
     .unwrap();
     for e in estimates {
         assert!(

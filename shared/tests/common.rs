@@ -50,10 +50,30 @@ pub fn flat_weights<M: Module>(module: &M) -> Vec<f32> {
     impl ModuleVisitor for Collect {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             self.0
-                .extend(param.val().into_data().to_vec::<f32>().unwrap());
+                .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
         }
     }
     let mut c = Collect(Vec::new());
     module.visit(&mut c);
     c.0
+}
+
+/// Burn's random numbers come from one generator per device, shared by every thread of
+/// the process: tests that compare seeded runs take this lock so that no other test draws
+/// from the generator in between.
+pub fn device_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where two weight vectors first differ, for a readable failure.
+pub fn first_difference(a: &[f32], b: &[f32]) -> Option<(usize, f32, f32)> {
+    if a.len() != b.len() {
+        return Some((a.len().min(b.len()), f32::NAN, f32::NAN));
+    }
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .find(|(_, (x, y))| x.to_bits() != y.to_bits())
+        .map(|(i, (x, y))| (i, *x, *y))
 }

@@ -119,18 +119,28 @@ fn shapes() -> Vec<ImageShape> {
     ]
 }
 
-fn all_options() -> Vec<(SearchOptions, usize)> {
+/// Every kernel here, several thread counts and index shapes (group and leaf sizes).
+fn all_options() -> Vec<(SearchOptions, IndexOptions)> {
     let mut out = Vec::new();
     for kernel in Kernel::available().into_iter().chain([Kernel::Auto]) {
         for metric in [Metric::Linf, Metric::L2] {
-            for (threads, group_size) in [(Some(1), 1), (Some(2), 5), (Some(3), 48), (None, 16)] {
+            for (threads, group_size, leaf_size) in [
+                (Some(1), 1, 1),
+                (Some(2), 5, 2),
+                (Some(3), 48, 12),
+                (None, 16, 16),
+            ] {
                 out.push((
                     SearchOptions {
                         metric,
                         kernel,
                         threads,
                     },
-                    group_size,
+                    IndexOptions {
+                        group_size,
+                        leaf_size,
+                        threads,
+                    },
                 ));
             }
         }
@@ -162,19 +172,12 @@ fn every_kernel_matches_brute_force_on_random_data() {
                 let want_tt = brute(metric, &train, &train, true, true);
                 let want_tt_other = brute(metric, &train, &train, false, true);
                 let want_te = brute(metric, &train, &test, true, false);
-                for (options, group_size) in
+                for (options, index_options) in
                     all_options().into_iter().filter(|o| o.0.metric == metric)
                 {
-                    let index = Index::build(
-                        &train,
-                        IndexOptions {
-                            group_size,
-                            threads: options.threads,
-                        },
-                    )
-                    .unwrap();
+                    let index = Index::build(&train, index_options).unwrap();
                     let ctx = format!(
-                        "case {case} {shape:?} classes {classes} levels {levels} {options:?} groups {group_size}"
+                        "case {case} {shape:?} classes {classes} levels {levels} {options:?} {index_options:?}"
                     );
                     let got = index
                         .nearest_within(true, &options, &Control::default())
@@ -265,7 +268,8 @@ fn within_radius_lists_exactly_the_close_cross_class_pairs() {
         let index = Index::build(
             &train,
             IndexOptions {
-                group_size: 8,
+                group_size: 16,
+                leaf_size: 4,
                 threads: None,
             },
         )
@@ -318,6 +322,7 @@ fn ties_go_to_the_smaller_training_index() {
         &train,
         IndexOptions {
             group_size: 1,
+            leaf_size: 1,
             threads: Some(1),
         },
     )

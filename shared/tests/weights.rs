@@ -50,9 +50,9 @@ fn weights_round_trip_to_the_same_logits() {
         let a = model
             .forward(x.clone())
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
-        let b = loaded.forward(x).into_data().to_vec::<f32>().unwrap();
+        let b = loaded.forward(x).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(a, b, "{arch}");
     }
 }

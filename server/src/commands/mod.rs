@@ -2,9 +2,12 @@
 
 mod data_dirs;
 mod datasets;
+mod distance_classifier;
 mod eval;
 mod progress;
+mod prune;
 mod row;
+mod separation;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +31,13 @@ enum Command {
     Eval(eval::Args),
     /// List the datasets Astute knows and which are found on this machine.
     Datasets(datasets::Args),
+    /// Exact distance from every point to the nearest training point of another class
+    /// (Table 1, Figure 3): min, mean, histogram, closest pairs, r/ε.
+    Separation(separation::Args),
+    /// Remove as few training points as possible so that the rest is r-separated.
+    Prune(prune::Args),
+    /// The distance classifier of Theorem 4.2: accuracy and certified astuteness, no attack.
+    DistanceClassifier(distance_classifier::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -35,5 +45,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Datasets(args) => datasets::run(args),
+        Command::Separation(args) => separation::run(args),
+        Command::Prune(args) => prune::run(args),
+        Command::DistanceClassifier(args) => distance_classifier::run(args),
     }
 }

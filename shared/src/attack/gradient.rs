@@ -1,5 +1,6 @@
 //! Gradients with respect to the input, the step every attack takes.
 
+use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 
 use crate::model::Classifier;
@@ -8,7 +9,20 @@ use crate::model::Classifier;
 /// statistics) and needs no parameter gradients, but stays on the autodiff device so that
 /// gradients with respect to the input still flow. The original keeps training behaviour.
 pub fn eval_copy<M: Classifier>(model: &M) -> M {
+    materialize(model);
     model.clone().freeze()
+}
+
+/// Forces lazily initialised parameters into existence. A clone shares a parameter that is
+/// not initialised yet, so freezing the clone would otherwise freeze the original too.
+fn materialize<M: Module>(model: &M) {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let _ = param.val();
+        }
+    }
+    model.visit(&mut Touch);
 }
 
 /// ∇ₓ Σᵢ objective(model(x), x)ᵢ, detached, on the autodiff device of `x`. Summing the

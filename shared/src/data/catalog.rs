@@ -334,7 +334,7 @@ static SPIRAL: DatasetInfo = DatasetInfo {
     title: "Two interleaved 2-D spirals",
     shape: SPIRAL_SHAPE,
     class_names: &SPIRAL_CLASSES,
-    // Below the default spiral's separation r ≈ 0.04, so the paper's condition ε < r holds.
+    // Below the default spiral's separation r = 15/510 ≈ 0.029, so the paper's condition ε < r holds.
     epsilon: 0.02,
     architecture: Architecture::MLP_DEFAULT,
     files: &[],

@@ -139,7 +139,7 @@ mod tests {
     }
 
     /// A record whose pixel at (channel c, row y, column x) is (c·7 + y·3 + x + seed) mod 256.
-    pub(crate) fn record(label: u8, seed: u8) -> Vec<u8> {
+    fn record(label: u8, seed: u8) -> Vec<u8> {
         let mut out = vec![label];
         for c in 0..3u32 {
             for y in 0..32u32 {

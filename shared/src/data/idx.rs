@@ -231,11 +231,11 @@ mod files {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     /// An IDX3 file of `count` images of `rows` × `cols` with the given pixels.
-    pub(crate) fn images_file(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
+    fn images_file(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
         let mut out = IMAGES_MAGIC.to_be_bytes().to_vec();
         for d in [count, rows, cols] {
             out.extend(d.to_be_bytes());
@@ -244,7 +244,7 @@ pub(crate) mod tests {
         out
     }
 
-    pub(crate) fn labels_file(labels: &[u8]) -> Vec<u8> {
+    fn labels_file(labels: &[u8]) -> Vec<u8> {
         let mut out = LABELS_MAGIC.to_be_bytes().to_vec();
         out.extend((labels.len() as u32).to_be_bytes());
         out.extend_from_slice(labels);

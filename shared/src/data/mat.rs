@@ -313,7 +313,7 @@ fn matrix(data: &[u8], endian: Endian) -> Result<Option<MatVariable>, DataError>
     let complex = flags & COMPLEX_FLAG != 0;
 
     let (dims_el, pos) = element(data, pos, endian)?;
-    if dims_el.kind != MI_INT32 || dims_el.data.len() % 4 != 0 || dims_el.data.len() < 8 {
+    if dims_el.kind != MI_INT32 || !dims_el.data.len().is_multiple_of(4) || dims_el.data.len() < 8 {
         return Err(invalid(format!(
             "dimensions must be at least two miINT32 values, found {} bytes of type {}",
             dims_el.data.len(),
@@ -364,7 +364,7 @@ fn values(el: &Element<'_>, dims: &[usize], endian: Endian) -> Result<MatValues,
     };
     let expected = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
     let count = el.data.len() / width;
-    if el.data.len() % width != 0 || expected != Some(count) {
+    if !el.data.len().is_multiple_of(width) || expected != Some(count) {
         let dims_text = dims
             .iter()
             .map(|d| d.to_string())

@@ -15,14 +15,22 @@ fn err<E: core::fmt::Display>(e: E) -> PlotError {
 /// Figure 3: histograms of the distance to the nearest training image of another class
 /// (one per report, e.g. Train–Train and Test–Train, overlaid), with dashed lines at each
 /// minimum and, when ε is known, at 2ε.
-pub fn separation_histogram_svg(reports: &[&SeparationReport], title: &str) -> Result<String, PlotError> {
-    let first = reports.first().ok_or_else(|| PlotError("no report to draw".to_string()))?;
+pub fn separation_histogram_svg(
+    reports: &[&SeparationReport],
+    title: &str,
+) -> Result<String, PlotError> {
+    let first = reports
+        .first()
+        .ok_or_else(|| PlotError("no report to draw".to_string()))?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let lo = first.histogram.lo;
-        let hi = reports.iter().map(|r| r.histogram.hi).fold(first.histogram.hi, f64::max);
+        let hi = reports
+            .iter()
+            .map(|r| r.histogram.hi)
+            .fold(first.histogram.hi, f64::max);
         let top = reports
             .iter()
             .flat_map(|r| r.histogram.fractions.iter().copied())
@@ -39,11 +47,18 @@ pub fn separation_histogram_svg(reports: &[&SeparationReport], title: &str) -> R
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_desc(format!("{} distance to the nearest training point of another class", first.metric))
+            .x_desc(format!(
+                "{} distance to the nearest training point of another class",
+                first.metric.symbol()
+            ))
             .y_desc("fraction of points")
             .draw()
             .map_err(err)?;
-        let palette = [RGBColor(60, 100, 190), RGBColor(230, 140, 30), RGBColor(60, 160, 80)];
+        let palette = [
+            RGBColor(60, 100, 190),
+            RGBColor(230, 140, 30),
+            RGBColor(60, 160, 80),
+        ];
         for (k, report) in reports.iter().enumerate() {
             let h = &report.histogram;
             let color = palette[k % palette.len()];
@@ -55,7 +70,9 @@ pub fn separation_histogram_svg(reports: &[&SeparationReport], title: &str) -> R
                 }))
                 .map_err(err)?
                 .label(format!("{} ({} points)", report.split, report.measured))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.mix(0.55).filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 16, y + 5)], color.mix(0.55).filled())
+                });
             chart
                 .draw_series(DashedLineSeries::new(
                     [(report.min, 0.0), (report.min, top)],
@@ -65,12 +82,19 @@ pub fn separation_histogram_svg(reports: &[&SeparationReport], title: &str) -> R
                 ))
                 .map_err(err)?
                 .label(format!("{} min = {:.4}", report.split, report.min))
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2))
+                });
         }
         if let Some(eps) = first.epsilon {
             let two_eps = 2.0 * eps;
             chart
-                .draw_series(DashedLineSeries::new([(two_eps, 0.0), (two_eps, top)], 4, 4, BLACK.stroke_width(2)))
+                .draw_series(DashedLineSeries::new(
+                    [(two_eps, 0.0), (two_eps, top)],
+                    4,
+                    4,
+                    BLACK.stroke_width(2),
+                ))
                 .map_err(err)?
                 .label(format!("2ε = {two_eps:.4}"))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.stroke_width(2)));
@@ -89,7 +113,11 @@ pub fn separation_histogram_svg(reports: &[&SeparationReport], title: &str) -> R
 
 /// Figure 4: Theorem 4.4's f on a grid as a heat map (blue below 0, red above, saturating at
 /// |f| = 1), with the training points on top.
-pub fn decision_grid_svg(grid: &DecisionGrid, points: &[(f64, f64, u16)], title: &str) -> Result<String, PlotError> {
+pub fn decision_grid_svg(
+    grid: &DecisionGrid,
+    points: &[(f64, f64, u16)],
+    title: &str,
+) -> Result<String, PlotError> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (620, 620)).into_drawing_area();
@@ -111,14 +139,27 @@ pub fn decision_grid_svg(grid: &DecisionGrid, points: &[(f64, f64, u16)], title:
                 let v = grid.values[k].clamp(-1.0, 1.0);
                 let t = v.abs();
                 let shade = |c: u8| (255.0 - t * (255.0 - f64::from(c))) as u8;
-                let color =
-                    if v >= 0.0 { RGBColor(255, shade(60), shade(60)) } else { RGBColor(shade(60), shade(60), 255) };
-                Rectangle::new([(x - step / 2.0, y - step / 2.0), (x + step / 2.0, y + step / 2.0)], color.filled())
+                let color = if v >= 0.0 {
+                    RGBColor(255, shade(60), shade(60))
+                } else {
+                    RGBColor(shade(60), shade(60), 255)
+                };
+                Rectangle::new(
+                    [
+                        (x - step / 2.0, y - step / 2.0),
+                        (x + step / 2.0, y + step / 2.0),
+                    ],
+                    color.filled(),
+                )
             }))
             .map_err(err)?;
         chart
             .draw_series(points.iter().map(|&(x, y, label)| {
-                let color = if label == grid.positive_class { RGBColor(150, 0, 0) } else { RGBColor(0, 0, 150) };
+                let color = if label == grid.positive_class {
+                    RGBColor(150, 0, 0)
+                } else {
+                    RGBColor(0, 0, 150)
+                };
                 Circle::new((x, y), 2, color.filled())
             }))
             .map_err(err)?;

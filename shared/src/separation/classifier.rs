@@ -7,8 +7,8 @@
 //! robust accuracy below needs no attack.
 
 use super::{
-    Control, Index, IndexOptions, Metric, Nearest, SearchOptions, SeparationError, Split, check_classes,
-    check_pair,
+    Control, Index, IndexOptions, Metric, Nearest, SearchOptions, SeparationError, Split,
+    check_classes, check_pair,
 };
 use crate::data::Dataset;
 
@@ -39,7 +39,11 @@ pub struct ClassifierReport {
 fn decide(metric: Metric, label: u16, n: &Nearest, index: &Index) -> (u16, f64) {
     match (n.same, n.other) {
         (Some(s), Some(o)) => {
-            let predicted = if (s.raw, s.index) < (o.raw, o.index) { label } else { index.label(o.index as usize) };
+            let predicted = if (s.raw, s.index) < (o.raw, o.index) {
+                label
+            } else {
+                index.label(o.index as usize)
+            };
             (predicted, metric.to_unit(o.raw) - metric.to_unit(s.raw))
         }
         (Some(_), None) => (label, f64::INFINITY),
@@ -60,9 +64,17 @@ pub fn distance_classifier(
     check_classes(train)?;
     check_pair(train, test)?;
     if let Some(&bad) = epsilons.iter().find(|e| !e.is_finite() || **e < 0.0) {
-        return Err(SeparationError::Invalid(format!("ε = {bad} is not a non-negative number")));
+        return Err(SeparationError::Invalid(format!(
+            "ε = {bad} is not a non-negative number"
+        )));
     }
-    let index = Index::build(train, IndexOptions { threads: options.threads, ..IndexOptions::default() })?;
+    let index = Index::build(
+        train,
+        IndexOptions {
+            threads: options.threads,
+            ..IndexOptions::default()
+        },
+    )?;
     let nearest = index.nearest(test.images(), test.labels(), true, options, control)?;
     let mut predictions = Vec::with_capacity(test.len());
     let mut margins = Vec::with_capacity(test.len());
@@ -80,7 +92,11 @@ pub fn distance_classifier(
         .iter()
         .map(|&epsilon| {
             let astute = margins.iter().filter(|&&m| m > 2.0 * epsilon).count();
-            CertifiedPoint { epsilon, astute, astuteness: astute as f64 / total }
+            CertifiedPoint {
+                epsilon,
+                astute,
+                astuteness: astute as f64 / total,
+            }
         })
         .collect();
     Ok(ClassifierReport {
@@ -132,10 +148,18 @@ pub fn decision_grid(
         )));
     }
     if !(2..=256).contains(&resolution) {
-        return Err(SeparationError::Invalid(format!("grid resolution {resolution} is not in 2..=256")));
+        return Err(SeparationError::Invalid(format!(
+            "grid resolution {resolution} is not in 2..=256"
+        )));
     }
     check_classes(train)?;
-    let index = Index::build(train, IndexOptions { threads: options.threads, ..IndexOptions::default() })?;
+    let index = Index::build(
+        train,
+        IndexOptions {
+            threads: options.threads,
+            ..IndexOptions::default()
+        },
+    )?;
     let within = index.nearest_within(false, options, control)?;
     let report = super::SeparationReport::build(
         Split::TrainTrain,
@@ -151,7 +175,9 @@ pub fn decision_grid(
             "the two classes share a point (separation 0): f is undefined".to_string(),
         ));
     }
-    let coords: Vec<u8> = (0..resolution).map(|i| ((i * 255 + (resolution - 1) / 2) / (resolution - 1)) as u8).collect();
+    let coords: Vec<u8> = (0..resolution)
+        .map(|i| ((i * 255 + (resolution - 1) / 2) / (resolution - 1)) as u8)
+        .collect();
     let mut images = Vec::with_capacity(resolution * resolution * 2);
     for &y in &coords {
         for &x in &coords {
@@ -164,8 +190,12 @@ pub fn decision_grid(
     let values = nearest
         .iter()
         .map(|n| {
-            let minus = n.same.map_or(f64::INFINITY, |s| options.metric.to_unit(s.raw));
-            let plus = n.other.map_or(f64::INFINITY, |o| options.metric.to_unit(o.raw));
+            let minus = n
+                .same
+                .map_or(f64::INFINITY, |s| options.metric.to_unit(s.raw));
+            let plus = n
+                .other
+                .map_or(f64::INFINITY, |o| options.metric.to_unit(o.raw));
             (minus - plus) / (2.0 * r)
         })
         .collect();

@@ -1,9 +1,9 @@
 //! The two metrics on permuted, padded byte rows, generic over the vector primitives.
 //!
-//! Rows are `chunks × 64` bytes. A training row is split in two places: its first chunk (the
-//! 64 highest-variance pixels, stored contiguously for all rows so that the first test
-//! streams through memory) and the remaining chunks. Distances are kept as integers: the
-//! largest absolute byte difference for ℓ∞, the sum of squared differences for ℓ2.
+//! Rows are `chunks × 64` bytes, reached chunk by chunk through a function (the index keeps
+//! the leading chunks of all rows in separate contiguous arrays). Distances are kept as
+//! integers: the largest absolute byte difference for ℓ∞, the sum of squared differences
+//! for ℓ2.
 
 use super::simd::{CHUNK, Simd};
 
@@ -30,9 +30,17 @@ pub(crate) trait Dist {
         t: u32,
     ) -> bool;
 
-    /// The exact distance from `q` to the row (`head` chunk, then `rest`) if it is at most
-    /// `t`; `None` as soon as a chunk shows it exceeds `t`.
-    unsafe fn within<S: Simd>(q: *const u8, head: *const u8, rest: *const u8, chunks: usize, t: u32) -> Option<u32>;
+    /// Whether the first chunk alone keeps the row within `t` of `q`.
+    unsafe fn head_within<S: Simd>(q: *const u8, head: *const u8, t: u32) -> bool;
+
+    /// The exact distance from `q` to the first `chunks` chunks of a row (chunk `c` at
+    /// `row(c)`) if it is at most `t`; `None` as soon as a chunk shows it exceeds `t`.
+    unsafe fn within<S: Simd>(
+        q: *const u8,
+        row: impl Fn(usize) -> *const u8,
+        chunks: usize,
+        t: u32,
+    ) -> Option<u32>;
 }
 
 #[inline(always)]
@@ -138,15 +146,25 @@ impl Dist for Linf {
     }
 
     #[inline(always)]
-    unsafe fn within<S: Simd>(q: *const u8, head: *const u8, rest: *const u8, chunks: usize, t: u32) -> Option<u32> {
+    unsafe fn head_within<S: Simd>(q: *const u8, head: *const u8, t: u32) -> bool {
+        unsafe { !S::any_gt(chunk_absmax::<S>(q, head), S::splat(t.min(255) as u8)) }
+    }
+
+    #[inline(always)]
+    unsafe fn within<S: Simd>(
+        q: *const u8,
+        row: impl Fn(usize) -> *const u8,
+        chunks: usize,
+        t: u32,
+    ) -> Option<u32> {
         unsafe {
             let tv = S::splat(t.min(255) as u8);
-            let mut m = chunk_absmax::<S>(q, head);
+            let mut m = chunk_absmax::<S>(q, row(0));
             if S::any_gt(m, tv) {
                 return None;
             }
             for c in 1..chunks {
-                m = S::max(m, chunk_absmax::<S>(q.add(c * CHUNK), rest.add((c - 1) * CHUNK)));
+                m = S::max(m, chunk_absmax::<S>(q.add(c * CHUNK), row(c)));
                 if S::any_gt(m, tv) {
                     return None;
                 }
@@ -199,18 +217,28 @@ impl Dist for L2 {
     }
 
     #[inline(always)]
-    unsafe fn within<S: Simd>(q: *const u8, head: *const u8, rest: *const u8, chunks: usize, t: u32) -> Option<u32> {
+    unsafe fn head_within<S: Simd>(q: *const u8, head: *const u8, t: u32) -> bool {
+        unsafe { S::hsum(chunk_sq::<S>(S::acc_zero(), q, head)) <= t }
+    }
+
+    #[inline(always)]
+    unsafe fn within<S: Simd>(
+        q: *const u8,
+        row: impl Fn(usize) -> *const u8,
+        chunks: usize,
+        t: u32,
+    ) -> Option<u32> {
         unsafe {
-            let mut acc = chunk_sq::<S>(S::acc_zero(), q, head);
+            let mut acc = chunk_sq::<S>(S::acc_zero(), q, row(0));
             if S::hsum(acc) > t {
                 return None;
             }
             let mut c = 1;
             while c < chunks {
-                acc = chunk_sq::<S>(acc, q.add(c * CHUNK), rest.add((c - 1) * CHUNK));
+                acc = chunk_sq::<S>(acc, q.add(c * CHUNK), row(c));
                 c += 1;
                 if c < chunks {
-                    acc = chunk_sq::<S>(acc, q.add(c * CHUNK), rest.add((c - 1) * CHUNK));
+                    acc = chunk_sq::<S>(acc, q.add(c * CHUNK), row(c));
                     c += 1;
                 }
                 if S::hsum(acc) > t {

@@ -21,14 +21,19 @@
 
 use super::dist::{Dist, L2, Linf};
 use super::simd::{CHUNK, Portable, Simd};
-use super::{Control, Isa, Metric, Neighbor, Nearest, SearchOptions, SeparationError};
+use super::{Control, Isa, Metric, Nearest, Neighbor, SearchOptions, SeparationError};
 use crate::data::{Dataset, ImageShape};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+/// Leading chunks stored chunk by chunk (see [`Index`]).
+const HEAD_CHUNKS: usize = 3;
 /// Leading chunks used for the group bounds that order the visit.
 const BOUND_CHUNKS: usize = 2;
 /// Leading bytes used to cluster a class into groups.
 const CLUSTER_BYTES: usize = 256;
+/// Leading chunks of a leaf's box checked before its images (the images' own first chunks
+/// follow at once, so more would cost more than it saves).
+const LEAF_BOUND_CHUNKS: usize = 2;
 /// Queries per parallel task.
 const BLOCK: usize = 64;
 /// k-means rounds when grouping a class.
@@ -40,11 +45,22 @@ pub(crate) struct Chunk(pub(crate) [u8; CHUNK]);
 
 const ZERO_CHUNK: Chunk = Chunk([0; CHUNK]);
 
+/// A group of images of one class (positions `start..end`), split into the leaves
+/// `leaf_start..leaf_end`.
 #[derive(Clone, Copy, Debug)]
 struct Group {
     start: u32,
     end: u32,
+    leaf_start: u32,
+    leaf_end: u32,
     label: u16,
+}
+
+/// A leaf: a few similar images, positions `start..end`.
+#[derive(Clone, Copy, Debug)]
+struct Leaf {
+    start: u32,
+    end: u32,
 }
 
 /// A training set prepared for exact nearest-neighbour search (ℓ∞ or ℓ2) on its bytes.
@@ -57,9 +73,11 @@ pub struct Index {
     chunks: usize,
     /// Stored position `k` holds pixel `perm[k]`.
     perm: Vec<u32>,
-    /// First chunk of every image, by position.
+    /// Leading chunks kept chunk by chunk: chunk `c < heads` of position `p` is
+    /// `head[c * n + p]`, so a leaf's chunks are contiguous and these arrays stay in cache.
+    heads: usize,
     head: Vec<Chunk>,
-    /// Remaining `chunks − 1` chunks of every image, by position.
+    /// Remaining `chunks − heads` chunks of every image, position by position.
     rest: Vec<Chunk>,
     pos_to_index: Vec<u32>,
     index_to_pos: Vec<u32>,
@@ -68,21 +86,29 @@ pub struct Index {
     groups: Vec<Group>,
     box_lo: Vec<Chunk>,
     box_hi: Vec<Chunk>,
+    leaves: Vec<Leaf>,
+    leaf_lo: Vec<Chunk>,
+    leaf_hi: Vec<Chunk>,
 }
 
 /// How to group the training set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IndexOptions {
-    /// Target images per group (the bounding boxes get tighter as groups get smaller; the
-    /// bounds cost one box per group per query).
+    /// Target images per group: every query computes a bound for every group.
     pub group_size: usize,
+    /// Target images per leaf inside a group: smaller leaves have tighter boxes.
+    pub leaf_size: usize,
     /// Worker threads for building; `None` uses rayon's global pool.
     pub threads: Option<usize>,
 }
 
 impl Default for IndexOptions {
     fn default() -> Self {
-        Self { group_size: 48, threads: None }
+        Self {
+            group_size: 96,
+            leaf_size: 12,
+            threads: None,
+        }
     }
 }
 
@@ -95,7 +121,10 @@ fn splitmix(state: &mut u64) -> u64 {
 }
 
 fn sad(a: &[u8], b: &[u8]) -> u32 {
-    a.iter().zip(b).map(|(&x, &y)| u32::from(x.abs_diff(y))).sum()
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| u32::from(x.abs_diff(y)))
+        .sum()
 }
 
 /// Splits the images `members` (rows of `prefix`, `width` bytes each) into groups of about
@@ -135,7 +164,10 @@ fn cluster(members: &[u32], prefix: &[u8], width: usize, size: usize, seed: u64)
         #[cfg(feature = "std")]
         {
             use rayon::prelude::*;
-            assign.par_iter_mut().zip(members.par_iter()).for_each(|(a, &m)| *a = nearest(m));
+            assign
+                .par_iter_mut()
+                .zip(members.par_iter())
+                .for_each(|(a, &m)| *a = nearest(m));
         }
         #[cfg(not(feature = "std"))]
         for (a, &m) in assign.iter_mut().zip(members) {
@@ -177,6 +209,44 @@ fn cluster(members: &[u32], prefix: &[u8], width: usize, size: usize, seed: u64)
     out
 }
 
+impl core::fmt::Debug for Index {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Index")
+            .field("shape", &self.shape)
+            .field("images", &self.len())
+            .field("classes", &self.num_classes)
+            .field("groups", &self.groups.len())
+            .field("leaves", &self.leaves.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-chunk minimum and maximum over each range of positions.
+fn boxes<'a>(
+    ranges: impl Iterator<Item = (u32, u32)>,
+    chunks: usize,
+    row_chunk: impl Fn(usize, usize) -> &'a Chunk,
+) -> (Vec<Chunk>, Vec<Chunk>) {
+    let mut lo_all = Vec::new();
+    let mut hi_all = Vec::new();
+    for (start, end) in ranges {
+        for c in 0..chunks {
+            let mut lo = Chunk([u8::MAX; CHUNK]);
+            let mut hi = ZERO_CHUNK;
+            for p in start as usize..end as usize {
+                let src = row_chunk(p, c);
+                for ((l, h), &x) in lo.0.iter_mut().zip(hi.0.iter_mut()).zip(&src.0) {
+                    *l = (*l).min(x);
+                    *h = (*h).max(x);
+                }
+            }
+            lo_all.push(lo);
+            hi_all.push(hi);
+        }
+    }
+    (lo_all, hi_all)
+}
+
 impl Index {
     /// Prepares `train` for search. Fails on an empty set.
     pub fn build(train: &Dataset, options: IndexOptions) -> Result<Self, SeparationError> {
@@ -191,7 +261,9 @@ impl Index {
         let dims = shape.len();
         let n = train.len();
         if n > u32::MAX as usize - 1 {
-            return Err(SeparationError::Invalid(format!("{n} images are more than the index supports")));
+            return Err(SeparationError::Invalid(format!(
+                "{n} images are more than the index supports"
+            )));
         }
         let chunks = dims.div_ceil(CHUNK);
         let padded = chunks * CHUNK;
@@ -230,17 +302,36 @@ impl Index {
             by_class[usize::from(l)].push(i as u32);
         }
         let size = options.group_size.max(1);
+        let leaf_size = options.leaf_size.clamp(1, size);
         let mut members_in_order: Vec<u32> = Vec::with_capacity(n);
         let mut groups = Vec::new();
+        let mut leaves = Vec::new();
         for (class, members) in by_class.iter().enumerate() {
             if members.is_empty() {
                 continue;
             }
             let seed = 0x5EED_0000_u64 + class as u64;
-            for g in cluster(members, &prefix, width, size, seed) {
+            for (k, g) in cluster(members, &prefix, width, size, seed)
+                .into_iter()
+                .enumerate()
+            {
                 let start = members_in_order.len() as u32;
-                members_in_order.extend_from_slice(&g);
-                groups.push(Group { start, end: members_in_order.len() as u32, label: class as u16 });
+                let leaf_start = leaves.len() as u32;
+                for leaf in cluster(&g, &prefix, width, leaf_size, seed ^ ((k as u64 + 1) << 20)) {
+                    let leaf_begin = members_in_order.len() as u32;
+                    members_in_order.extend_from_slice(&leaf);
+                    leaves.push(Leaf {
+                        start: leaf_begin,
+                        end: members_in_order.len() as u32,
+                    });
+                }
+                groups.push(Group {
+                    start,
+                    end: members_in_order.len() as u32,
+                    leaf_start,
+                    leaf_end: leaves.len() as u32,
+                    label: class as u16,
+                });
             }
         }
         drop(prefix);
@@ -250,44 +341,50 @@ impl Index {
             index_to_pos[i as usize] = p as u32;
         }
 
-        let mut head = vec![ZERO_CHUNK; n];
-        let mut rest = vec![ZERO_CHUNK; n * (chunks - 1)];
+        let heads = HEAD_CHUNKS.min(chunks);
+        let tail = chunks - heads;
+        let mut head = vec![ZERO_CHUNK; n * heads];
+        let mut rest = vec![ZERO_CHUNK; n * tail];
         let mut row = vec![0u8; padded];
         for (p, &i) in members_in_order.iter().enumerate() {
             let img = train.image(i as usize);
             for (dst, &k) in row.iter_mut().zip(&perm) {
                 *dst = img[k as usize];
             }
-            head[p].0.copy_from_slice(&row[..CHUNK]);
-            for c in 1..chunks {
-                rest[p * (chunks - 1) + c - 1].0.copy_from_slice(&row[c * CHUNK..(c + 1) * CHUNK]);
+            for c in 0..chunks {
+                let dst = if c < heads {
+                    &mut head[c * n + p]
+                } else {
+                    &mut rest[p * tail + c - heads]
+                };
+                dst.0.copy_from_slice(&row[c * CHUNK..(c + 1) * CHUNK]);
             }
         }
 
-        let mut box_lo = vec![Chunk([u8::MAX; CHUNK]); groups.len() * chunks];
-        let mut box_hi = vec![ZERO_CHUNK; groups.len() * chunks];
-        for (g, group) in groups.iter().enumerate() {
-            for p in group.start as usize..group.end as usize {
-                for c in 0..chunks {
-                    let src = if c == 0 { &head[p] } else { &rest[p * (chunks - 1) + c - 1] };
-                    let lo = &mut box_lo[g * chunks + c].0;
-                    for (l, &x) in lo.iter_mut().zip(&src.0) {
-                        *l = (*l).min(x);
-                    }
-                    let hi = &mut box_hi[g * chunks + c].0;
-                    for (h, &x) in hi.iter_mut().zip(&src.0) {
-                        *h = (*h).max(x);
-                    }
-                }
+        let row_chunk = |p: usize, c: usize| {
+            if c < heads {
+                &head[c * n + p]
+            } else {
+                &rest[p * tail + c - heads]
             }
-        }
+        };
+        let (box_lo, box_hi) = boxes(groups.iter().map(|g| (g.start, g.end)), chunks, row_chunk);
+        let (leaf_lo, leaf_hi) = boxes(
+            leaves.iter().map(|l| (l.start, l.end)),
+            LEAF_BOUND_CHUNKS.min(chunks),
+            row_chunk,
+        );
 
-        let labels = members_in_order.iter().map(|&i| train.labels()[i as usize]).collect();
+        let labels = members_in_order
+            .iter()
+            .map(|&i| train.labels()[i as usize])
+            .collect();
         Ok(Self {
             shape,
             dims,
             chunks,
             perm,
+            heads,
             head,
             rest,
             pos_to_index: members_in_order,
@@ -297,6 +394,9 @@ impl Index {
             groups,
             box_lo,
             box_hi,
+            leaves,
+            leaf_lo,
+            leaf_hi,
         })
     }
 
@@ -322,12 +422,24 @@ impl Index {
         self.groups.len()
     }
 
+    /// Number of leaves (small groups inside the groups) with a bounding box.
+    pub fn num_leaves(&self) -> usize {
+        self.leaves.len()
+    }
+
     /// Bytes held by the index (the reordered copy of the images dominates).
     pub fn heap_bytes(&self) -> usize {
-        (self.head.len() + self.rest.len() + self.box_lo.len() + self.box_hi.len()) * CHUNK
+        (self.head.len()
+            + self.rest.len()
+            + self.box_lo.len()
+            + self.box_hi.len()
+            + self.leaf_lo.len()
+            + self.leaf_hi.len())
+            * CHUNK
             + (self.perm.len() + self.pos_to_index.len() + self.index_to_pos.len()) * 4
             + self.labels.len() * 2
             + self.groups.len() * core::mem::size_of::<Group>()
+            + self.leaves.len() * core::mem::size_of::<Leaf>()
     }
 
     /// Label of training image `index` (in the dataset's own order).
@@ -356,7 +468,10 @@ impl Index {
     /// Checks that a query set is compatible with the index.
     pub fn check_dataset(&self, queries: &Dataset) -> Result<(), SeparationError> {
         if queries.shape() != self.shape {
-            return Err(SeparationError::ShapeMismatch { train: self.shape, test: queries.shape() });
+            return Err(SeparationError::ShapeMismatch {
+                train: self.shape,
+                test: queries.shape(),
+            });
         }
         if queries.num_classes() != self.num_classes {
             return Err(SeparationError::Invalid(format!(
@@ -379,15 +494,30 @@ impl Index {
     ) -> Result<Vec<Nearest>, SeparationError> {
         let f = nearest_fn(options.kernel.resolve()?, options.metric);
         let n = self.len();
-        let by_pos = run_blocks(self, n, options.threads, control, |scratch: &mut Scratch, start, out: &mut [Nearest]| {
-            for (k, slot) in out.iter_mut().enumerate() {
-                let p = start + k;
-                scratch.load_row(self, p);
-                let q = scratch.query.as_ptr().cast::<u8>();
-                // SAFETY: the kernel was resolved for this CPU and `q` holds a padded row.
-                *slot = unsafe { f(self, q, self.labels[p], p as u32, same_class, &mut scratch.keys) };
-            }
-        })?;
+        let by_pos = run_blocks(
+            self,
+            n,
+            options.threads,
+            control,
+            |scratch: &mut Scratch, start, out: &mut [Nearest]| {
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let p = start + k;
+                    scratch.load_row(self, p);
+                    let q = scratch.query.as_ptr().cast::<u8>();
+                    // SAFETY: the kernel was resolved for this CPU and `q` holds a padded row.
+                    *slot = unsafe {
+                        f(
+                            self,
+                            q,
+                            self.labels[p],
+                            p as u32,
+                            same_class,
+                            &mut scratch.bufs,
+                        )
+                    };
+                }
+            },
+        )?;
         let mut out = vec![Nearest::default(); n];
         for (p, r) in by_pos.into_iter().enumerate() {
             out[self.pos_to_index[p] as usize] = r;
@@ -408,15 +538,22 @@ impl Index {
     ) -> Result<Vec<Nearest>, SeparationError> {
         self.check_queries(images, labels)?;
         let f = nearest_fn(options.kernel.resolve()?, options.metric);
-        run_blocks(self, labels.len(), options.threads, control, |scratch: &mut Scratch, start, out: &mut [Nearest]| {
-            for (k, slot) in out.iter_mut().enumerate() {
-                let i = start + k;
-                scratch.load_query(self, &images[i * self.dims..(i + 1) * self.dims]);
-                let q = scratch.query.as_ptr().cast::<u8>();
-                // SAFETY: as above.
-                *slot = unsafe { f(self, q, labels[i], u32::MAX, same_class, &mut scratch.keys) };
-            }
-        })
+        run_blocks(
+            self,
+            labels.len(),
+            options.threads,
+            control,
+            |scratch: &mut Scratch, start, out: &mut [Nearest]| {
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let i = start + k;
+                    scratch.load_query(self, &images[i * self.dims..(i + 1) * self.dims]);
+                    let q = scratch.query.as_ptr().cast::<u8>();
+                    // SAFETY: as above.
+                    *slot =
+                        unsafe { f(self, q, labels[i], u32::MAX, same_class, &mut scratch.bufs) };
+                }
+            },
+        )
     }
 
     /// For each training image, every training image of another class at raw distance at
@@ -430,16 +567,22 @@ impl Index {
     ) -> Result<Vec<Vec<u32>>, SeparationError> {
         let f = within_fn(options.kernel.resolve()?, options.metric);
         let n = self.len();
-        let by_pos = run_blocks(self, n, options.threads, control, |scratch: &mut Scratch, start, out: &mut [Vec<u32>]| {
-            for (k, slot) in out.iter_mut().enumerate() {
-                let p = start + k;
-                scratch.load_row(self, p);
-                let q = scratch.query.as_ptr().cast::<u8>();
-                // SAFETY: as above.
-                unsafe { f(self, q, self.labels[p], max_raw, slot) };
-                slot.sort_unstable();
-            }
-        })?;
+        let by_pos = run_blocks(
+            self,
+            n,
+            options.threads,
+            control,
+            |scratch: &mut Scratch, start, out: &mut [Vec<u32>]| {
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let p = start + k;
+                    scratch.load_row(self, p);
+                    let q = scratch.query.as_ptr().cast::<u8>();
+                    // SAFETY: as above.
+                    unsafe { f(self, q, self.labels[p], max_raw, &mut scratch.bufs, slot) };
+                    slot.sort_unstable();
+                }
+            },
+        )?;
         let mut out = vec![Vec::new(); n];
         for (p, r) in by_pos.into_iter().enumerate() {
             out[self.pos_to_index[p] as usize] = r;
@@ -451,18 +594,41 @@ impl Index {
 /// Per-thread buffers.
 struct Scratch {
     query: Vec<Chunk>,
+    bufs: Buffers,
+}
+
+/// Working memory of one query's search.
+pub(crate) struct Buffers {
     keys: Vec<u64>,
+    sorted: Vec<u64>,
+    survivors: Vec<u32>,
 }
 
 impl Scratch {
     fn new(ix: &Index) -> Self {
-        Self { query: vec![ZERO_CHUNK; ix.chunks], keys: Vec::with_capacity(ix.groups.len()) }
+        let largest = ix
+            .leaves
+            .iter()
+            .map(|l| (l.end - l.start) as usize)
+            .max()
+            .unwrap_or(0);
+        Self {
+            query: vec![ZERO_CHUNK; ix.chunks],
+            bufs: Buffers {
+                keys: Vec::with_capacity(ix.groups.len()),
+                sorted: Vec::with_capacity(ix.groups.len()),
+                survivors: vec![0; largest],
+            },
+        }
     }
 
     fn load_row(&mut self, ix: &Index, p: usize) {
-        self.query[0] = ix.head[p];
-        let c = ix.chunks - 1;
-        self.query[1..].copy_from_slice(&ix.rest[p * c..(p + 1) * c]);
+        let n = ix.len();
+        for c in 0..ix.heads {
+            self.query[c] = ix.head[c * n + p];
+        }
+        let tail = ix.chunks - ix.heads;
+        self.query[ix.heads..].copy_from_slice(&ix.rest[p * tail..(p + 1) * tail]);
     }
 
     fn load_query(&mut self, ix: &Index, image: &[u8]) {
@@ -501,14 +667,18 @@ where
     {
         use rayon::prelude::*;
         super::with_threads(threads, || {
-            out.par_chunks_mut(BLOCK).enumerate().for_each_init(|| Scratch::new(ix), body);
+            out.par_chunks_mut(BLOCK)
+                .enumerate()
+                .for_each_init(|| Scratch::new(ix), body);
         })?;
     }
     #[cfg(not(feature = "std"))]
     {
         let _ = threads;
         let mut scratch = Scratch::new(ix);
-        out.chunks_mut(BLOCK).enumerate().for_each(|item| body(&mut scratch, item));
+        out.chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|item| body(&mut scratch, item));
     }
     if control.is_cancelled() {
         return Err(SeparationError::Cancelled);
@@ -516,8 +686,106 @@ where
     Ok(out)
 }
 
-type NearestFn = unsafe fn(&Index, *const u8, u16, u32, bool, &mut Vec<u64>) -> Nearest;
-type WithinFn = unsafe fn(&Index, *const u8, u16, u32, &mut Vec<u32>);
+type NearestFn = unsafe fn(&Index, *const u8, u16, u32, bool, &mut Buffers) -> Nearest;
+type WithinFn = unsafe fn(&Index, *const u8, u16, u32, &mut Buffers, &mut Vec<u32>);
+
+/// Raw pointers to the index's arrays, for the inner loops.
+struct Rows {
+    chunks: usize,
+    heads: usize,
+    head: *const u8,
+    head_stride: usize,
+    rest: *const u8,
+    rest_stride: usize,
+    box_lo: *const u8,
+    box_hi: *const u8,
+    leaf_lo: *const u8,
+    leaf_hi: *const u8,
+    box_stride: usize,
+    leaf_chunks: usize,
+}
+
+impl Rows {
+    fn new(ix: &Index) -> Self {
+        Self {
+            chunks: ix.chunks,
+            heads: ix.heads,
+            head: ix.head.as_ptr().cast(),
+            head_stride: ix.len() * CHUNK,
+            rest: ix.rest.as_ptr().cast(),
+            rest_stride: (ix.chunks - ix.heads) * CHUNK,
+            box_lo: ix.box_lo.as_ptr().cast(),
+            box_hi: ix.box_hi.as_ptr().cast(),
+            leaf_lo: ix.leaf_lo.as_ptr().cast(),
+            leaf_hi: ix.leaf_hi.as_ptr().cast(),
+            box_stride: ix.chunks * CHUNK,
+            leaf_chunks: LEAF_BOUND_CHUNKS.min(ix.chunks),
+        }
+    }
+
+    /// Calls `found(position, distance)` for every image of `leaf` within `t` of `q`
+    /// (`t` read again after each call, so it may shrink), skipping position `skip`.
+    #[inline(always)]
+    unsafe fn scan_leaf<S: Simd, M: Dist>(
+        &self,
+        q: *const u8,
+        leaf: Leaf,
+        skip: u32,
+        survivors: &mut [u32],
+        t: &mut u32,
+        mut found: impl FnMut(usize, u32, &mut u32),
+    ) {
+        let (start, end) = (leaf.start as usize, leaf.end as usize);
+        // SAFETY (whole function): positions `start..end` are rows of the index, each with
+        // `heads` head chunks and `chunks − heads` rest chunks; `survivors` holds a leaf.
+        let row = |p: usize| {
+            move |c: usize| unsafe {
+                if c < self.heads {
+                    self.head.add(c * self.head_stride + p * CHUNK)
+                } else {
+                    self.rest
+                        .add(p * self.rest_stride + (c - self.heads) * CHUNK)
+                }
+            }
+        };
+        // The first chunks of a leaf are contiguous: test them all first, then the other
+        // head chunks of the images that pass, then fetch the rest rows of the few images
+        // left ahead of use, so that their cache misses overlap.
+        let mut passed = 0;
+        for p in start..end {
+            unsafe {
+                *survivors.get_unchecked_mut(passed) = p as u32;
+                passed += usize::from(M::head_within::<S>(q, self.head.add(p * CHUNK), *t));
+            }
+        }
+        if self.heads > 1 {
+            let mut kept = 0;
+            for i in 0..passed {
+                unsafe {
+                    let p = *survivors.get_unchecked(i);
+                    *survivors.get_unchecked_mut(kept) = p;
+                    kept +=
+                        usize::from(M::within::<S>(q, row(p as usize), self.heads, *t).is_some());
+                }
+            }
+            passed = kept;
+        }
+        if self.chunks > self.heads {
+            for &p in &survivors[..passed] {
+                unsafe { S::prefetch(self.rest.add(p as usize * self.rest_stride)) };
+            }
+        }
+        for &p in &survivors[..passed] {
+            if p == skip {
+                continue;
+            }
+            let p = p as usize;
+            if let Some(d) = unsafe { M::within::<S>(q, row(p), self.chunks, *t) } {
+                found(p, d, t);
+            }
+        }
+    }
+}
 
 /// Nearest other-class (and optionally same-class) training image of one query.
 #[inline(always)]
@@ -527,33 +795,36 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
     label: u16,
     self_pos: u32,
     same: bool,
-    keys: &mut Vec<u64>,
+    bufs: &mut Buffers,
 ) -> Nearest {
+    let Buffers {
+        keys,
+        sorted,
+        survivors,
+    } = bufs;
+    let rows = Rows::new(ix);
     let chunks = ix.chunks;
     let prefix = BOUND_CHUNKS.min(chunks);
-    let lo = ix.box_lo.as_ptr().cast::<u8>();
-    let hi = ix.box_hi.as_ptr().cast::<u8>();
-    let stride = chunks * CHUNK;
     keys.clear();
     for (g, group) in ix.groups.iter().enumerate() {
         if group.label == label && !same {
             continue;
         }
+        let o = g * rows.box_stride;
         // SAFETY: every group has `chunks` box chunks.
-        let b = unsafe { M::box_bound::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix) };
+        let b = unsafe { M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix) };
         keys.push((u64::from(b) << 32) | g as u64);
     }
-    if M::BYTE_KEYS {
-        counting_sort(keys);
+    let keys = if M::BYTE_KEYS {
+        counting_sort(keys, sorted);
+        sorted
     } else {
         keys.sort_unstable();
-    }
+        keys
+    };
     // (distance, index) of the best so far; index u32::MAX means none.
     let mut other = (M::UNBOUNDED, u32::MAX);
     let mut own = (M::UNBOUNDED, u32::MAX);
-    let head = ix.head.as_ptr().cast::<u8>();
-    let rest = ix.rest.as_ptr().cast::<u8>();
-    let rest_stride = (chunks - 1) * CHUNK;
     for &key in keys.iter() {
         let bound = (key >> 32) as u32;
         let g = (key & 0xFFFF_FFFF) as usize;
@@ -562,65 +833,135 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
             break;
         }
         let group = ix.groups[g];
-        let best = if group.label == label { &mut own } else { &mut other };
+        let best = if group.label == label {
+            &mut own
+        } else {
+            &mut other
+        };
         if bound > best.0 {
             continue;
         }
+        let o = g * rows.box_stride;
         // SAFETY: as above.
-        if !unsafe { M::box_within::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix, chunks, bound, best.0) } {
+        if !unsafe {
+            M::box_within::<S>(
+                q,
+                rows.box_lo.add(o),
+                rows.box_hi.add(o),
+                prefix,
+                chunks,
+                bound,
+                best.0,
+            )
+        } {
             continue;
         }
-        for p in group.start..group.end {
-            if p == self_pos {
+        for l in group.leaf_start as usize..group.leaf_end as usize {
+            let o = l * rows.leaf_chunks * CHUNK;
+            // SAFETY: every leaf has `leaf_chunks` box chunks.
+            if !unsafe {
+                M::box_within::<S>(
+                    q,
+                    rows.leaf_lo.add(o),
+                    rows.leaf_hi.add(o),
+                    0,
+                    rows.leaf_chunks,
+                    0,
+                    best.0,
+                )
+            } {
                 continue;
             }
-            let pu = p as usize;
-            // SAFETY: position `p` has a head chunk and `chunks − 1` rest chunks.
-            let d = unsafe { M::within::<S>(q, head.add(pu * CHUNK), rest.add(pu * rest_stride), chunks, best.0) };
-            if let Some(d) = d {
-                let index = ix.pos_to_index[pu];
-                if d < best.0 || index < best.1 {
-                    *best = (d, index);
-                }
+            let mut t = best.0;
+            // SAFETY: the leaf's positions are valid rows.
+            unsafe {
+                rows.scan_leaf::<S, M>(q, ix.leaves[l], self_pos, survivors, &mut t, |p, d, t| {
+                    let index = ix.pos_to_index[p];
+                    if d < best.0 || index < best.1 {
+                        *best = (d, index);
+                        *t = d;
+                    }
+                });
             }
         }
     }
-    let wrap = |b: (u32, u32)| (b.1 != u32::MAX).then_some(Neighbor { index: b.1, raw: b.0 });
-    Nearest { other: wrap(other), same: if same { wrap(own) } else { None } }
+    let wrap = |b: (u32, u32)| {
+        (b.1 != u32::MAX).then_some(Neighbor {
+            index: b.1,
+            raw: b.0,
+        })
+    };
+    Nearest {
+        other: wrap(other),
+        same: if same { wrap(own) } else { None },
+    }
 }
 
 /// Every other-class training image within `t` of one query.
 #[inline(always)]
-unsafe fn within_one<S: Simd, M: Dist>(ix: &Index, q: *const u8, label: u16, t: u32, out: &mut Vec<u32>) {
+unsafe fn within_one<S: Simd, M: Dist>(
+    ix: &Index,
+    q: *const u8,
+    label: u16,
+    t: u32,
+    bufs: &mut Buffers,
+    out: &mut Vec<u32>,
+) {
+    let rows = Rows::new(ix);
     let chunks = ix.chunks;
     let prefix = BOUND_CHUNKS.min(chunks);
-    let lo = ix.box_lo.as_ptr().cast::<u8>();
-    let hi = ix.box_hi.as_ptr().cast::<u8>();
-    let stride = chunks * CHUNK;
-    let head = ix.head.as_ptr().cast::<u8>();
-    let rest = ix.rest.as_ptr().cast::<u8>();
-    let rest_stride = (chunks - 1) * CHUNK;
     for (g, group) in ix.groups.iter().enumerate() {
         if group.label == label {
             continue;
         }
-        // SAFETY: every group has `chunks` box chunks; every position its row.
+        let o = g * rows.box_stride;
+        // SAFETY: every group and leaf has `chunks` box chunks; every position its row.
         unsafe {
-            let bound = M::box_bound::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix);
-            if bound > t || !M::box_within::<S>(q, lo.add(g * stride), hi.add(g * stride), prefix, chunks, bound, t) {
+            let bound = M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix);
+            if bound > t
+                || !M::box_within::<S>(
+                    q,
+                    rows.box_lo.add(o),
+                    rows.box_hi.add(o),
+                    prefix,
+                    chunks,
+                    bound,
+                    t,
+                )
+            {
                 continue;
             }
-            for p in group.start as usize..group.end as usize {
-                if M::within::<S>(q, head.add(p * CHUNK), rest.add(p * rest_stride), chunks, t).is_some() {
-                    out.push(ix.pos_to_index[p]);
+            for l in group.leaf_start as usize..group.leaf_end as usize {
+                let o = l * rows.leaf_chunks * CHUNK;
+                if !M::box_within::<S>(
+                    q,
+                    rows.leaf_lo.add(o),
+                    rows.leaf_hi.add(o),
+                    0,
+                    rows.leaf_chunks,
+                    0,
+                    t,
+                ) {
+                    continue;
                 }
+                let mut limit = t;
+                rows.scan_leaf::<S, M>(
+                    q,
+                    ix.leaves[l],
+                    u32::MAX,
+                    &mut bufs.survivors,
+                    &mut limit,
+                    |p, _, _| {
+                        out.push(ix.pos_to_index[p]);
+                    },
+                );
             }
         }
     }
 }
 
-/// Sorts keys whose upper 32 bits are at most 255, stably.
-fn counting_sort(keys: &mut Vec<u64>) {
+/// Sorts keys whose upper 32 bits are at most 255 into `sorted`, stably.
+fn counting_sort(keys: &[u64], sorted: &mut Vec<u64>) {
     let mut counts = [0u32; 257];
     for &k in keys.iter() {
         counts[(k >> 32) as usize + 1] += 1;
@@ -628,24 +969,24 @@ fn counting_sort(keys: &mut Vec<u64>) {
     for i in 1..257 {
         counts[i] += counts[i - 1];
     }
-    let mut sorted = vec![0u64; keys.len()];
+    sorted.clear();
+    sorted.resize(keys.len(), 0);
     for &k in keys.iter() {
         let b = (k >> 32) as usize;
         sorted[counts[b] as usize] = k;
         counts[b] += 1;
     }
-    *keys = sorted;
 }
 
 macro_rules! instantiate {
     ($nearest:ident, $within:ident, $simd:ty, $metric:ty $(, $feature:literal)?) => {
         $(#[target_feature(enable = $feature)])?
-        unsafe fn $nearest(ix: &Index, q: *const u8, label: u16, self_pos: u32, same: bool, keys: &mut Vec<u64>) -> Nearest {
-            unsafe { nearest_one::<$simd, $metric>(ix, q, label, self_pos, same, keys) }
+        unsafe fn $nearest(ix: &Index, q: *const u8, label: u16, self_pos: u32, same: bool, bufs: &mut Buffers) -> Nearest {
+            unsafe { nearest_one::<$simd, $metric>(ix, q, label, self_pos, same, bufs) }
         }
         $(#[target_feature(enable = $feature)])?
-        unsafe fn $within(ix: &Index, q: *const u8, label: u16, t: u32, out: &mut Vec<u32>) {
-            unsafe { within_one::<$simd, $metric>(ix, q, label, t, out) }
+        unsafe fn $within(ix: &Index, q: *const u8, label: u16, t: u32, bufs: &mut Buffers, out: &mut Vec<u32>) {
+            unsafe { within_one::<$simd, $metric>(ix, q, label, t, bufs, out) }
         }
     };
 }
@@ -653,21 +994,67 @@ macro_rules! instantiate {
 instantiate!(nearest_portable_linf, within_portable_linf, Portable, Linf);
 instantiate!(nearest_portable_l2, within_portable_l2, Portable, L2);
 #[cfg(target_arch = "x86_64")]
-instantiate!(nearest_avx2_linf, within_avx2_linf, super::simd::x86::Avx2, Linf, "avx2");
+instantiate!(
+    nearest_avx2_linf,
+    within_avx2_linf,
+    super::simd::x86::Avx2,
+    Linf,
+    "avx2"
+);
 #[cfg(target_arch = "x86_64")]
-instantiate!(nearest_avx2_l2, within_avx2_l2, super::simd::x86::Avx2, L2, "avx2");
+instantiate!(
+    nearest_avx2_l2,
+    within_avx2_l2,
+    super::simd::x86::Avx2,
+    L2,
+    "avx2"
+);
 #[cfg(target_arch = "x86_64")]
-instantiate!(nearest_avx512_linf, within_avx512_linf, super::simd::x86::Avx512, Linf, "avx2,avx512f,avx512bw");
+instantiate!(
+    nearest_avx512_linf,
+    within_avx512_linf,
+    super::simd::x86::Avx512,
+    Linf,
+    "avx2,avx512f,avx512bw"
+);
 #[cfg(target_arch = "x86_64")]
-instantiate!(nearest_avx512_l2, within_avx512_l2, super::simd::x86::Avx512, L2, "avx2,avx512f,avx512bw");
+instantiate!(
+    nearest_avx512_l2,
+    within_avx512_l2,
+    super::simd::x86::Avx512,
+    L2,
+    "avx2,avx512f,avx512bw"
+);
 #[cfg(target_arch = "aarch64")]
-instantiate!(nearest_neon_linf, within_neon_linf, super::simd::neon::Neon, Linf, "neon");
+instantiate!(
+    nearest_neon_linf,
+    within_neon_linf,
+    super::simd::neon::Neon,
+    Linf,
+    "neon"
+);
 #[cfg(target_arch = "aarch64")]
-instantiate!(nearest_neon_l2, within_neon_l2, super::simd::neon::Neon, L2, "neon");
+instantiate!(
+    nearest_neon_l2,
+    within_neon_l2,
+    super::simd::neon::Neon,
+    L2,
+    "neon"
+);
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-instantiate!(nearest_simd128_linf, within_simd128_linf, super::simd::wasm::Simd128, Linf);
+instantiate!(
+    nearest_simd128_linf,
+    within_simd128_linf,
+    super::simd::wasm::Simd128,
+    Linf
+);
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-instantiate!(nearest_simd128_l2, within_simd128_l2, super::simd::wasm::Simd128, L2);
+instantiate!(
+    nearest_simd128_l2,
+    within_simd128_l2,
+    super::simd::wasm::Simd128,
+    L2
+);
 
 fn nearest_fn(isa: Isa, metric: Metric) -> NearestFn {
     match (isa, metric) {

@@ -55,7 +55,9 @@ pub enum SeparationError {
     UnknownKernel(String),
     #[error("the {0} kernel is not available on this machine (available: {1})")]
     KernelUnavailable(Kernel, String),
-    #[error("no query has a training image of another class: separation needs at least two classes")]
+    #[error(
+        "no query has a training image of another class: separation needs at least two classes"
+    )]
     NoCrossClassPairs,
     #[error("the search was cancelled")]
     Cancelled,
@@ -66,7 +68,9 @@ pub enum SeparationError {
 }
 
 /// The distance between images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// Largest absolute pixel difference (the paper's).
@@ -117,6 +121,14 @@ impl Metric {
             Self::L2 => "l2",
         }
     }
+
+    /// The mathematical symbol, for figures.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Self::Linf => "ℓ∞",
+            Self::L2 => "ℓ2",
+        }
+    }
 }
 
 impl core::fmt::Display for Metric {
@@ -163,7 +175,9 @@ impl core::fmt::Display for Split {
 
 /// The distance kernel (instruction set) to run. `Auto` picks the widest one the CPU has;
 /// the others are for testing and benchmarking and fail if the CPU lacks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Kernel {
     #[default]
@@ -195,7 +209,13 @@ pub(crate) enum Isa {
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 5] = [Kernel::Scalar, Kernel::Avx2, Kernel::Avx512, Kernel::Neon, Kernel::Simd128];
+    pub const ALL: [Kernel; 5] = [
+        Kernel::Scalar,
+        Kernel::Avx2,
+        Kernel::Avx512,
+        Kernel::Neon,
+        Kernel::Simd128,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -230,7 +250,10 @@ impl Kernel {
 
     /// The concrete kernels this machine can run, portable first.
     pub fn available() -> Vec<Kernel> {
-        Self::ALL.into_iter().filter(|k| k.isa().is_some()).collect()
+        Self::ALL
+            .into_iter()
+            .filter(|k| k.isa().is_some())
+            .collect()
     }
 
     /// The kernel `Auto` stands for here.
@@ -290,7 +313,8 @@ pub struct Control<'a> {
 
 impl Control<'_> {
     pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancel.is_some_and(|c| c.load(core::sync::atomic::Ordering::Relaxed))
+        self.cancel
+            .is_some_and(|c| c.load(core::sync::atomic::Ordering::Relaxed))
     }
 }
 
@@ -314,7 +338,10 @@ pub struct Nearest {
 
 /// Runs `f` on a pool of `threads` workers (rayon's global pool when `None`).
 #[cfg(feature = "std")]
-pub(crate) fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, SeparationError> {
+pub(crate) fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, SeparationError> {
     match threads {
         None => Ok(f()),
         Some(n) => {
@@ -328,7 +355,10 @@ pub(crate) fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> 
 }
 
 #[cfg(not(feature = "std"))]
-pub(crate) fn with_threads<T: Send>(_threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, SeparationError> {
+pub(crate) fn with_threads<T: Send>(
+    _threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, SeparationError> {
     Ok(f())
 }
 
@@ -349,7 +379,10 @@ pub fn check_classes(train: &Dataset) -> Result<(), SeparationError> {
 /// Checks that `queries` can be searched against `train`.
 pub fn check_pair(train: &Dataset, queries: &Dataset) -> Result<(), SeparationError> {
     if queries.shape() != train.shape() {
-        return Err(SeparationError::ShapeMismatch { train: train.shape(), test: queries.shape() });
+        return Err(SeparationError::ShapeMismatch {
+            train: train.shape(),
+            test: queries.shape(),
+        });
     }
     if queries.num_classes() != train.num_classes() {
         return Err(SeparationError::Invalid(format!(
@@ -372,7 +405,13 @@ pub fn train_train(
     control: &Control<'_>,
 ) -> Result<(Index, Vec<Nearest>), SeparationError> {
     check_classes(train)?;
-    let index = Index::build(train, IndexOptions { threads: options.threads, ..IndexOptions::default() })?;
+    let index = Index::build(
+        train,
+        IndexOptions {
+            threads: options.threads,
+            ..IndexOptions::default()
+        },
+    )?;
     let nearest = index.nearest_within(false, options, control)?;
     Ok((index, nearest))
 }
@@ -386,7 +425,13 @@ pub fn test_train(
 ) -> Result<(Index, Vec<Nearest>), SeparationError> {
     check_classes(train)?;
     check_pair(train, test)?;
-    let index = Index::build(train, IndexOptions { threads: options.threads, ..IndexOptions::default() })?;
+    let index = Index::build(
+        train,
+        IndexOptions {
+            threads: options.threads,
+            ..IndexOptions::default()
+        },
+    )?;
     let nearest = index.nearest(test.images(), test.labels(), false, options, control)?;
     Ok((index, nearest))
 }

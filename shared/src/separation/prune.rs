@@ -53,14 +53,22 @@ pub fn prune(
     control: &Control<'_>,
 ) -> Result<PruneReport, SeparationError> {
     if !radius.is_finite() || radius < 0.0 {
-        return Err(SeparationError::Invalid(format!("radius {radius} is not a non-negative number")));
+        return Err(SeparationError::Invalid(format!(
+            "radius {radius} is not a non-negative number"
+        )));
     }
     check_classes(train)?;
     let n = train.len();
     let adjacency = match options.metric.raw_below(2.0 * radius) {
         None => vec![Vec::new(); n],
         Some(max_raw) => {
-            let index = Index::build(train, IndexOptions { threads: options.threads, ..IndexOptions::default() })?;
+            let index = Index::build(
+                train,
+                IndexOptions {
+                    threads: options.threads,
+                    ..IndexOptions::default()
+                },
+            )?;
             index.within_radius(max_raw, options, control)?
         }
     };
@@ -89,7 +97,9 @@ pub fn prune(
 
 /// Minimum vertex cover of the bipartite conflict graph (class 0 on the left).
 fn konig_cover(labels: &[u16], adjacency: &[Vec<u32>]) -> Vec<usize> {
-    let left: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == 0 && !adjacency[i].is_empty()).collect();
+    let left: Vec<usize> = (0..labels.len())
+        .filter(|&i| labels[i] == 0 && !adjacency[i].is_empty())
+        .collect();
     const NONE: usize = usize::MAX;
     let n = labels.len();
     let mut mate = vec![NONE; n];
@@ -157,7 +167,13 @@ fn konig_cover(labels: &[u16], adjacency: &[Vec<u32>]) -> Vec<usize> {
 
 /// Iterative DFS for one augmenting path from the free left vertex `root` along the BFS
 /// layers; flips the path if found.
-fn augment(root: usize, adjacency: &[Vec<u32>], mate: &mut [usize], dist: &mut [u32], next: &mut [usize]) -> bool {
+fn augment(
+    root: usize,
+    adjacency: &[Vec<u32>],
+    mate: &mut [usize],
+    dist: &mut [u32],
+    next: &mut [usize],
+) -> bool {
     const NONE: usize = usize::MAX;
     let mut stack = vec![root];
     // path[k] = right vertex used to leave stack[k].
@@ -195,8 +211,10 @@ fn greedy_cover(adjacency: &[Vec<u32>]) -> Vec<usize> {
     let n = adjacency.len();
     let mut degree: Vec<usize> = adjacency.iter().map(Vec::len).collect();
     let mut removed = vec![false; n];
-    let mut heap: BinaryHeap<(usize, core::cmp::Reverse<usize>)> =
-        (0..n).filter(|&i| degree[i] > 0).map(|i| (degree[i], core::cmp::Reverse(i))).collect();
+    let mut heap: BinaryHeap<(usize, core::cmp::Reverse<usize>)> = (0..n)
+        .filter(|&i| degree[i] > 0)
+        .map(|i| (degree[i], core::cmp::Reverse(i)))
+        .collect();
     while let Some((d, core::cmp::Reverse(i))) = heap.pop() {
         if removed[i] || d != degree[i] || d == 0 {
             continue;
@@ -233,17 +251,32 @@ pub fn verify_separated(
     let mut drop = vec![false; train.len()];
     for &i in removed {
         if i >= train.len() {
-            return Err(SeparationError::Invalid(format!("removed index {i} is out of range")));
+            return Err(SeparationError::Invalid(format!(
+                "removed index {i} is out of range"
+            )));
         }
         drop[i] = true;
     }
     let keep: Vec<usize> = (0..train.len()).filter(|&i| !drop[i]).collect();
-    let kept = train.select(&keep).map_err(|e| SeparationError::Invalid(e.to_string()))?;
+    let kept = train
+        .select(&keep)
+        .map_err(|e| SeparationError::Invalid(e.to_string()))?;
     if kept.is_empty() {
         return Ok((None, true));
     }
-    let index = Index::build(&kept, IndexOptions { threads: options.threads, ..IndexOptions::default() })?;
+    let index = Index::build(
+        &kept,
+        IndexOptions {
+            threads: options.threads,
+            ..IndexOptions::default()
+        },
+    )?;
     let nearest = index.nearest_within(false, options, &Control::default())?;
-    let min = nearest.iter().filter_map(|n| n.other).map(|o| o.raw).min().map(|raw| options.metric.to_unit(raw));
+    let min = nearest
+        .iter()
+        .filter_map(|n| n.other)
+        .map(|o| o.raw)
+        .min()
+        .map(|raw| options.metric.to_unit(raw));
     Ok((min, min.is_none_or(|m| m >= 2.0 * radius)))
 }

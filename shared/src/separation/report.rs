@@ -17,7 +17,12 @@ pub struct ReportOptions {
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        Self { top_k: 10, drop_smallest: 0, epsilon: None, bins: 20 }
+        Self {
+            top_k: 10,
+            drop_smallest: 0,
+            epsilon: None,
+            bins: 20,
+        }
     }
 }
 
@@ -94,7 +99,13 @@ pub fn histogram(values: &[f64], lo: f64, hi: f64, bins: usize) -> Histogram {
     }
     let total = values.len().max(1) as f64;
     let fractions = counts.iter().map(|&c| c as f64 / total).collect();
-    Histogram { lo, hi, counts, fractions, above }
+    Histogram {
+        lo,
+        hi,
+        counts,
+        fractions,
+        above,
+    }
 }
 
 impl SeparationReport {
@@ -136,11 +147,16 @@ impl SeparationReport {
         let min = unit(found[0].0);
         let max = unit(found[m - 1].0);
         let mean = match metric {
-            Metric::Linf => found.iter().map(|f| u64::from(f.0)).sum::<u64>() as f64 / m as f64 / 255.0,
+            Metric::Linf => {
+                found.iter().map(|f| u64::from(f.0)).sum::<u64>() as f64 / m as f64 / 255.0
+            }
             Metric::L2 => found.iter().map(|f| unit(f.0)).sum::<f64>() / m as f64,
         };
-        let median =
-            if m % 2 == 1 { unit(found[m / 2].0) } else { (unit(found[m / 2 - 1].0) + unit(found[m / 2].0)) / 2.0 };
+        let median = if m % 2 == 1 {
+            unit(found[m / 2].0)
+        } else {
+            (unit(found[m / 2 - 1].0) + unit(found[m / 2].0)) / 2.0
+        };
         let hi = match metric {
             Metric::Linf => 1.0,
             Metric::L2 => max.ceil().max(1.0),
@@ -154,7 +170,13 @@ impl SeparationReport {
                     counts[(f.0 as usize * bins / 255).min(bins - 1)] += 1;
                 }
                 let fractions = counts.iter().map(|&c| c as f64 / m as f64).collect();
-                Histogram { lo: 0.0, hi: 1.0, counts, fractions, above: 0 }
+                Histogram {
+                    lo: 0.0,
+                    hi: 1.0,
+                    counts,
+                    fractions,
+                    above: 0,
+                }
             }
             Metric::L2 => {
                 let values: Vec<f64> = found.iter().map(|f| unit(f.0)).collect();
@@ -192,7 +214,11 @@ impl SeparationReport {
             mean,
             median,
             max,
-            smallest: found.iter().take(options.top_k).map(|f| unit(f.0)).collect(),
+            smallest: found
+                .iter()
+                .take(options.top_k)
+                .map(|f| unit(f.0))
+                .collect(),
             drop_smallest: options.drop_smallest,
             min_after_drop: unit(found[options.drop_smallest].0),
             histogram,

@@ -29,6 +29,9 @@ pub(crate) trait Simd: Copy {
     /// `acc + d²` byte by byte, widened to `u32`.
     unsafe fn acc_sq(acc: Self::Acc, d: Self::V) -> Self::Acc;
     unsafe fn hsum(acc: Self::Acc) -> u32;
+    /// Hints that the cache line at `p` will be read soon (may do nothing).
+    #[inline(always)]
+    unsafe fn prefetch(_p: *const u8) {}
 }
 
 /// Portable fallback: plain loops over 16-byte arrays (the compiler may vectorise them for
@@ -153,11 +156,18 @@ pub(crate) mod x86 {
         #[inline(always)]
         unsafe fn hsum(acc: __m256i) -> u32 {
             unsafe {
-                let s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256::<1>(acc));
+                let s = _mm_add_epi32(
+                    _mm256_castsi256_si128(acc),
+                    _mm256_extracti128_si256::<1>(acc),
+                );
                 let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
                 let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
                 _mm_cvtsi128_si32(s) as u32
             }
+        }
+        #[inline(always)]
+        unsafe fn prefetch(p: *const u8) {
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
         }
     }
 
@@ -219,6 +229,10 @@ pub(crate) mod x86 {
         #[inline(always)]
         unsafe fn hsum(acc: __m512i) -> u32 {
             unsafe { _mm512_reduce_add_epi32(acc) as u32 }
+        }
+        #[inline(always)]
+        unsafe fn prefetch(p: *const u8) {
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
         }
     }
 }
@@ -335,7 +349,10 @@ pub(crate) mod wasm {
         unsafe fn acc_sq(acc: v128, d: v128) -> v128 {
             let lo = u16x8_extend_low_u8x16(d);
             let hi = u16x8_extend_high_u8x16(d);
-            i32x4_add(acc, i32x4_add(i32x4_dot_i16x8(lo, lo), i32x4_dot_i16x8(hi, hi)))
+            i32x4_add(
+                acc,
+                i32x4_add(i32x4_dot_i16x8(lo, lo), i32x4_dot_i16x8(hi, hi)),
+            )
         }
         #[inline(always)]
         unsafe fn hsum(acc: v128) -> u32 {
