@@ -54,8 +54,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<20} {:<10} {:>7} {:>6} {:<10} {}",
-        "dataset", "shape", "classes", "ε", "arch", "where"
+        "{:<20} {:<10} {:>7} {:>6} {:<10} where",
+        "dataset", "shape", "classes", "ε", "arch"
     );
     for e in &entries {
         let shape = format!("{}×{}×{}", e.shape[0], e.shape[1], e.shape[2]);

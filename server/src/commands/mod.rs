@@ -1,9 +1,11 @@
 //! The subcommands, one module each: an `Args` struct (clap) and a `run` function.
 
+mod bench;
 mod data_dirs;
 mod datasets;
 mod distance_classifier;
 mod eval;
+mod predict;
 mod progress;
 mod prune;
 mod row;
@@ -29,6 +31,8 @@ enum Command {
     Train(train::Args),
     /// Evaluate a weights file: clean and PGD accuracy, local Lipschitz constant, gaps.
     Eval(eval::Args),
+    /// Print a weights file's logits on the first test images (JSON).
+    Predict(predict::Args),
     /// List the datasets Astute knows and which are found on this machine.
     Datasets(datasets::Args),
     /// Exact distance from every point to the nearest training point of another class
@@ -38,13 +42,23 @@ enum Command {
     Prune(prune::Args),
     /// The distance classifier of Theorem 4.2: accuracy and certified astuteness, no attack.
     DistanceClassifier(distance_classifier::Args),
+    /// Measure training throughput (images/s of one CNN2 step: natural, AT, TRADES).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    Train(bench::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Predict(args) => predict::run(args),
         Command::Datasets(args) => datasets::run(args),
+        Command::Bench(BenchCommand::Train(args)) => bench::run(args),
         Command::Separation(args) => separation::run(args),
         Command::Prune(args) => prune::run(args),
         Command::DistanceClassifier(args) => distance_classifier::run(args),

@@ -125,19 +125,19 @@ pub fn train(
     let mut first_epoch = 0;
 
     #[cfg(feature = "std")]
-    if let Some(dir) = &options.checkpoint_dir {
-        if let Some(saved) = super::Checkpoint::read(dir).map_err(TrainError::Checkpoint)? {
-            if saved.config != *config {
-                return Err(TrainError::Checkpoint(format!(
-                    "{} holds a checkpoint of a different configuration; use another folder",
-                    dir.display()
-                )));
-            }
-            optimizer = super::Checkpoint::restore(dir, &mut model, optimizer)
-                .map_err(TrainError::Checkpoint)?;
-            first_epoch = saved.epochs_done;
-            mean_losses = saved.mean_losses;
+    if let Some(dir) = &options.checkpoint_dir
+        && let Some(saved) = super::Checkpoint::read(dir).map_err(TrainError::Checkpoint)?
+    {
+        if saved.config != *config {
+            return Err(TrainError::Checkpoint(format!(
+                "{} holds a checkpoint of a different configuration; use another folder",
+                dir.display()
+            )));
         }
+        optimizer = super::Checkpoint::restore(dir, &mut model, optimizer)
+            .map_err(TrainError::Checkpoint)?;
+        first_epoch = saved.epochs_done;
+        mean_losses = saved.mean_losses;
     }
 
     let context = MethodContext::paper(config.epsilon);
