@@ -111,6 +111,7 @@ fn shapes() -> Vec<ImageShape> {
         ImageShape::new(1, 1, 1),
         ImageShape::new(1, 1, 2),
         ImageShape::new(1, 1, 7),
+        ImageShape::new(1, 2, 20),
         ImageShape::new(1, 8, 8),
         ImageShape::new(1, 5, 13),
         ImageShape::new(3, 5, 9),

@@ -146,8 +146,8 @@ pub fn decision_grid_svg(
                 };
                 Rectangle::new(
                     [
-                        (x - step / 2.0, y - step / 2.0),
-                        (x + step / 2.0, y + step / 2.0),
+                        (x - step * 0.6, y - step * 0.6),
+                        (x + step * 0.6, y + step * 0.6),
                     ],
                     color.filled(),
                 )

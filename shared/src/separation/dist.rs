@@ -13,6 +13,8 @@ pub(crate) trait Dist {
     const UNBOUNDED: u32;
     /// Lower bounds fit in a byte, so candidates can be ordered by a counting sort.
     const BYTE_KEYS: bool;
+    /// Also bound by the sums of pixel blocks (see [`block_sum_bound`]).
+    const BLOCK_SUMS: bool;
 
     /// Lower bound on the distance from `q` to every point of the box `[lo, hi]`, from the
     /// first `prefix` chunks.
@@ -110,6 +112,7 @@ pub(crate) struct Linf;
 impl Dist for Linf {
     const UNBOUNDED: u32 = 255;
     const BYTE_KEYS: bool = true;
+    const BLOCK_SUMS: bool = false;
 
     #[inline(always)]
     unsafe fn box_bound<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8, prefix: usize) -> u32 {
@@ -180,6 +183,7 @@ pub(crate) struct L2;
 impl Dist for L2 {
     const UNBOUNDED: u32 = u32::MAX;
     const BYTE_KEYS: bool = false;
+    const BLOCK_SUMS: bool = true;
 
     #[inline(always)]
     unsafe fn box_bound<S: Simd>(q: *const u8, lo: *const u8, hi: *const u8, prefix: usize) -> u32 {
@@ -248,4 +252,33 @@ impl Dist for L2 {
             Some(S::hsum(acc))
         }
     }
+}
+
+/// Pixels per block of the ℓ2 block-sum bound.
+pub(crate) const BLOCK_PIXELS: u64 = 16;
+
+/// `BLOCK_PIXELS` times a lower bound on the squared ℓ2 distance, from block sums: for any
+/// block B of k pixels, (Σ_B (x − z))² ≤ k · Σ_B (x − z)² (Cauchy–Schwarz), so summing over
+/// disjoint blocks, Σ_B (S_B(x) − S_B(z))² ≤ k · ‖x − z‖². Exact, in integers.
+#[inline(always)]
+pub(crate) fn block_sum_bound(a: &[u16], b: &[u16]) -> u64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)).pow(2))
+        .sum()
+}
+
+/// The same bound from `a` to every point whose block sums lie in `[lo, hi]`.
+#[inline(always)]
+pub(crate) fn block_box_bound(a: &[u16], lo: &[u16], hi: &[u16]) -> u64 {
+    a.iter()
+        .zip(lo.iter().zip(hi))
+        .map(|(&x, (&l, &h))| u64::from(l.saturating_sub(x).max(x.saturating_sub(h))).pow(2))
+        .sum()
+}
+
+/// Smallest raw squared distance consistent with a block-sum bound.
+#[inline(always)]
+pub(crate) fn block_bound_raw(bound: u64) -> u32 {
+    bound.div_ceil(BLOCK_PIXELS).min(u64::from(u32::MAX)) as u32
 }

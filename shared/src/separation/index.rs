@@ -2,24 +2,30 @@
 //!
 //! Building: the pixel dimensions are reordered by decreasing variance (so the pixels most
 //! likely to reveal a large difference come first) and padded to whole 64-byte chunks with
-//! zeros (which changes no distance). Each class is split into small groups of similar
-//! images by a few rounds of k-means on the leading pixels; every group keeps its bounding
-//! box (per-pixel minimum and maximum).
+//! zeros (which changes no distance). The first chunks of all images are stored chunk by
+//! chunk (contiguous per chunk, small enough to stay in cache), the rest image by image.
+//! Each class is split by k-means on the leading pixels into groups of about 96 similar
+//! images, and each group into leaves of about 12; every group and leaf keeps its bounding
+//! box (per-pixel minimum and maximum), and, for ℓ2, the box of its 4×4 block sums.
 //!
 //! Searching one query, exactly:
-//! 1. A lower bound on the distance to every group from the box's first chunks: no image
-//!    inside a box can be closer than the box itself, in ℓ∞ or in ℓ2.
+//! 1. A lower bound on the distance to every group from its box's first chunks (and for ℓ2
+//!    its block-sum box): no image inside a box can be closer than the box itself.
 //! 2. Groups are visited nearest bound first, so a close candidate, and with it a small
 //!    "best so far", is found early. The visit stops at the first group whose bound exceeds
 //!    the best so far (every later group is at least as far).
-//! 3. A group that survives its bound is checked against the rest of its box, then its
-//!    images one by one: first chunk first (the first chunks of a group are contiguous), then
-//!    the others, abandoning the image at the first chunk that exceeds the best so far.
+//! 3. A group that survives its bound is checked against the rest of its box; then each
+//!    leaf against the first chunks of its box; then the leaf's images: their first chunks
+//!    (contiguous), the other leading chunks of those that pass, and the full rows of the
+//!    few left, fetched ahead, abandoning an image at the first chunk that exceeds the best
+//!    so far (ℓ∞ is a running maximum, ℓ2 a running sum).
 //!
 //! Ties are broken by the smaller training index, so the result is a function of the data
 //! alone, whatever the kernel, the order of the visit or the number of threads.
 
-use super::dist::{Dist, L2, Linf};
+use super::dist::{
+    BLOCK_PIXELS, Dist, L2, Linf, block_bound_raw, block_box_bound, block_sum_bound,
+};
 use super::simd::{CHUNK, Portable, Simd};
 use super::{Control, Isa, Metric, Nearest, Neighbor, SearchOptions, SeparationError};
 use crate::data::{Dataset, ImageShape};
@@ -89,6 +95,16 @@ pub struct Index {
     leaves: Vec<Leaf>,
     leaf_lo: Vec<Chunk>,
     leaf_hi: Vec<Chunk>,
+    /// ℓ2 bound: pixel blocks of `BLOCK_PIXELS` pixels (indices into an image)…
+    blocks: Vec<u32>,
+    /// …and the block sums of every image (`sum_width` per position, zero padded), with
+    /// their per-group and per-leaf minimum and maximum.
+    sum_width: usize,
+    sums: Vec<u16>,
+    group_sum_lo: Vec<u16>,
+    group_sum_hi: Vec<u16>,
+    leaf_sum_lo: Vec<u16>,
+    leaf_sum_hi: Vec<u16>,
 }
 
 /// How to group the training set.
@@ -218,6 +234,42 @@ impl core::fmt::Debug for Index {
             .field("groups", &self.groups.len())
             .field("leaves", &self.leaves.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// Blocks of `BLOCK_PIXELS` pixels for the ℓ2 bound: 4×4 squares in each channel (the
+/// border rows and columns that do not fill a square are left out, which keeps the bound
+/// valid), or, for images under 4×4, runs of 16 consecutive values.
+fn pixel_blocks(shape: ImageShape) -> Vec<u32> {
+    let k = BLOCK_PIXELS as usize;
+    let (h, w) = (shape.height, shape.width);
+    let mut out = Vec::new();
+    if h >= 4 && w >= 4 {
+        for c in 0..shape.channels {
+            for by in 0..h / 4 {
+                for bx in 0..w / 4 {
+                    for y in 0..4 {
+                        for x in 0..4 {
+                            out.push(((c * h + by * 4 + y) * w + bx * 4 + x) as u32);
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        out.extend(0..(shape.len() / k * k) as u32);
+    }
+    out
+}
+
+/// Block sums of one image into `out` (the rest of `out` is zeroed).
+fn block_sums(image: &[u8], blocks: &[u32], out: &mut [u16]) {
+    out.fill(0);
+    for (dst, block) in out
+        .iter_mut()
+        .zip(blocks.chunks_exact(BLOCK_PIXELS as usize))
+    {
+        *dst = block.iter().map(|&i| u16::from(image[i as usize])).sum();
     }
 }
 
@@ -375,6 +427,34 @@ impl Index {
             row_chunk,
         );
 
+        let blocks = pixel_blocks(shape);
+        let sum_width = (blocks.len() / BLOCK_PIXELS as usize).div_ceil(16) * 16;
+        let mut sums = vec![0u16; n * sum_width];
+        for (p, &i) in members_in_order.iter().enumerate() {
+            block_sums(
+                train.image(i as usize),
+                &blocks,
+                &mut sums[p * sum_width..(p + 1) * sum_width],
+            );
+        }
+        let sum_box = |ranges: &mut dyn Iterator<Item = (u32, u32)>| {
+            let (mut lo, mut hi) = (Vec::new(), Vec::new());
+            for (start, end) in ranges {
+                let (mut l, mut h) = (vec![u16::MAX; sum_width], vec![0u16; sum_width]);
+                for p in start as usize..end as usize {
+                    for (k, &v) in sums[p * sum_width..(p + 1) * sum_width].iter().enumerate() {
+                        l[k] = l[k].min(v);
+                        h[k] = h[k].max(v);
+                    }
+                }
+                lo.extend(l);
+                hi.extend(h);
+            }
+            (lo, hi)
+        };
+        let (group_sum_lo, group_sum_hi) = sum_box(&mut groups.iter().map(|g| (g.start, g.end)));
+        let (leaf_sum_lo, leaf_sum_hi) = sum_box(&mut leaves.iter().map(|l| (l.start, l.end)));
+
         let labels = members_in_order
             .iter()
             .map(|&i| train.labels()[i as usize])
@@ -397,6 +477,13 @@ impl Index {
             leaves,
             leaf_lo,
             leaf_hi,
+            blocks,
+            sum_width,
+            sums,
+            group_sum_lo,
+            group_sum_hi,
+            leaf_sum_lo,
+            leaf_sum_hi,
         })
     }
 
@@ -440,6 +527,13 @@ impl Index {
             + self.labels.len() * 2
             + self.groups.len() * core::mem::size_of::<Group>()
             + self.leaves.len() * core::mem::size_of::<Leaf>()
+            + (self.sums.len()
+                + self.group_sum_lo.len()
+                + self.group_sum_hi.len()
+                + self.leaf_sum_lo.len()
+                + self.leaf_sum_hi.len())
+                * 2
+            + self.blocks.len() * 4
     }
 
     /// Label of training image `index` (in the dataset's own order).
@@ -602,6 +696,8 @@ pub(crate) struct Buffers {
     keys: Vec<u64>,
     sorted: Vec<u64>,
     survivors: Vec<u32>,
+    /// Block sums of the query (ℓ2).
+    sums: Vec<u16>,
 }
 
 impl Scratch {
@@ -618,6 +714,7 @@ impl Scratch {
                 keys: Vec::with_capacity(ix.groups.len()),
                 sorted: Vec::with_capacity(ix.groups.len()),
                 survivors: vec![0; largest],
+                sums: vec![0; ix.sum_width],
             },
         }
     }
@@ -629,12 +726,15 @@ impl Scratch {
         }
         let tail = ix.chunks - ix.heads;
         self.query[ix.heads..].copy_from_slice(&ix.rest[p * tail..(p + 1) * tail]);
+        let w = ix.sum_width;
+        self.bufs.sums.copy_from_slice(&ix.sums[p * w..(p + 1) * w]);
     }
 
     fn load_query(&mut self, ix: &Index, image: &[u8]) {
         for (k, &src) in ix.perm.iter().enumerate() {
             self.query[k / CHUNK].0[k % CHUNK] = image[src as usize];
         }
+        block_sums(image, &ix.blocks, &mut self.bufs.sums);
     }
 }
 
@@ -690,7 +790,7 @@ type NearestFn = unsafe fn(&Index, *const u8, u16, u32, bool, &mut Buffers) -> N
 type WithinFn = unsafe fn(&Index, *const u8, u16, u32, &mut Buffers, &mut Vec<u32>);
 
 /// Raw pointers to the index's arrays, for the inner loops.
-struct Rows {
+struct Rows<'a> {
     chunks: usize,
     heads: usize,
     head: *const u8,
@@ -703,11 +803,18 @@ struct Rows {
     leaf_hi: *const u8,
     box_stride: usize,
     leaf_chunks: usize,
+    sums: &'a [u16],
+    /// Block sums of the query being searched.
+    query_sums: &'a [u16],
+    sum_width: usize,
 }
 
-impl Rows {
-    fn new(ix: &Index) -> Self {
+impl<'a> Rows<'a> {
+    fn new(ix: &'a Index, query_sums: &'a [u16]) -> Self {
         Self {
+            sums: &ix.sums,
+            query_sums,
+            sum_width: ix.sum_width,
             chunks: ix.chunks,
             heads: ix.heads,
             head: ix.head.as_ptr().cast(),
@@ -755,7 +862,15 @@ impl Rows {
         for p in start..end {
             unsafe {
                 *survivors.get_unchecked_mut(passed) = p as u32;
-                passed += usize::from(M::head_within::<S>(q, self.head.add(p * CHUNK), *t));
+                let pass = if M::BLOCK_SUMS {
+                    let w = self.sum_width;
+                    block_sum_bound(self.query_sums, self.sums.get_unchecked(p * w..(p + 1) * w))
+                        <= BLOCK_PIXELS * u64::from(*t)
+                        && M::head_within::<S>(q, self.head.add(p * CHUNK), *t)
+                } else {
+                    M::head_within::<S>(q, self.head.add(p * CHUNK), *t)
+                };
+                passed += usize::from(pass);
             }
         }
         if self.heads > 1 {
@@ -801,8 +916,11 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
         keys,
         sorted,
         survivors,
+        sums,
     } = bufs;
-    let rows = Rows::new(ix);
+    let sums: &[u16] = sums;
+    let w = ix.sum_width;
+    let rows = Rows::new(ix, sums);
     let chunks = ix.chunks;
     let prefix = BOUND_CHUNKS.min(chunks);
     keys.clear();
@@ -812,7 +930,14 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
         }
         let o = g * rows.box_stride;
         // SAFETY: every group has `chunks` box chunks.
-        let b = unsafe { M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix) };
+        let mut b = unsafe { M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix) };
+        if M::BLOCK_SUMS {
+            let (lo, hi) = (
+                &ix.group_sum_lo[g * w..(g + 1) * w],
+                &ix.group_sum_hi[g * w..(g + 1) * w],
+            );
+            b = b.max(block_bound_raw(block_box_bound(sums, lo, hi)));
+        }
         keys.push((u64::from(b) << 32) | g as u64);
     }
     let keys = if M::BYTE_KEYS {
@@ -842,21 +967,36 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
             continue;
         }
         let o = g * rows.box_stride;
+        // With block sums the key is not a prefix sum of the box: check the whole box.
+        let (box_from, box_start) = if M::BLOCK_SUMS {
+            (0, 0)
+        } else {
+            (prefix, bound)
+        };
         // SAFETY: as above.
         if !unsafe {
             M::box_within::<S>(
                 q,
                 rows.box_lo.add(o),
                 rows.box_hi.add(o),
-                prefix,
+                box_from,
                 chunks,
-                bound,
+                box_start,
                 best.0,
             )
         } {
             continue;
         }
         for l in group.leaf_start as usize..group.leaf_end as usize {
+            if M::BLOCK_SUMS {
+                let (lo, hi) = (
+                    &ix.leaf_sum_lo[l * w..(l + 1) * w],
+                    &ix.leaf_sum_hi[l * w..(l + 1) * w],
+                );
+                if block_bound_raw(block_box_bound(sums, lo, hi)) > best.0 {
+                    continue;
+                }
+            }
             let o = l * rows.leaf_chunks * CHUNK;
             // SAFETY: every leaf has `leaf_chunks` box chunks.
             if !unsafe {
@@ -907,9 +1047,14 @@ unsafe fn within_one<S: Simd, M: Dist>(
     bufs: &mut Buffers,
     out: &mut Vec<u32>,
 ) {
-    let rows = Rows::new(ix);
+    let Buffers {
+        survivors, sums, ..
+    } = bufs;
+    let sums: &[u16] = sums;
+    let rows = Rows::new(ix, sums);
     let chunks = ix.chunks;
     let prefix = BOUND_CHUNKS.min(chunks);
+    let w = ix.sum_width;
     for (g, group) in ix.groups.iter().enumerate() {
         if group.label == label {
             continue;
@@ -918,6 +1063,15 @@ unsafe fn within_one<S: Simd, M: Dist>(
         // SAFETY: every group and leaf has `chunks` box chunks; every position its row.
         unsafe {
             let bound = M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix);
+            if M::BLOCK_SUMS {
+                let (lo, hi) = (
+                    &ix.group_sum_lo[g * w..(g + 1) * w],
+                    &ix.group_sum_hi[g * w..(g + 1) * w],
+                );
+                if block_bound_raw(block_box_bound(sums, lo, hi)) > t {
+                    continue;
+                }
+            }
             if bound > t
                 || !M::box_within::<S>(
                     q,
@@ -932,6 +1086,15 @@ unsafe fn within_one<S: Simd, M: Dist>(
                 continue;
             }
             for l in group.leaf_start as usize..group.leaf_end as usize {
+                if M::BLOCK_SUMS {
+                    let (lo, hi) = (
+                        &ix.leaf_sum_lo[l * w..(l + 1) * w],
+                        &ix.leaf_sum_hi[l * w..(l + 1) * w],
+                    );
+                    if block_bound_raw(block_box_bound(sums, lo, hi)) > t {
+                        continue;
+                    }
+                }
                 let o = l * rows.leaf_chunks * CHUNK;
                 if !M::box_within::<S>(
                     q,
@@ -949,7 +1112,7 @@ unsafe fn within_one<S: Simd, M: Dist>(
                     q,
                     ix.leaves[l],
                     u32::MAX,
-                    &mut bufs.survivors,
+                    survivors,
                     &mut limit,
                     |p, _, _| {
                         out.push(ix.pos_to_index[p]);
