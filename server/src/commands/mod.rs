@@ -1,6 +1,7 @@
 //! The subcommands, one module each: an `Args` struct (clap) and a `run` function.
 
 mod bench;
+mod data;
 mod data_dirs;
 mod datasets;
 mod distance_classifier;
@@ -42,6 +43,9 @@ enum Command {
     Prune(prune::Args),
     /// The distance classifier of Theorem 4.2: accuracy and certified astuteness, no attack.
     DistanceClassifier(distance_classifier::Args),
+    /// Download datasets' official files.
+    #[command(subcommand)]
+    Data(data::DataCommand),
     /// Measure training throughput (images/s of one CNN2 step: natural, AT, TRADES).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -56,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Data(command) => data::run(command),
         Command::Predict(args) => predict::run(args),
         Command::Datasets(args) => datasets::run(args),
         Command::Bench(BenchCommand::Train(args)) => bench::run(args),

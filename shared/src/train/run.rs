@@ -97,6 +97,33 @@ fn epoch_order(len: usize, seed: u64, epoch: usize) -> Vec<usize> {
     order
 }
 
+/// The optimizer, first epoch and loss history to start from: a checkpoint's when
+/// `options` names a folder holding one, a fresh start otherwise.
+fn resume(
+    options: &TrainOptions<'_>,
+    config: &TrainConfig,
+    model: &mut Network,
+    optimizer: ModuleOptimizer,
+) -> Result<(ModuleOptimizer, usize, Vec<f64>), TrainError> {
+    #[cfg(feature = "std")]
+    if let Some(dir) = &options.checkpoint_dir
+        && let Some(saved) = super::Checkpoint::read(dir).map_err(TrainError::Checkpoint)?
+    {
+        if saved.config != *config {
+            return Err(TrainError::Checkpoint(format!(
+                "{} holds a checkpoint of a different configuration; use another folder",
+                dir.display()
+            )));
+        }
+        let optimizer =
+            super::Checkpoint::restore(dir, model, optimizer).map_err(TrainError::Checkpoint)?;
+        return Ok((optimizer, saved.epochs_done, saved.mean_losses));
+    }
+    #[cfg(not(feature = "std"))]
+    let _ = (options, config, &model);
+    Ok((optimizer, 0, Vec::new()))
+}
+
 /// Trains `config` on `data` on `device` (an autodiff device is derived from it).
 pub fn train(
     config: &TrainConfig,
@@ -120,25 +147,12 @@ pub fn train(
     let mut model = network
         .init(&device)
         .map_err(|e| TrainError::Config(super::TrainConfigError(e)))?;
-    let mut optimizer = build_optimizer(config.optimizer);
-    let mut mean_losses = Vec::new();
-    let mut first_epoch = 0;
-
-    #[cfg(feature = "std")]
-    if let Some(dir) = &options.checkpoint_dir
-        && let Some(saved) = super::Checkpoint::read(dir).map_err(TrainError::Checkpoint)?
-    {
-        if saved.config != *config {
-            return Err(TrainError::Checkpoint(format!(
-                "{} holds a checkpoint of a different configuration; use another folder",
-                dir.display()
-            )));
-        }
-        optimizer = super::Checkpoint::restore(dir, &mut model, optimizer)
-            .map_err(TrainError::Checkpoint)?;
-        first_epoch = saved.epochs_done;
-        mean_losses = saved.mean_losses;
-    }
+    let (mut optimizer, first_epoch, mut mean_losses) = resume(
+        &options,
+        config,
+        &mut model,
+        build_optimizer(config.optimizer),
+    )?;
 
     let context = MethodContext::paper(config.epsilon);
     let shape = data.shape();
