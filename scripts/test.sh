@@ -11,7 +11,8 @@ if [ "${1:-}" = "--install" ]; then
         apt-get update -qq
         apt-get install -y -qq dataset-fashion-mnist >/dev/null
     fi
-    rustup show active-toolchain >/dev/null   # installs the pinned toolchain, wasm32 target, clippy, rustfmt
+    toolchain=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+    rustup toolchain install "$toolchain" --profile minimal --component clippy,rustfmt --target wasm32-unknown-unknown
 fi
 
 # Real data the tests read: the Debian Fashion-MNIST and the MNIST sample beside the repo.
