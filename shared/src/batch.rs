@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, ImageShape};
 
 /// The images at `indices` as `[N, C, H, W]` in [0, 1] and their labels.
 pub fn to_tensors(
@@ -11,18 +11,27 @@ pub fn to_tensors(
     indices: &[usize],
     device: &Device,
 ) -> (Tensor<4>, Tensor<1, Int>) {
-    let shape = data.shape();
     let (pixels, labels) = data.batch_f32(indices);
+    from_batch(pixels, &labels, data.shape(), device)
+}
+
+/// Pixels already in [0, 1] (NCHW, flattened) and their labels, as tensors on `device`.
+pub fn from_batch(
+    pixels: Vec<f32>,
+    labels: &[u16],
+    shape: ImageShape,
+    device: &Device,
+) -> (Tensor<4>, Tensor<1, Int>) {
+    let n = labels.len();
     let images = Tensor::from_data(
-        TensorData::new(
-            pixels,
-            [indices.len(), shape.channels, shape.height, shape.width],
-        ),
+        TensorData::new(pixels, [n, shape.channels, shape.height, shape.width]),
         device,
     );
-    let labels: Vec<i64> = labels.into_iter().map(i64::from).collect();
-    let labels = Tensor::from_data(TensorData::new(labels, [indices.len()]), device);
-    (images, labels)
+    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+    (
+        images,
+        Tensor::from_data(TensorData::new(labels, [n]), device),
+    )
 }
 
 /// `0..len` cut into consecutive batches of at most `batch_size`.

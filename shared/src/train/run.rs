@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 
 use super::{Augmentation, OptimizerSpec, TrainConfig, TrainEvent, augment};
 use crate::attack::eval_copy;
-use crate::batch::sequential_batches;
+use crate::batch::{from_batch, sequential_batches};
 use crate::data::Dataset;
 use crate::method::MethodContext;
 use crate::model::{Network, NetworkConfig};
@@ -182,18 +182,7 @@ pub fn train(
             if config.augmentation == Augmentation::CropFlip {
                 augment::crop_flip(&mut pixels, shape, &mut augment_rng);
             }
-            let images = Tensor::from_data(
-                burn::tensor::TensorData::new(
-                    pixels,
-                    [indices.len(), shape.channels, shape.height, shape.width],
-                ),
-                &device,
-            );
-            let labels: Vec<i64> = labels.into_iter().map(i64::from).collect();
-            let labels = Tensor::from_data(
-                burn::tensor::TensorData::new(labels, [indices.len()]),
-                &device,
-            );
+            let (images, labels) = from_batch(pixels, &labels, shape, &device);
 
             let attacker = eval_copy(&model);
             let loss = config
