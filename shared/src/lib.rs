@@ -10,6 +10,7 @@ pub mod loss;
 pub mod method;
 pub mod metric;
 pub mod model;
+pub mod paper;
 pub mod plot;
 pub mod separation;
 pub mod train;

@@ -9,7 +9,10 @@ use super::{ImageShape, cifar, image_folder, svhn};
 use crate::model::Architecture;
 
 /// A dataset, named on the command line by its id (`mnist`, `cifar10`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(into = "String", try_from = "String")]
 pub enum DatasetId {
     Mnist,
     /// 10,000 real MNIST digits shipped with Astute (folder `mnist-subset`), split
@@ -64,6 +67,20 @@ impl DatasetId {
 impl fmt::Display for DatasetId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
+    }
+}
+
+impl From<DatasetId> for String {
+    fn from(id: DatasetId) -> Self {
+        id.id().to_owned()
+    }
+}
+
+impl TryFrom<String> for DatasetId {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 

@@ -4,7 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The paper's architectures plus an MLP for the 2-D and 1-D synthetic data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum Architecture {
     /// The small MNIST CNN of the paper's Table 2 (two convolutions, FC 128).
     Cnn1,
@@ -44,6 +45,20 @@ impl fmt::Display for Architecture {
             Self::ResNet50 => write!(f, "resnet50"),
             Self::Mlp { layers, width } => write!(f, "mlp-{layers}-{width}"),
         }
+    }
+}
+
+impl From<Architecture> for String {
+    fn from(architecture: Architecture) -> Self {
+        architecture.to_string()
+    }
+}
+
+impl TryFrom<String> for Architecture {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 

@@ -53,7 +53,6 @@ pub enum Augmentation {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
-    #[serde(with = "architecture_name")]
     pub architecture: Architecture,
     pub dropout: f64,
     pub method: Method,
@@ -203,22 +202,6 @@ impl TrainConfig {
             return fail("a training subset of 0 images".into());
         }
         Ok(())
-    }
-}
-
-mod architecture_name {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::model::Architecture;
-
-    pub fn serialize<S: Serializer>(arch: &Architecture, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(arch)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Architecture, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
     }
 }
 
