@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use astute::data::{Dataset, DatasetId};
+use astute::paper::PublishedSeparation;
 use astute::separation::{
     Control, Index, IndexOptions, Kernel, Metric, ReportOptions, SearchOptions, SeparationReport,
     Split, check_classes, check_pair,
@@ -164,6 +165,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let svg = astute::plot::separation_histogram_svg(&refs, &title)?;
         std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
     }
+    // The paper's Table 1 measures ℓ∞ only.
+    let published = match args.metric {
+        Metric::Linf => astute::paper::published().separation_of(args.dataset),
+        Metric::L2 => None,
+    };
     if args.json {
         let out = serde_json::json!({
             "dataset": args.dataset.id(),
@@ -173,6 +179,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "index_seconds": build_seconds,
             "search_seconds": seconds,
             "reports": reports,
+            "paper_table1": published,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
@@ -186,7 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         kernel_name(args.kernel)
     );
     for (report, s) in reports.iter().zip(&seconds) {
-        print_report(report, &data.train, &data.test, *s);
+        print_report(report, &data.train, &data.test, *s, published);
     }
     Ok(())
 }
@@ -198,7 +205,13 @@ fn kernel_name(kernel: Kernel) -> String {
     }
 }
 
-fn print_report(report: &SeparationReport, train: &Dataset, test: &Dataset, seconds: f64) {
+fn print_report(
+    report: &SeparationReport,
+    train: &Dataset,
+    test: &Dataset,
+    seconds: f64,
+    published: Option<&PublishedSeparation>,
+) {
     let fmt = |v: &[f64]| {
         v.iter()
             .map(|d| format!("{d:.4}"))
@@ -214,6 +227,13 @@ fn print_report(report: &SeparationReport, train: &Dataset, test: &Dataset, seco
         "  min {:.4}  mean {:.4}  median {:.4}  max {:.4}",
         report.min, report.mean, report.median, report.max
     );
+    if let Some(paper) = published {
+        let min = match report.split {
+            Split::TrainTrain => paper.min_train_train,
+            Split::TestTrain => paper.min_test_train,
+        };
+        println!("  the paper's Table 1: min {min:.3}");
+    }
     println!("  smallest: {}", fmt(&report.smallest));
     if report.drop_smallest > 0 {
         println!(
