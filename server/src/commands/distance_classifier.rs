@@ -6,11 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use astute::data::DatasetId;
-use astute::separation::{
-    Control, Kernel, Metric, SearchOptions, decision_grid, distance_classifier,
-};
+use astute::separation::{Control, decision_grid, distance_classifier};
 
 use super::data_dirs::DataArgs;
+use super::search_args::SearchArgs;
 use super::separation::{dataset_epsilon, search_bar};
 
 #[derive(Debug, clap::Args)]
@@ -20,8 +19,6 @@ pub struct Args {
     /// Radii at which to certify astuteness, comma-separated (default: the dataset's ε).
     #[arg(long, value_delimiter = ',')]
     eps: Vec<f64>,
-    #[arg(long, default_value = "linf")]
-    metric: Metric,
     /// For 2-D data: grid points per side of the heat map of f.
     #[arg(long, default_value_t = 101)]
     grid: usize,
@@ -32,11 +29,9 @@ pub struct Args {
     #[arg(long)]
     full: bool,
     #[arg(long)]
-    threads: Option<usize>,
-    #[arg(long, default_value = "auto")]
-    kernel: Kernel,
-    #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    search: SearchArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -48,11 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         args.eps.clone()
     };
-    let options = SearchOptions {
-        metric: args.metric,
-        kernel: args.kernel,
-        threads: args.threads,
-    };
+    let options = args.search.options();
     let bar = search_bar("test-train", data.test.len());
     let progress = |done: usize, _total: usize| bar.set_position(done as u64);
     let control = Control {
@@ -118,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "{}: distance classifier ({}), {} training points, {} test points, {seconds:.2} s",
         args.dataset.info().title,
-        args.metric,
+        args.search.metric,
         report.train,
         report.test
     );

@@ -10,6 +10,7 @@ mod predict;
 mod progress;
 mod prune;
 mod row;
+mod search_args;
 mod separation;
 mod train;
 

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use astute::data::{Dataset, DatasetId};
-use astute::separation::{
-    Control, Kernel, Metric, PruneReport, SearchOptions, prune, verify_separated,
-};
+use astute::separation::{Control, PruneReport, prune, verify_separated};
 
 use super::data_dirs::DataArgs;
+use super::search_args::SearchArgs;
 use super::separation::search_bar;
 
 #[derive(Debug, clap::Args)]
@@ -22,8 +21,6 @@ pub struct Args {
     /// Write the removed training indices here, one per line.
     #[arg(long)]
     out: PathBuf,
-    #[arg(long, default_value = "linf")]
-    metric: Metric,
     /// Restrict to two classes (e.g. `--classes 0,6`): pruning is then exact.
     #[arg(long, value_delimiter = ',')]
     classes: Option<Vec<u16>>,
@@ -31,11 +28,9 @@ pub struct Args {
     #[arg(long)]
     verify: bool,
     #[arg(long)]
-    threads: Option<usize>,
-    #[arg(long, default_value = "auto")]
-    kernel: Kernel,
-    #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    search: SearchArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -66,11 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(c) => anyhow::bail!("--classes takes two classes, e.g. 0,6; got {c:?}"),
         None => (data.train.clone(), (0..data.train.len()).collect()),
     };
-    let options = SearchOptions {
-        metric: args.metric,
-        kernel: args.kernel,
-        threads: args.threads,
-    };
+    let options = args.search.options();
     let bar = search_bar("conflicts", train.len());
     let progress = |done: usize, _total: usize| bar.set_position(done as u64);
     let report: PruneReport = prune(
@@ -112,7 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "{}: r = {} ({}), {} cross-class pairs closer than 2r = {}",
         args.dataset.info().title,
         args.radius,
-        args.metric,
+        args.search.metric,
         report.conflicts,
         2.0 * args.radius
     );

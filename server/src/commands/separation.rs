@@ -7,12 +7,13 @@ use anyhow::Context;
 use astute::data::{Dataset, DatasetId};
 use astute::paper::PublishedSeparation;
 use astute::separation::{
-    Control, Index, IndexOptions, Kernel, Metric, ReportOptions, SearchOptions, SeparationReport,
-    Split, check_classes, check_pair,
+    Control, Index, IndexOptions, Metric, ReportOptions, SearchOptions, SeparationReport, Split,
+    check_classes, check_pair,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dirs::DataArgs;
+use super::search_args::SearchArgs;
 
 /// Which queries to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,9 +27,6 @@ pub enum Splits {
 pub struct Args {
     #[arg(long, short)]
     dataset: DatasetId,
-    /// Distance: linf (the paper's) or l2.
-    #[arg(long, default_value = "linf")]
-    metric: Metric,
     #[arg(long, value_enum, default_value = "both")]
     split: Splits,
     /// Print the reports as JSON.
@@ -37,9 +35,6 @@ pub struct Args {
     /// Write the histogram (Figure 3) as SVG.
     #[arg(long)]
     svg: Option<PathBuf>,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
     /// How many closest cross-class pairs and smallest distances to list.
     #[arg(long, default_value_t = 10)]
     top_k: usize,
@@ -49,9 +44,8 @@ pub struct Args {
     /// ε for the headline ratio r/ε (default: the dataset's).
     #[arg(long)]
     eps: Option<f64>,
-    /// Distance kernel: auto, scalar, avx2, avx512, neon, simd128.
-    #[arg(long, default_value = "auto")]
-    kernel: Kernel,
+    #[command(flatten)]
+    search: SearchArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -116,11 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         check_pair(&data.train, &data.test)?;
     }
     let epsilon = args.eps.unwrap_or_else(|| dataset_epsilon(args.dataset));
-    let options = SearchOptions {
-        metric: args.metric,
-        kernel: args.kernel,
-        threads: args.threads,
-    };
+    let options = args.search.options();
     let report_options = ReportOptions {
         top_k: args.top_k,
         drop_smallest: args.drop_smallest,
@@ -131,7 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let index = Index::build(
         &data.train,
         IndexOptions {
-            threads: args.threads,
+            threads: args.search.threads,
             ..IndexOptions::default()
         },
     )?;
@@ -160,22 +150,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let title = format!(
             "{}: {} separation",
             args.dataset.info().title,
-            args.metric.symbol()
+            args.search.metric.symbol()
         );
         let svg = astute::plot::separation_histogram_svg(&refs, &title)?;
         std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
     }
     // The paper's Table 1 measures ℓ∞ only.
-    let published = match args.metric {
+    let published = match args.search.metric {
         Metric::Linf => astute::paper::published().separation_of(args.dataset),
         Metric::L2 => None,
     };
     if args.json {
         let out = serde_json::json!({
             "dataset": args.dataset.id(),
-            "metric": args.metric,
+            "metric": args.search.metric,
             "epsilon": epsilon,
-            "kernel": kernel_name(args.kernel),
+            "kernel": args.search.kernel_name(),
             "index_seconds": build_seconds,
             "search_seconds": seconds,
             "reports": reports,
@@ -189,20 +179,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.dataset.info().title,
         data.train.len(),
         data.test.len(),
-        args.metric,
-        kernel_name(args.kernel)
+        args.search.metric,
+        args.search.kernel_name()
     );
     for (report, s) in reports.iter().zip(&seconds) {
         print_report(report, &data.train, &data.test, *s, published);
     }
     Ok(())
-}
-
-fn kernel_name(kernel: Kernel) -> String {
-    match kernel {
-        Kernel::Auto => format!("auto ({})", Kernel::best()),
-        k => k.to_string(),
-    }
 }
 
 fn print_report(
