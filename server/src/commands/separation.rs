@@ -7,8 +7,8 @@ use anyhow::Context;
 use astute::data::{Dataset, DatasetId};
 use astute::paper::PublishedSeparation;
 use astute::separation::{
-    Control, Index, IndexOptions, Metric, ReportOptions, SearchOptions, SeparationReport, Split,
-    check_classes, check_pair,
+    Control, Index, Metric, ReportOptions, SearchOptions, SeparationReport, Split, check_classes,
+    check_pair,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -118,13 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bins: 20,
     };
     let started = std::time::Instant::now();
-    let index = Index::build(
-        &data.train,
-        IndexOptions {
-            threads: args.search.threads,
-            ..IndexOptions::default()
-        },
-    )?;
+    let index = Index::for_search(&data.train, &options)?;
     let build_seconds = started.elapsed().as_secs_f64();
     let splits: &[Split] = match args.split {
         Splits::TrainTrain => &[Split::TrainTrain],

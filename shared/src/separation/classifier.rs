@@ -7,8 +7,8 @@
 //! robust accuracy below needs no attack.
 
 use super::{
-    Control, Index, IndexOptions, Metric, Nearest, SearchOptions, SeparationError, Split,
-    check_classes, check_pair,
+    Control, Index, Metric, Nearest, SearchOptions, SeparationError, Split, check_classes,
+    check_pair,
 };
 use crate::data::Dataset;
 
@@ -68,13 +68,7 @@ pub fn distance_classifier(
             "ε = {bad} is not a non-negative number"
         )));
     }
-    let index = Index::build(
-        train,
-        IndexOptions {
-            threads: options.threads,
-            ..IndexOptions::default()
-        },
-    )?;
+    let index = Index::for_search(train, options)?;
     let nearest = index.nearest(test.images(), test.labels(), true, options, control)?;
     let mut predictions = Vec::with_capacity(test.len());
     let mut margins = Vec::with_capacity(test.len());
@@ -152,15 +146,7 @@ pub fn decision_grid(
             "grid resolution {resolution} is not in 2..=256"
         )));
     }
-    check_classes(train)?;
-    let index = Index::build(
-        train,
-        IndexOptions {
-            threads: options.threads,
-            ..IndexOptions::default()
-        },
-    )?;
-    let within = index.nearest_within(false, options, control)?;
+    let (index, within) = super::train_train(train, options, control)?;
     let report = super::SeparationReport::build(
         Split::TrainTrain,
         options.metric,

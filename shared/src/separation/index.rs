@@ -300,6 +300,17 @@ fn boxes<'a>(
 }
 
 impl Index {
+    /// The index with the default grouping, built on the search's threads.
+    pub fn for_search(train: &Dataset, options: &SearchOptions) -> Result<Self, SeparationError> {
+        Self::build(
+            train,
+            IndexOptions {
+                threads: options.threads,
+                ..IndexOptions::default()
+            },
+        )
+    }
+
     /// Prepares `train` for search. Fails on an empty set.
     pub fn build(train: &Dataset, options: IndexOptions) -> Result<Self, SeparationError> {
         super::with_threads(options.threads, || Self::build_here(train, options))?

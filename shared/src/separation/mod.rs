@@ -405,13 +405,7 @@ pub fn train_train(
     control: &Control<'_>,
 ) -> Result<(Index, Vec<Nearest>), SeparationError> {
     check_classes(train)?;
-    let index = Index::build(
-        train,
-        IndexOptions {
-            threads: options.threads,
-            ..IndexOptions::default()
-        },
-    )?;
+    let index = Index::for_search(train, options)?;
     let nearest = index.nearest_within(false, options, control)?;
     Ok((index, nearest))
 }
@@ -425,13 +419,7 @@ pub fn test_train(
 ) -> Result<(Index, Vec<Nearest>), SeparationError> {
     check_classes(train)?;
     check_pair(train, test)?;
-    let index = Index::build(
-        train,
-        IndexOptions {
-            threads: options.threads,
-            ..IndexOptions::default()
-        },
-    )?;
+    let index = Index::for_search(train, options)?;
     let nearest = index.nearest(test.images(), test.labels(), false, options, control)?;
     Ok((index, nearest))
 }

@@ -12,7 +12,7 @@
 //!   valid cover (the result is r-separated), at most about ln(max degree) + 1 times the
 //!   minimum.
 
-use super::{Control, Index, IndexOptions, Metric, SearchOptions, SeparationError, check_classes};
+use super::{Control, Index, Metric, SearchOptions, SeparationError, check_classes};
 use crate::data::Dataset;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -62,13 +62,7 @@ pub fn prune(
     let adjacency = match options.metric.raw_below(2.0 * radius) {
         None => vec![Vec::new(); n],
         Some(max_raw) => {
-            let index = Index::build(
-                train,
-                IndexOptions {
-                    threads: options.threads,
-                    ..IndexOptions::default()
-                },
-            )?;
+            let index = Index::for_search(train, options)?;
             index.within_radius(max_raw, options, control)?
         }
     };
@@ -264,13 +258,7 @@ pub fn verify_separated(
     if kept.is_empty() {
         return Ok((None, true));
     }
-    let index = Index::build(
-        &kept,
-        IndexOptions {
-            threads: options.threads,
-            ..IndexOptions::default()
-        },
-    )?;
+    let index = Index::for_search(&kept, options)?;
     let nearest = index.nearest_within(false, options, &Control::default())?;
     let min = nearest
         .iter()
