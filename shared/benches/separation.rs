@@ -8,6 +8,7 @@
 //! (`ASTUTE_MNIST_SAMPLE_DIR`). `ASTUTE_BENCH_NAIVE_QUERIES` sets the naive subset size.
 
 use astute::data::catalog::DatasetId;
+use astute::data::locate::MNIST_SAMPLE_TEST_EVERY;
 use astute::data::{Dataset, Split as DataSplit, idx};
 use astute::separation::{
     Control, Index, IndexOptions, Kernel, Metric, Nearest, ReportOptions, SearchOptions,
@@ -27,8 +28,13 @@ fn mib(kib: Option<u64>) -> String {
     kib.map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
+/// `id`'s IDX files from `dir`, split as `astute::data::load` splits them.
 fn load(dir: PathBuf, id: DatasetId) -> Option<DataSplit> {
-    match idx::load_split(&dir, id.info().class_names) {
+    let split = idx::load_split(&dir, id.info().class_names).and_then(|split| match id {
+        DatasetId::MnistSample => split.stratified(MNIST_SAMPLE_TEST_EVERY),
+        _ => Ok(split),
+    });
+    match split {
         Ok(split) => Some(split),
         Err(e) => {
             println!("{id}: skipped ({e})");

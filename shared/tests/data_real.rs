@@ -50,11 +50,20 @@ fn mnist_sample_from_the_shared_data_folder() {
     let Some(split) = load_from(DatasetId::MnistSample, &dir) else {
         return;
     };
-    assert_eq!(split.train.len(), 8_000);
-    assert_eq!(split.test.len(), 2_000);
     assert_eq!(split.train.shape(), ImageShape::new(1, 28, 28));
-    assert_eq!(split.train.labels()[..8], [0, 1, 2, 3, 5, 6, 7, 8]);
-    assert_eq!(split.test.labels()[..4], [4, 9, 4, 9]);
+    // All 10,000 digits, per class, as the files hold them (the shipped test file is
+    // 887 fours and 886 nines out of 2,000; the loader splits again by class).
+    let totals = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
+    let every = astute::data::locate::MNIST_SAMPLE_TEST_EVERY;
+    let test: Vec<usize> = totals.iter().map(|t| t / every).collect();
+    let train: Vec<usize> = totals.iter().zip(&test).map(|(t, s)| t - s).collect();
+    assert_eq!(split.test.class_counts(), test);
+    assert_eq!(split.train.class_counts(), train);
+    assert_eq!((split.train.len(), split.test.len()), (8_004, 1_996));
+    // Classes interleave, so a prefix is balanced: the first ten are one of each digit.
+    assert_eq!(split.train.labels()[..10], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(split.test.labels()[..10], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The first training digit is the first image of the shipped training file.
     assert_eq!(
         split
             .train
@@ -63,21 +72,5 @@ fn mnist_sample_from_the_shared_data_folder() {
             .map(|&p| u32::from(p))
             .sum::<u32>(),
         31_095
-    );
-    assert_eq!(
-        split.test.image(0)[10 * 28 + 3..10 * 28 + 6],
-        [46, 245, 163]
-    );
-    // All 10,000 digits together, per class.
-    let counts: Vec<usize> = split
-        .train
-        .class_counts()
-        .iter()
-        .zip(split.test.class_counts())
-        .map(|(a, b)| a + b)
-        .collect();
-    assert_eq!(
-        counts,
-        vec![1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
     );
 }

@@ -15,8 +15,8 @@ use crate::model::Architecture;
 #[serde(into = "String", try_from = "String")]
 pub enum DatasetId {
     Mnist,
-    /// 10,000 real MNIST digits shipped with Astute (folder `mnist-subset`), split
-    /// 8,000 / 2,000: not the official split.
+    /// 10,000 real MNIST digits shipped beside Astute (folder `mnist-subset`), split again
+    /// by class (every 5th digit of a class is a test digit): not the official split.
     MnistSample,
     FashionMnist,
     Cifar10,
@@ -211,7 +211,7 @@ static MNIST: DatasetInfo = DatasetInfo {
 
 static MNIST_SAMPLE: DatasetInfo = DatasetInfo {
     id: DatasetId::MnistSample,
-    title: "MNIST sample (10,000 digits, 8,000 train / 2,000 test)",
+    title: "MNIST sample (10,000 digits, every 5th of a class for test)",
     shape: MNIST_SHAPE,
     class_names: &DIGITS,
     epsilon: 0.1,

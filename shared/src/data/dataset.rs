@@ -207,9 +207,75 @@ pub struct Split {
     pub test: Dataset,
 }
 
+impl Split {
+    /// Pools both parts and splits them again class by class: every `k`-th image of a class
+    /// (in pooled order, training part first) goes to test, the rest to training. Both parts
+    /// come out with the classes interleaved (first image of each class, then the second,
+    /// ...), so any prefix, such as a `--subset` for a quick run, is class-balanced too.
+    /// For samples whose shipped split is not stratified.
+    pub fn stratified(self, k: usize) -> Result<Split, DataError> {
+        if k < 2 {
+            return Err(DataError::Invalid(format!(
+                "a stratified split needs every k-th image with k ≥ 2, not {k}"
+            )));
+        }
+        let pooled = Dataset::concat(&[self.train, self.test])?;
+        let classes = pooled.num_classes();
+        let (mut train, mut test) = (vec![Vec::new(); classes], vec![Vec::new(); classes]);
+        for (i, &label) in pooled.labels().iter().enumerate() {
+            let class = usize::from(label);
+            let seen = train[class].len() + test[class].len() + 1;
+            let part = if seen % k == 0 { &mut test } else { &mut train };
+            part[class].push(i);
+        }
+        Ok(Split {
+            train: pooled.select(&interleave(&train))?,
+            test: pooled.select(&interleave(&test))?,
+        })
+    }
+}
+
+/// Round-robin over the lists: the first item of each, then the second of each, ...
+fn interleave(lists: &[Vec<usize>]) -> Vec<usize> {
+    let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|round| {
+            lists
+                .iter()
+                .filter_map(move |list| list.get(round).copied())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stratified_split_takes_every_kth_image_of_each_class() {
+        let shape = ImageShape::new(1, 1, 1);
+        // Pixel = pooled position, so the result shows which images went where.
+        let part = |pixels: Vec<u8>, labels: Vec<u16>| {
+            Dataset::new(shape, pixels, labels, names(2)).unwrap()
+        };
+        let split = Split {
+            train: part(vec![0, 1, 2, 3], vec![0, 0, 0, 1]),
+            test: part(vec![4, 5, 6], vec![1, 1, 1]),
+        }
+        .stratified(2)
+        .unwrap();
+        // Class 0 is images 0, 1, 2 (the 2nd goes to test); class 1 is 3, 4, 5, 6.
+        assert_eq!(split.test.images(), [1, 4, 6]);
+        assert_eq!(split.test.labels(), [0, 1, 1]);
+        // Interleaved: class 0's first, class 1's first, class 0's second, class 1's second.
+        assert_eq!(split.train.images(), [0, 3, 2, 5]);
+        assert_eq!(split.train.labels(), [0, 1, 0, 1]);
+        let again = Split {
+            train: split.train.clone(),
+            test: split.test.clone(),
+        };
+        assert!(again.stratified(1).is_err());
+    }
 
     fn names(n: usize) -> Vec<String> {
         (0..n).map(|i| i.to_string()).collect()
