@@ -3,6 +3,7 @@
 //! Everything works on plain data and a burn `Device`, so the same code runs on the CPU,
 //! CUDA, and WebGPU in the browser.
 
+pub mod api;
 pub mod attack;
 pub mod batch;
 pub mod data;

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use astute::api::ExperimentSpec;
 use astute::data::DatasetId;
 use astute::method::Method;
 use astute::metric::{EvalProtocol, LipschitzStep};
 use astute::model::{Architecture, NetworkConfig};
-use astute::train::{TrainConfig, TrainOptions, train};
+use astute::train::{TrainOptions, train};
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
@@ -79,18 +80,19 @@ pub(super) fn parse_lipschitz_step(s: &str) -> Result<LipschitzStep, String> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let device = args.backend.device()?;
-    let mut config = TrainConfig::preset(args.dataset, args.method);
-    config.architecture = args.arch.unwrap_or(config.architecture);
-    config.dropout = args.dropout;
-    config.epsilon = args.eps.unwrap_or(config.epsilon);
-    config.epochs = args.epochs.unwrap_or(config.epochs);
-    config.batch_size = args.batch_size.unwrap_or(config.batch_size);
-    if let Some(lr) = args.lr {
-        config.optimizer = config.optimizer.with_learning_rate(lr);
-    }
-    config.subset = args.subset;
-    config.seed = args.seed;
-    config.validate()?;
+    let spec = ExperimentSpec {
+        dataset: args.dataset,
+        architecture: args.arch,
+        method: args.method,
+        dropout: args.dropout,
+        epsilon: args.eps,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        learning_rate: args.lr,
+        subset: args.subset,
+        seed: args.seed,
+    };
+    let config = spec.train_config()?;
 
     let split = args.data.load(args.dataset)?;
     let started = web_time::Instant::now();

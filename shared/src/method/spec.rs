@@ -3,8 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// Serialized as its table name (`trades:6`), which parses back exactly.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+#[serde(into = "String", try_from = "String")]
 pub enum Method {
     /// Plain cross-entropy.
     Natural,
@@ -54,6 +55,20 @@ impl fmt::Display for Method {
             Method::Rst { lambda } => write!(f, "rst:{lambda}"),
             Method::Trades { beta } => write!(f, "trades:{beta}"),
         }
+    }
+}
+
+impl From<Method> for String {
+    fn from(method: Method) -> Self {
+        method.to_string()
+    }
+}
+
+impl TryFrom<String> for Method {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
