@@ -214,3 +214,55 @@ fn adversarial_accuracy_never_exceeds_clean_accuracy() {
         assert!(e.adversarial_accuracy <= e.accuracy, "ε {eps}: {e:?}");
     }
 }
+
+#[test]
+fn accuracy_vs_epsilon_matches_the_closed_form_of_a_linear_model() {
+    let device = cpu().autodiff();
+    let d = 24;
+    let w: Vec<f32> = pseudo_random(d, 11).into_iter().map(|v| v - 0.5).collect();
+    let w_l1: f64 = w.iter().map(|v| f64::from(v.abs())).sum();
+    let model = antisymmetric(&w, &device);
+    // Pixels in [0.2, 0.8], so no ε ≤ 0.2 reaches the edge of [0, 1].
+    let n = 300;
+    let pixels: Vec<u8> = pseudo_random(n * d, 12)
+        .into_iter()
+        .map(|v| 51 + (v * 153.0) as u8)
+        .collect();
+    let scores: Vec<f64> = (0..n)
+        .map(|i| {
+            (0..d)
+                .map(|j| f64::from(w[j]) * f64::from(pixels[i * d + j]) / 255.0)
+                .sum()
+        })
+        .collect();
+    // The model says 0 where w·x > 0; every 7th label disagrees.
+    let right: Vec<u16> = scores.iter().map(|&s| u16::from(s <= 0.0)).collect();
+    let labels: Vec<u16> = (0..n)
+        .map(|i| if i % 7 == 0 { 1 - right[i] } else { right[i] })
+        .collect();
+    let names = vec!["0".to_string(), "1".to_string()];
+    let data = astute::data::Dataset::new(ImageShape::new(1, 1, d), pixels, labels.clone(), names)
+        .unwrap();
+
+    let epsilons = [0.0, 0.01, 0.02, 0.05, 0.1];
+    let curve = astute::metric::accuracy_vs_epsilon(&model, &data, &epsilons, 64, &device);
+    // The best ℓ∞ attack moves w·x by ε‖w‖₁ towards 0: a correctly classified point
+    // survives exactly when |w·x| > ε‖w‖₁.
+    for (&eps, &(at, accuracy)) in epsilons.iter().zip(&curve) {
+        let budget = f64::from(eps) * w_l1;
+        assert!(
+            scores.iter().all(|s| (s.abs() - budget).abs() > 1e-4),
+            "a point lies on the ε = {eps} boundary: pick other data"
+        );
+        let robust = (0..n)
+            .filter(|&i| labels[i] == right[i] && scores[i].abs() > budget)
+            .count();
+        assert_eq!(at, eps);
+        assert!(
+            (accuracy - 100.0 * robust as f64 / n as f64).abs() < 1e-9,
+            "ε {eps}: measured {accuracy}%, closed form {robust}/{n}"
+        );
+    }
+    // The curve is not trivial: it starts at the clean accuracy and falls.
+    assert!(curve[0].1 > curve[4].1 && curve[4].1 > 0.0, "{curve:?}");
+}

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use astute::attack::eval_copy;
 use astute::data::DatasetId;
-use astute::metric::{EvalProtocol, LipschitzStep};
+use astute::metric::{EvalProtocol, LipschitzStep, accuracy_vs_epsilon};
 use astute::model::{Architecture, NetworkConfig};
 
 use super::data_dirs::DataArgs;
@@ -28,12 +29,22 @@ pub struct Args {
     eval_train: usize,
     #[arg(long, value_parser = parse_lipschitz_step, default_value = "eps/5")]
     lipschitz_step: LipschitzStep,
+    /// Also measure test accuracy under PGD-10 at each of these radii (e.g. 0,0.05,0.1,0.2).
+    #[arg(long, value_delimiter = ',', value_parser = parse_radius)]
+    curve: Vec<f32>,
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
     #[arg(long)]
     json: bool,
     #[command(flatten)]
     data: DataArgs,
+}
+
+fn parse_radius(s: &str) -> Result<f32, String> {
+    s.parse::<f32>()
+        .ok()
+        .filter(|v| (0.0..=1.0).contains(v))
+        .ok_or_else(|| format!("'{s}': a radius is a number in [0, 1]"))
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -72,6 +83,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ..EvalProtocol::paper(epsilon)
     };
     let metrics = protocol.run(&model, &split.train, &split.test, &device);
+    let accuracy_vs_epsilon = accuracy_vs_epsilon(
+        &eval_copy(&model),
+        &split.test,
+        &args.curve,
+        protocol.batch_size,
+        &device,
+    );
     RunRow {
         dataset: args.dataset.to_string(),
         architecture: network.architecture.to_string(),
@@ -82,6 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         metrics,
         train_seconds: 0.0,
         wall_seconds: started.elapsed().as_secs_f64(),
+        accuracy_vs_epsilon,
     }
     .print(args.json)
 }

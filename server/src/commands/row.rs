@@ -13,6 +13,9 @@ pub struct RunRow {
     pub metrics: RunMetrics,
     pub train_seconds: f64,
     pub wall_seconds: f64,
+    /// Test accuracy (%) under PGD-10 at each ε, when asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accuracy_vs_epsilon: Vec<(f32, f64)>,
 }
 
 impl RunRow {
@@ -54,6 +57,14 @@ impl RunRow {
             m.adv_gap,
             self.wall_seconds
         );
+        if !self.accuracy_vs_epsilon.is_empty() {
+            let points: Vec<String> = self
+                .accuracy_vs_epsilon
+                .iter()
+                .map(|(eps, acc)| format!("ε {eps}: {acc:.2}"))
+                .collect();
+            println!("test accuracy under PGD-10 by ε: {}", points.join(", "));
+        }
         Ok(())
     }
 }

@@ -147,6 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         metrics,
         train_seconds: trained.seconds,
         wall_seconds: started.elapsed().as_secs_f64(),
+        accuracy_vs_epsilon: Vec::new(),
     };
     row.print(args.json)
 }
