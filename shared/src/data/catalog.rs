@@ -70,19 +70,7 @@ impl fmt::Display for DatasetId {
     }
 }
 
-impl From<DatasetId> for String {
-    fn from(id: DatasetId) -> Self {
-        id.id().to_owned()
-    }
-}
-
-impl TryFrom<String> for DatasetId {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
+serialize_as_name!(DatasetId);
 
 impl FromStr for DatasetId {
     type Err = String;

@@ -58,19 +58,7 @@ impl fmt::Display for Method {
     }
 }
 
-impl From<Method> for String {
-    fn from(method: Method) -> Self {
-        method.to_string()
-    }
-}
-
-impl TryFrom<String> for Method {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
+serialize_as_name!(Method);
 
 impl FromStr for Method {
     type Err = String;

@@ -48,19 +48,7 @@ impl fmt::Display for Architecture {
     }
 }
 
-impl From<Architecture> for String {
-    fn from(architecture: Architecture) -> Self {
-        architecture.to_string()
-    }
-}
-
-impl TryFrom<String> for Architecture {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        s.parse()
-    }
-}
+serialize_as_name!(Architecture);
 
 impl FromStr for Architecture {
     type Err = String;
