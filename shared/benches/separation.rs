@@ -2,20 +2,19 @@
 //! Test–Train (ℓ∞ and ℓ2), the MNIST sample, a naive triple loop on a query subset
 //! (extrapolated) for the speed-up, achieved rates against the machine's, and peak memory.
 //!
-//! `cargo bench -p astute --bench separation`. Data: Fashion-MNIST from
-//! `/usr/share/datasets/fashion-mnist` (Debian `dataset-fashion-mnist`; override with
-//! `ASTUTE_FASHION_DIR`), the MNIST sample from `../shared/data/mnist-subset`
-//! (`ASTUTE_MNIST_SAMPLE_DIR`). `ASTUTE_BENCH_NAIVE_QUERIES` sets the naive subset size.
+//! `cargo bench -p astute --bench separation`. Data is found as the CLI finds it (`../shared/data`
+//! beside the repository, then `$ASTUTE_DATA_DIR`, then `/usr/share/datasets`, where Debian's
+//! `dataset-fashion-mnist` puts Fashion-MNIST). `ASTUTE_BENCH_NAIVE_QUERIES` sets the naive
+//! subset size.
 
 use astute::data::catalog::DatasetId;
-use astute::data::locate::MNIST_SAMPLE_TEST_EVERY;
-use astute::data::{Dataset, Split as DataSplit, idx};
+use astute::data::{DataDirs, Dataset, Split as DataSplit};
 use astute::separation::{
     Control, Index, IndexOptions, Kernel, Metric, Nearest, ReportOptions, SearchOptions,
     SeparationReport, Split,
 };
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Instant;
 
 fn status_kib(field: &str) -> Option<u64> {
@@ -28,13 +27,9 @@ fn mib(kib: Option<u64>) -> String {
     kib.map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
-/// `id`'s IDX files from `dir`, split as `astute::data::load` splits them.
-fn load(dir: PathBuf, id: DatasetId) -> Option<DataSplit> {
-    let split = idx::load_split(&dir, id.info().class_names).and_then(|split| match id {
-        DatasetId::MnistSample => split.stratified(MNIST_SAMPLE_TEST_EVERY),
-        _ => Ok(split),
-    });
-    match split {
+/// `id` loaded as the CLI loads it, or `None` (with a message) when it is not here.
+fn load(dirs: &DataDirs, id: DatasetId) -> Option<DataSplit> {
+    match astute::data::load(id, dirs) {
         Ok(split) => Some(split),
         Err(e) => {
             println!("{id}: skipped ({e})");
@@ -152,25 +147,16 @@ fn main() {
             .collect::<Vec<_>>(),
         Kernel::best()
     );
-    let fashion_dir = std::env::var_os("ASTUTE_FASHION_DIR").map_or_else(
-        || PathBuf::from("/usr/share/datasets/fashion-mnist"),
-        PathBuf::from,
-    );
-    let sample_dir = std::env::var_os("ASTUTE_MNIST_SAMPLE_DIR").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/data/mnist-subset"
-            ))
-        },
-        PathBuf::from,
-    );
+    let dirs = DataDirs::new(Some(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data"
+    ))));
     let naive_queries: usize = std::env::var("ASTUTE_BENCH_NAIVE_QUERIES")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(120);
 
-    if let Some(data) = load(fashion_dir, DatasetId::FashionMnist) {
+    if let Some(data) = load(&dirs, DatasetId::FashionMnist) {
         let dims = data.train.shape().len();
         let dataset_bytes = (data.train.len() + data.test.len()) * dims;
         // Peak memory from here on: the loaded dataset plus everything the engine needs.
@@ -369,7 +355,7 @@ fn main() {
         );
     }
 
-    if let Some(data) = load(sample_dir, DatasetId::MnistSample) {
+    if let Some(data) = load(&dirs, DatasetId::MnistSample) {
         let eps: f64 = DatasetId::MnistSample
             .info()
             .epsilon
