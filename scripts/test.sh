@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, every test, the browser (wasm32) build of the
-# core and the CUDA path's type check. `--install` first installs the system packages,
+# The whole test suite: formatting, lints, every test, the separation kernels of other
+# CPUs (NEON under qemu, wasm SIMD under Node), the browser (wasm32) build of the core and
+# the CUDA path's type check. `--install` first installs the system packages,
 # Rust targets and components the suite needs (what CI does on a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--install" ]; then
     export DEBIAN_FRONTEND=noninteractive
-    if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
+    packages=(dataset-fashion-mnist qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+    command -v node >/dev/null || packages+=(nodejs)
+    missing=()
+    for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
-        apt-get install -y -qq dataset-fashion-mnist >/dev/null
+        apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
     toolchain=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
-    rustup toolchain install "$toolchain" --profile minimal --component clippy,rustfmt --target wasm32-unknown-unknown
+    rustup toolchain install "$toolchain" --profile minimal --component clippy,rustfmt \
+        --target wasm32-unknown-unknown,wasm32-wasip1,aarch64-unknown-linux-gnu
 fi
 
 # Real data the tests read: the Debian Fashion-MNIST and the MNIST sample beside the repo.
@@ -24,6 +30,15 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== separation kernels on aarch64 (NEON, under qemu) and WebAssembly (simd128, under Node's WASI)"
+CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+    cargo test -p astute --release --no-default-features --features std \
+    --target aarch64-unknown-linux-gnu --test separation
+CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C target-feature=+simd128" \
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings --experimental-wasi-unstable-preview1 scripts/wasi-run.mjs" \
+    cargo test -p astute --release --no-default-features --features std \
+    --target wasm32-wasip1 --test separation
 echo "== astute for the browser (wasm32, no file I/O, no threads)"
 cargo build -p astute --target wasm32-unknown-unknown --no-default-features --features flex-wasm
 echo "== the CUDA path type-checks (DOCS_RS=1 skips burn-cuda's LLVM download)"

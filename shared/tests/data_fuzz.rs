@@ -78,13 +78,13 @@ proptest! {
 
     #[test]
     fn idx_parsers_never_panic(bytes in idx_files()) {
-        if let Ok(images) = idx::parse_images(&bytes) {
+        if let Ok(images) = idx::parse_images(bytes.clone()) {
             prop_assert_eq!(images.pixels.len(), images.count * images.rows * images.cols);
             let names: Vec<String> = (0..10).map(|d| d.to_string()).collect();
             let labels = vec![0; images.count];
             prop_assert!(idx::to_dataset(images, &labels, names).is_ok());
         }
-        if let Ok(labels) = idx::parse_labels(&bytes) {
+        if let Ok(labels) = idx::parse_labels(bytes.clone()) {
             prop_assert!(labels.len() + 8 <= bytes.len() || astute_is_gzip(&bytes));
         }
     }

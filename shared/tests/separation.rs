@@ -6,6 +6,12 @@ use astute::data::{Dataset, ImageShape};
 use astute::separation::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// A pool of `n` worker threads, or the calling thread where the platform has none
+/// (WebAssembly without threads): results must not depend on either.
+fn pool(n: usize) -> Option<usize> {
+    (!cfg!(target_family = "wasm")).then_some(n)
+}
+
 struct Rng(u64);
 
 impl Rng {
@@ -126,9 +132,9 @@ fn all_options() -> Vec<(SearchOptions, IndexOptions)> {
     for kernel in Kernel::available().into_iter().chain([Kernel::Auto]) {
         for metric in [Metric::Linf, Metric::L2] {
             for (threads, group_size, leaf_size) in [
-                (Some(1), 1, 1),
-                (Some(2), 5, 2),
-                (Some(3), 48, 12),
+                (pool(1), 1, 1),
+                (pool(2), 5, 2),
+                (pool(3), 48, 12),
                 (None, 16, 16),
             ] {
                 out.push((
@@ -158,6 +164,12 @@ fn portable_kernel_is_always_available() {
     if std::arch::is_x86_feature_detected!("avx2") {
         assert!(available.contains(&Kernel::Avx2));
     }
+    // NEON is part of every aarch64 CPU, and simd128 is fixed when the module is compiled:
+    // there the SIMD kernel must be both available and the one chosen.
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(Kernel::best(), Kernel::Neon);
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    assert_eq!(Kernel::best(), Kernel::Simd128);
 }
 
 #[test]
@@ -215,7 +227,7 @@ fn simd_kernels_agree_with_scalar_on_image_sized_data() {
         let scalar = SearchOptions {
             metric,
             kernel: Kernel::Scalar,
-            threads: Some(2),
+            threads: pool(2),
         };
         let want_tt = index
             .nearest_within(true, &scalar, &Control::default())
@@ -234,7 +246,7 @@ fn simd_kernels_agree_with_scalar_on_image_sized_data() {
             let options = SearchOptions {
                 metric,
                 kernel,
-                threads: Some(2),
+                threads: pool(2),
             };
             assert_eq!(
                 index
@@ -287,7 +299,7 @@ fn within_radius_lists_exactly_the_close_cross_class_pairs() {
                     let options = SearchOptions {
                         metric,
                         kernel,
-                        threads: Some(2),
+                        threads: pool(2),
                     };
                     let got = index
                         .within_radius(max_raw, &options, &Control::default())
@@ -324,7 +336,7 @@ fn ties_go_to_the_smaller_training_index() {
         IndexOptions {
             group_size: 1,
             leaf_size: 1,
-            threads: Some(1),
+            threads: pool(1),
         },
     )
     .unwrap();
@@ -332,7 +344,7 @@ fn ties_go_to_the_smaller_training_index() {
         let options = SearchOptions {
             metric: Metric::Linf,
             kernel,
-            threads: Some(1),
+            threads: pool(1),
         };
         let got = index
             .nearest_within(false, &options, &Control::default())
@@ -443,7 +455,7 @@ fn distance_classifier_matches_brute_force() {
             let options = SearchOptions {
                 metric,
                 kernel: Kernel::Auto,
-                threads: Some(2),
+                threads: pool(2),
             };
             let report =
                 distance_classifier(&train, &test, &eps, &options, &Control::default()).unwrap();
@@ -536,7 +548,7 @@ fn pruning_two_classes_is_minimum_and_separated() {
             let options = SearchOptions {
                 metric,
                 kernel: Kernel::Auto,
-                threads: Some(1),
+                threads: pool(1),
             };
             let report = prune(&train, radius, &options, &Control::default()).unwrap();
             assert_eq!(report.method, PruneMethod::Matching);
@@ -585,7 +597,7 @@ fn greedy_pruning_separates_many_classes() {
         let options = SearchOptions {
             metric,
             kernel: Kernel::Auto,
-            threads: Some(2),
+            threads: pool(2),
         };
         let radius = 0.04;
         let report = prune(&train, radius, &options, &Control::default()).unwrap();

@@ -32,8 +32,9 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Parses an IDX3 image file (gzipped or raw).
-pub fn parse_images(bytes: &[u8]) -> Result<IdxImages, DataError> {
+/// Parses an IDX3 image file (gzipped or raw). Takes the file's bytes by value so the
+/// pixels stay where they were read or decompressed: a loaded dataset is never copied.
+pub fn parse_images(bytes: Vec<u8>) -> Result<IdxImages, DataError> {
     let bytes = decompress(bytes)?;
     let [count, rows, cols] = header(&bytes, IMAGES_MAGIC)?;
     if rows == 0 || cols == 0 {
@@ -42,20 +43,19 @@ pub fn parse_images(bytes: &[u8]) -> Result<IdxImages, DataError> {
         )));
     }
     let what = format!("{count} images of {rows}×{cols}");
-    let pixels = body(&bytes, 16, [count, rows, cols], &what)?;
     Ok(IdxImages {
         count: count as usize,
         rows: rows as usize,
         cols: cols as usize,
-        pixels: pixels.to_vec(),
+        pixels: body(bytes, 16, [count, rows, cols], &what)?,
     })
 }
 
 /// Parses an IDX1 label file (gzipped or raw).
-pub fn parse_labels(bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+pub fn parse_labels(bytes: Vec<u8>) -> Result<Vec<u8>, DataError> {
     let bytes = decompress(bytes)?;
     let [count] = header(&bytes, LABELS_MAGIC)?;
-    Ok(body(&bytes, 8, [count, 1, 1], &format!("{count} labels"))?.to_vec())
+    body(bytes, 8, [count, 1, 1], &format!("{count} labels"))
 }
 
 /// Pairs parsed images with their labels. Errors say which side is wrong; loaders
@@ -91,11 +91,11 @@ pub fn to_dataset(
     )
 }
 
-fn decompress(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, DataError> {
-    if inflate::is_gzip(bytes) {
-        Ok(inflate::gunzip(bytes, MAX_DECOMPRESSED)?.into())
+fn decompress(bytes: Vec<u8>) -> Result<Vec<u8>, DataError> {
+    if inflate::is_gzip(&bytes) {
+        inflate::gunzip(&bytes, MAX_DECOMPRESSED)
     } else {
-        Ok(bytes.into())
+        Ok(bytes)
     }
 }
 
@@ -133,18 +133,22 @@ fn header<const N: usize>(bytes: &[u8], expected: u32) -> Result<[u64; N], DataE
     Ok(dims)
 }
 
-/// The data after the header, which must hold exactly the product of `dims` bytes.
-fn body<'a>(
-    bytes: &'a [u8],
+/// The data after the header, which must hold exactly the product of `dims` bytes,
+/// moved to the front of the same buffer.
+fn body(
+    mut bytes: Vec<u8>,
     header_len: usize,
     dims: [u64; 3],
     what: &str,
-) -> Result<&'a [u8], DataError> {
-    let data = &bytes[header_len.min(bytes.len())..];
+) -> Result<Vec<u8>, DataError> {
     let expected = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
-    let actual = data.len() as u64;
+    let actual = bytes.len().saturating_sub(header_len) as u64;
     match expected {
-        Some(n) if n == actual => Ok(data),
+        Some(n) if n == actual => {
+            bytes.drain(..header_len);
+            bytes.shrink_to_fit();
+            Ok(bytes)
+        }
         Some(n) if n > actual => Err(invalid(format!(
             "truncated: the header declares {what} ({n} bytes) but only {actual} bytes follow"
         ))),
@@ -200,8 +204,8 @@ mod files {
         labels_path: &Path,
         class_names: Vec<String>,
     ) -> Result<Dataset, DataError> {
-        let images = parse_images(&read_file(images_path)?).map_err(|e| e.in_file(images_path))?;
-        let labels = parse_labels(&read_file(labels_path)?).map_err(|e| e.in_file(labels_path))?;
+        let images = parse_images(read_file(images_path)?).map_err(|e| e.in_file(images_path))?;
+        let labels = parse_labels(read_file(labels_path)?).map_err(|e| e.in_file(labels_path))?;
         if labels.len() != images.count {
             return Err(DataError::file(
                 labels_path,
@@ -258,7 +262,7 @@ mod tests {
     #[test]
     fn parses_images_row_major() {
         let pixels: Vec<u8> = (0..12).collect();
-        let parsed = parse_images(&images_file(2, 2, 3, &pixels)).unwrap();
+        let parsed = parse_images(images_file(2, 2, 3, &pixels)).unwrap();
         assert_eq!((parsed.count, parsed.rows, parsed.cols), (2, 2, 3));
         let ds = to_dataset(parsed, &[7, 3], names()).unwrap();
         assert_eq!(ds.shape(), ImageShape::new(1, 2, 3));
@@ -268,12 +272,12 @@ mod tests {
 
     #[test]
     fn rejects_swapped_magic() {
-        let err = parse_images(&labels_file(&[1, 2])).unwrap_err().to_string();
+        let err = parse_images(labels_file(&[1, 2])).unwrap_err().to_string();
         assert!(
             err.contains("wrong magic number 0x00000801 (a label file)"),
             "{err}"
         );
-        let err = parse_labels(&images_file(1, 1, 1, &[0]))
+        let err = parse_labels(images_file(1, 1, 1, &[0]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("expected 0x00000801"), "{err}");
@@ -281,36 +285,36 @@ mod tests {
 
     #[test]
     fn rejects_truncated_and_trailing_data() {
-        let err = parse_images(&images_file(2, 2, 2, &[0; 7]))
+        let err = parse_images(images_file(2, 2, 2, &[0; 7]))
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("truncated") && err.contains("8 bytes") && err.contains("only 7"),
             "{err}"
         );
-        let err = parse_images(&images_file(2, 2, 2, &[0; 9]))
+        let err = parse_images(images_file(2, 2, 2, &[0; 9]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("1 unexpected bytes"), "{err}");
-        let err = parse_images(&images_file(2, 2, 2, &[])[..10])
+        let err = parse_images(images_file(2, 2, 2, &[])[..10].to_vec())
             .unwrap_err()
             .to_string();
         assert!(err.contains("truncated header"), "{err}");
-        let err = parse_labels(&[0, 0]).unwrap_err().to_string();
+        let err = parse_labels(vec![0, 0]).unwrap_err().to_string();
         assert!(err.contains("too short"), "{err}");
     }
 
     #[test]
     fn huge_declared_sizes_are_rejected_without_allocating() {
-        let err = parse_images(&images_file(u32::MAX, u32::MAX, u32::MAX, &[1, 2, 3]))
+        let err = parse_images(images_file(u32::MAX, u32::MAX, u32::MAX, &[1, 2, 3]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("impossible size"), "{err}");
-        let err = parse_images(&images_file(u32::MAX, 65535, 1, &[1, 2, 3]))
+        let err = parse_images(images_file(u32::MAX, 65535, 1, &[1, 2, 3]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("truncated"), "{err}");
-        let err = parse_images(&images_file(1, 0, 5, &[]))
+        let err = parse_images(images_file(1, 0, 5, &[]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("0×5"), "{err}");
@@ -318,7 +322,7 @@ mod tests {
 
     #[test]
     fn rejects_mismatched_counts_and_bad_labels() {
-        let images = parse_images(&images_file(2, 1, 1, &[0, 1])).unwrap();
+        let images = parse_images(images_file(2, 1, 1, &[0, 1])).unwrap();
         let err = to_dataset(images.clone(), &[1], names())
             .unwrap_err()
             .to_string();
@@ -336,6 +340,6 @@ mod tests {
         let raw = labels_file(&[4, 2, 0]);
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         enc.write_all(&raw).unwrap();
-        assert_eq!(parse_labels(&enc.finish().unwrap()).unwrap(), vec![4, 2, 0]);
+        assert_eq!(parse_labels(enc.finish().unwrap()).unwrap(), vec![4, 2, 0]);
     }
 }

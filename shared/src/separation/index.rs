@@ -30,6 +30,7 @@ use super::simd::{CHUNK, Portable, Simd};
 use super::{Control, Isa, Metric, Nearest, Neighbor, SearchOptions, SeparationError};
 use crate::data::{Dataset, ImageShape};
 use core::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Leading chunks stored chunk by chunk (see [`Index`]).
 const HEAD_CHUNKS: usize = 3;
@@ -97,14 +98,56 @@ pub struct Index {
     leaf_hi: Vec<Chunk>,
     /// ℓ2 bound: pixel blocks of `BLOCK_PIXELS` pixels (indices into an image)…
     blocks: Vec<u32>,
-    /// …and the block sums of every image (`sum_width` per position, zero padded), with
-    /// their per-group and per-leaf minimum and maximum.
-    sum_width: usize,
-    sums: Vec<u16>,
-    group_sum_lo: Vec<u16>,
-    group_sum_hi: Vec<u16>,
-    leaf_sum_lo: Vec<u16>,
-    leaf_sum_hi: Vec<u16>,
+    /// …and the block sums over them, made by the first ℓ2 search: an ℓ∞ search, the
+    /// paper's, never holds them.
+    block_sums: OnceLock<BlockSums>,
+}
+
+/// The block sums of every image (`width` per position, zero padded), with their
+/// per-group and per-leaf minimum and maximum.
+struct BlockSums {
+    width: usize,
+    rows: Vec<u16>,
+    group_lo: Vec<u16>,
+    group_hi: Vec<u16>,
+    leaf_lo: Vec<u16>,
+    leaf_hi: Vec<u16>,
+}
+
+impl BlockSums {
+    fn row(&self, p: usize) -> &[u16] {
+        &self.rows[p * self.width..(p + 1) * self.width]
+    }
+
+    fn group(&self, g: usize) -> (&[u16], &[u16]) {
+        let w = self.width;
+        (
+            &self.group_lo[g * w..(g + 1) * w],
+            &self.group_hi[g * w..(g + 1) * w],
+        )
+    }
+
+    fn leaf(&self, l: usize) -> (&[u16], &[u16]) {
+        let w = self.width;
+        (
+            &self.leaf_lo[l * w..(l + 1) * w],
+            &self.leaf_hi[l * w..(l + 1) * w],
+        )
+    }
+
+    fn heap_bytes(&self) -> usize {
+        (self.rows.len()
+            + self.group_lo.len()
+            + self.group_hi.len()
+            + self.leaf_lo.len()
+            + self.leaf_hi.len())
+            * 2
+    }
+}
+
+/// Sums per image for `blocks`: whole blocks, rounded up to a multiple of 16 lanes.
+fn block_sum_width(blocks: &[u32]) -> usize {
+    (blocks.len() / BLOCK_PIXELS as usize).div_ceil(16) * 16
 }
 
 /// How to group the training set.
@@ -438,34 +481,6 @@ impl Index {
             row_chunk,
         );
 
-        let blocks = pixel_blocks(shape);
-        let sum_width = (blocks.len() / BLOCK_PIXELS as usize).div_ceil(16) * 16;
-        let mut sums = vec![0u16; n * sum_width];
-        for (p, &i) in members_in_order.iter().enumerate() {
-            block_sums(
-                train.image(i as usize),
-                &blocks,
-                &mut sums[p * sum_width..(p + 1) * sum_width],
-            );
-        }
-        let sum_box = |ranges: &mut dyn Iterator<Item = (u32, u32)>| {
-            let (mut lo, mut hi) = (Vec::new(), Vec::new());
-            for (start, end) in ranges {
-                let (mut l, mut h) = (vec![u16::MAX; sum_width], vec![0u16; sum_width]);
-                for p in start as usize..end as usize {
-                    for (k, &v) in sums[p * sum_width..(p + 1) * sum_width].iter().enumerate() {
-                        l[k] = l[k].min(v);
-                        h[k] = h[k].max(v);
-                    }
-                }
-                lo.extend(l);
-                hi.extend(h);
-            }
-            (lo, hi)
-        };
-        let (group_sum_lo, group_sum_hi) = sum_box(&mut groups.iter().map(|g| (g.start, g.end)));
-        let (leaf_sum_lo, leaf_sum_hi) = sum_box(&mut leaves.iter().map(|l| (l.start, l.end)));
-
         let labels = members_in_order
             .iter()
             .map(|&i| train.labels()[i as usize])
@@ -488,14 +503,64 @@ impl Index {
             leaves,
             leaf_lo,
             leaf_hi,
-            blocks,
-            sum_width,
-            sums,
-            group_sum_lo,
-            group_sum_hi,
-            leaf_sum_lo,
-            leaf_sum_hi,
+            blocks: pixel_blocks(shape),
+            block_sums: OnceLock::new(),
         })
+    }
+
+    /// The ℓ2 block sums, computed from the stored rows on first use.
+    fn block_sums(&self) -> &BlockSums {
+        self.block_sums.get_or_init(|| {
+            let n = self.len();
+            let width = block_sum_width(&self.blocks);
+            let mut rows = vec![0u16; n * width];
+            let mut image = vec![0u8; self.dims];
+            for p in 0..n {
+                self.unpermuted_row(p, &mut image);
+                block_sums(&image, &self.blocks, &mut rows[p * width..(p + 1) * width]);
+            }
+            let sum_box = |ranges: &mut dyn Iterator<Item = (u32, u32)>| {
+                let (mut lo, mut hi) = (Vec::new(), Vec::new());
+                for (start, end) in ranges {
+                    let (mut l, mut h) = (vec![u16::MAX; width], vec![0u16; width]);
+                    for p in start as usize..end as usize {
+                        let row = &rows[p * width..(p + 1) * width];
+                        for ((l, h), &v) in l.iter_mut().zip(h.iter_mut()).zip(row) {
+                            *l = (*l).min(v);
+                            *h = (*h).max(v);
+                        }
+                    }
+                    lo.extend(l);
+                    hi.extend(h);
+                }
+                (lo, hi)
+            };
+            let (group_lo, group_hi) = sum_box(&mut self.groups.iter().map(|g| (g.start, g.end)));
+            let (leaf_lo, leaf_hi) = sum_box(&mut self.leaves.iter().map(|l| (l.start, l.end)));
+            BlockSums {
+                width,
+                rows,
+                group_lo,
+                group_hi,
+                leaf_lo,
+                leaf_hi,
+            }
+        })
+    }
+
+    /// The image stored at position `p`, in the dataset's pixel order.
+    fn unpermuted_row(&self, p: usize, image: &mut [u8]) {
+        let n = self.len();
+        let tail = self.chunks - self.heads;
+        for (k, &pixel) in self.perm.iter().enumerate() {
+            let c = k / CHUNK;
+            let chunk = if c < self.heads {
+                &self.head[c * n + p]
+            } else {
+                &self.rest[p * tail + c - self.heads]
+            };
+            image[pixel as usize] = chunk.0[k % CHUNK];
+        }
     }
 
     pub fn shape(&self) -> ImageShape {
@@ -538,12 +603,7 @@ impl Index {
             + self.labels.len() * 2
             + self.groups.len() * core::mem::size_of::<Group>()
             + self.leaves.len() * core::mem::size_of::<Leaf>()
-            + (self.sums.len()
-                + self.group_sum_lo.len()
-                + self.group_sum_hi.len()
-                + self.leaf_sum_lo.len()
-                + self.leaf_sum_hi.len())
-                * 2
+            + self.block_sums.get().map_or(0, BlockSums::heap_bytes)
             + self.blocks.len() * 4
     }
 
@@ -602,9 +662,9 @@ impl Index {
         let by_pos = run_blocks(
             self,
             n,
-            options.threads,
+            options,
             control,
-            |scratch: &mut Scratch, start, out: &mut [Nearest]| {
+            |scratch: &mut Scratch<'_>, start, out: &mut [Nearest]| {
                 for (k, slot) in out.iter_mut().enumerate() {
                     let p = start + k;
                     scratch.load_row(self, p);
@@ -646,9 +706,9 @@ impl Index {
         run_blocks(
             self,
             labels.len(),
-            options.threads,
+            options,
             control,
-            |scratch: &mut Scratch, start, out: &mut [Nearest]| {
+            |scratch: &mut Scratch<'_>, start, out: &mut [Nearest]| {
                 for (k, slot) in out.iter_mut().enumerate() {
                     let i = start + k;
                     scratch.load_query(self, &images[i * self.dims..(i + 1) * self.dims]);
@@ -675,9 +735,9 @@ impl Index {
         let by_pos = run_blocks(
             self,
             n,
-            options.threads,
+            options,
             control,
-            |scratch: &mut Scratch, start, out: &mut [Vec<u32>]| {
+            |scratch: &mut Scratch<'_>, start, out: &mut [Vec<u32>]| {
                 for (k, slot) in out.iter_mut().enumerate() {
                     let p = start + k;
                     scratch.load_row(self, p);
@@ -697,8 +757,10 @@ impl Index {
 }
 
 /// Per-thread buffers.
-struct Scratch {
+struct Scratch<'a> {
     query: Vec<Chunk>,
+    /// The index's block sums, when the search is ℓ2.
+    block_sums: Option<&'a BlockSums>,
     bufs: Buffers,
 }
 
@@ -711,8 +773,8 @@ pub(crate) struct Buffers {
     sums: Vec<u16>,
 }
 
-impl Scratch {
-    fn new(ix: &Index) -> Self {
+impl<'a> Scratch<'a> {
+    fn new(ix: &Index, block_sums: Option<&'a BlockSums>) -> Self {
         let largest = ix
             .leaves
             .iter()
@@ -721,11 +783,12 @@ impl Scratch {
             .unwrap_or(0);
         Self {
             query: vec![ZERO_CHUNK; ix.chunks],
+            block_sums,
             bufs: Buffers {
                 keys: Vec::with_capacity(ix.groups.len()),
                 sorted: Vec::with_capacity(ix.groups.len()),
                 survivors: vec![0; largest],
-                sums: vec![0; ix.sum_width],
+                sums: vec![0; block_sums.map_or(0, |b| b.width)],
             },
         }
     }
@@ -737,15 +800,18 @@ impl Scratch {
         }
         let tail = ix.chunks - ix.heads;
         self.query[ix.heads..].copy_from_slice(&ix.rest[p * tail..(p + 1) * tail]);
-        let w = ix.sum_width;
-        self.bufs.sums.copy_from_slice(&ix.sums[p * w..(p + 1) * w]);
+        if let Some(block_sums) = self.block_sums {
+            self.bufs.sums.copy_from_slice(block_sums.row(p));
+        }
     }
 
     fn load_query(&mut self, ix: &Index, image: &[u8]) {
         for (k, &src) in ix.perm.iter().enumerate() {
             self.query[k / CHUNK].0[k % CHUNK] = image[src as usize];
         }
-        block_sums(image, &ix.blocks, &mut self.bufs.sums);
+        if self.block_sums.is_some() {
+            block_sums(image, &ix.blocks, &mut self.bufs.sums);
+        }
     }
 }
 
@@ -754,14 +820,15 @@ impl Scratch {
 fn run_blocks<R, W>(
     ix: &Index,
     n: usize,
-    threads: Option<usize>,
+    options: &SearchOptions,
     control: &Control<'_>,
     work: W,
 ) -> Result<Vec<R>, SeparationError>
 where
     R: Default + Clone + Send,
-    W: Fn(&mut Scratch, usize, &mut [R]) + Sync,
+    W: Fn(&mut Scratch<'_>, usize, &mut [R]) + Sync,
 {
+    let block_sums = (options.metric == Metric::L2).then(|| ix.block_sums());
     let mut out = vec![R::default(); n];
     let done = AtomicUsize::new(0);
     let body = |scratch: &mut Scratch, (b, block): (usize, &mut [R])| {
@@ -777,16 +844,15 @@ where
     #[cfg(feature = "std")]
     {
         use rayon::prelude::*;
-        super::with_threads(threads, || {
+        super::with_threads(options.threads, || {
             out.par_chunks_mut(BLOCK)
                 .enumerate()
-                .for_each_init(|| Scratch::new(ix), body);
+                .for_each_init(|| Scratch::new(ix, block_sums), body);
         })?;
     }
     #[cfg(not(feature = "std"))]
     {
-        let _ = threads;
-        let mut scratch = Scratch::new(ix);
+        let mut scratch = Scratch::new(ix, block_sums);
         out.chunks_mut(BLOCK)
             .enumerate()
             .for_each(|item| body(&mut scratch, item));
@@ -814,18 +880,17 @@ struct Rows<'a> {
     leaf_hi: *const u8,
     box_stride: usize,
     leaf_chunks: usize,
-    sums: &'a [u16],
+    /// The index's block sums (ℓ2 only).
+    block_sums: Option<&'a BlockSums>,
     /// Block sums of the query being searched.
     query_sums: &'a [u16],
-    sum_width: usize,
 }
 
 impl<'a> Rows<'a> {
-    fn new(ix: &'a Index, query_sums: &'a [u16]) -> Self {
+    fn new<M: Dist>(ix: &'a Index, query_sums: &'a [u16]) -> Self {
         Self {
-            sums: &ix.sums,
+            block_sums: M::BLOCK_SUMS.then(|| ix.block_sums()),
             query_sums,
-            sum_width: ix.sum_width,
             chunks: ix.chunks,
             heads: ix.heads,
             head: ix.head.as_ptr().cast(),
@@ -873,13 +938,13 @@ impl<'a> Rows<'a> {
         for p in start..end {
             unsafe {
                 *survivors.get_unchecked_mut(passed) = p as u32;
-                let pass = if M::BLOCK_SUMS {
-                    let w = self.sum_width;
-                    block_sum_bound(self.query_sums, self.sums.get_unchecked(p * w..(p + 1) * w))
-                        <= BLOCK_PIXELS * u64::from(*t)
-                        && M::head_within::<S>(q, self.head.add(p * CHUNK), *t)
-                } else {
-                    M::head_within::<S>(q, self.head.add(p * CHUNK), *t)
+                let pass = match self.block_sums {
+                    Some(block_sums) => {
+                        block_sum_bound(self.query_sums, block_sums.row(p))
+                            <= BLOCK_PIXELS * u64::from(*t)
+                            && M::head_within::<S>(q, self.head.add(p * CHUNK), *t)
+                    }
+                    None => M::head_within::<S>(q, self.head.add(p * CHUNK), *t),
                 };
                 passed += usize::from(pass);
             }
@@ -930,8 +995,7 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
         sums,
     } = bufs;
     let sums: &[u16] = sums;
-    let w = ix.sum_width;
-    let rows = Rows::new(ix, sums);
+    let rows = Rows::new::<M>(ix, sums);
     let chunks = ix.chunks;
     let prefix = BOUND_CHUNKS.min(chunks);
     keys.clear();
@@ -942,11 +1006,8 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
         let o = g * rows.box_stride;
         // SAFETY: every group has `chunks` box chunks.
         let mut b = unsafe { M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix) };
-        if M::BLOCK_SUMS {
-            let (lo, hi) = (
-                &ix.group_sum_lo[g * w..(g + 1) * w],
-                &ix.group_sum_hi[g * w..(g + 1) * w],
-            );
+        if let Some(block_sums) = rows.block_sums {
+            let (lo, hi) = block_sums.group(g);
             b = b.max(block_bound_raw(block_box_bound(sums, lo, hi)));
         }
         keys.push((u64::from(b) << 32) | g as u64);
@@ -999,11 +1060,8 @@ unsafe fn nearest_one<S: Simd, M: Dist>(
             continue;
         }
         for l in group.leaf_start as usize..group.leaf_end as usize {
-            if M::BLOCK_SUMS {
-                let (lo, hi) = (
-                    &ix.leaf_sum_lo[l * w..(l + 1) * w],
-                    &ix.leaf_sum_hi[l * w..(l + 1) * w],
-                );
+            if let Some(block_sums) = rows.block_sums {
+                let (lo, hi) = block_sums.leaf(l);
                 if block_bound_raw(block_box_bound(sums, lo, hi)) > best.0 {
                     continue;
                 }
@@ -1062,10 +1120,9 @@ unsafe fn within_one<S: Simd, M: Dist>(
         survivors, sums, ..
     } = bufs;
     let sums: &[u16] = sums;
-    let rows = Rows::new(ix, sums);
+    let rows = Rows::new::<M>(ix, sums);
     let chunks = ix.chunks;
     let prefix = BOUND_CHUNKS.min(chunks);
-    let w = ix.sum_width;
     for (g, group) in ix.groups.iter().enumerate() {
         if group.label == label {
             continue;
@@ -1074,11 +1131,8 @@ unsafe fn within_one<S: Simd, M: Dist>(
         // SAFETY: every group and leaf has `chunks` box chunks; every position its row.
         unsafe {
             let bound = M::box_bound::<S>(q, rows.box_lo.add(o), rows.box_hi.add(o), prefix);
-            if M::BLOCK_SUMS {
-                let (lo, hi) = (
-                    &ix.group_sum_lo[g * w..(g + 1) * w],
-                    &ix.group_sum_hi[g * w..(g + 1) * w],
-                );
+            if let Some(block_sums) = rows.block_sums {
+                let (lo, hi) = block_sums.group(g);
                 if block_bound_raw(block_box_bound(sums, lo, hi)) > t {
                     continue;
                 }
@@ -1097,11 +1151,8 @@ unsafe fn within_one<S: Simd, M: Dist>(
                 continue;
             }
             for l in group.leaf_start as usize..group.leaf_end as usize {
-                if M::BLOCK_SUMS {
-                    let (lo, hi) = (
-                        &ix.leaf_sum_lo[l * w..(l + 1) * w],
-                        &ix.leaf_sum_hi[l * w..(l + 1) * w],
-                    );
+                if let Some(block_sums) = rows.block_sums {
+                    let (lo, hi) = block_sums.leaf(l);
                     if block_bound_raw(block_box_bound(sums, lo, hi)) > t {
                         continue;
                     }
