@@ -36,7 +36,7 @@ CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linu
     cargo test -p astute --release --no-default-features --features std \
     --target aarch64-unknown-linux-gnu --test separation
 CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C target-feature=+simd128" \
-CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings --experimental-wasi-unstable-preview1 scripts/wasi-run.mjs" \
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings --experimental-wasi-unstable-preview1 $PWD/scripts/wasi-run.mjs" \
     cargo test -p astute --release --no-default-features --features std \
     --target wasm32-wasip1 --test separation
 echo "== astute for the browser (wasm32, no file I/O, no threads)"
