@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--install" ]; then
     export DEBIAN_FRONTEND=noninteractive
-    packages=(dataset-fashion-mnist qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+    packages=(dataset-fashion-mnist qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+        postgresql curl)
     command -v node >/dev/null || packages+=(nodejs)
     missing=()
     for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -28,7 +29,11 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo test"
+echo "== cargo test (the API tests also on a private PostgreSQL server)"
+pgdir=$(mktemp -d)
+trap 'scripts/test-postgres.sh stop "$pgdir/pg"' EXIT
+ASTUTE_TEST_POSTGRES_URL=$(scripts/test-postgres.sh start "$pgdir/pg")
+export ASTUTE_TEST_POSTGRES_URL ASTUTE_REQUIRE_POSTGRES=1
 cargo test --workspace
 echo "== separation kernels on aarch64 (NEON, under qemu) and WebAssembly (simd128, under Node's WASI)"
 CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \

@@ -1,7 +1,17 @@
-//! `astute`: train and evaluate models, measure dataset separation, and (later) serve the lab.
+//! `astute`: train and evaluate models, measure dataset separation, and serve the lab.
 
 mod commands;
 mod device;
+mod execute;
+mod http;
+mod store;
+mod tables;
+mod worker;
+
+/// The git commit this binary was built from ("unknown" outside a checkout).
+pub fn build_commit() -> &'static str {
+    env!("ASTUTE_BUILD_COMMIT")
+}
 
 use clap::Parser;
 
@@ -10,7 +20,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,astute_server=info")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,6 +1,6 @@
 //! `astute datasets`: what Astute knows and what this machine has.
 
-use astute::data::{Availability, DatasetId};
+use astute::data::{Availability, DataDirs, DatasetId};
 
 use super::data_dirs::DataArgs;
 
@@ -12,8 +12,9 @@ pub struct Args {
     data: DataArgs,
 }
 
+/// One dataset of the catalog and whether this machine has it.
 #[derive(serde::Serialize)]
-struct Entry {
+pub struct Entry {
     id: String,
     title: &'static str,
     shape: [usize; 3],
@@ -21,20 +22,22 @@ struct Entry {
     epsilon: f32,
     architecture: String,
     available: bool,
+    /// Where it was found, or why it is missing.
     location: String,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let entries: Vec<Entry> = args
-        .data
-        .dirs()
-        .availability()
+/// Every dataset, with where it is; `reveal_paths: false` leaves this machine's folders
+/// out (for the public API).
+pub fn catalog(dirs: &DataDirs, reveal_paths: bool) -> Vec<Entry> {
+    dirs.availability()
         .into_iter()
         .map(|(id, availability): (DatasetId, Availability)| {
             let info = id.info();
             let (available, location) = match availability {
                 Availability::Generated => (true, "generated".to_string()),
-                Availability::Found(path) => (true, path.display().to_string()),
+                Availability::Found(path) if reveal_paths => (true, path.display().to_string()),
+                Availability::Found(_) => (true, "found".to_string()),
+                Availability::Missing(_) if !reveal_paths => (false, "missing".to_string()),
                 Availability::Missing(message) => (false, message),
             };
             Entry {
@@ -48,7 +51,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 location,
             }
         })
-        .collect();
+        .collect()
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let entries = catalog(&args.data.dirs(), true);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&entries)?);
         return Ok(());

@@ -3,15 +3,18 @@
 mod bench;
 mod data;
 mod data_dirs;
-mod datasets;
+pub mod datasets;
 mod distance_classifier;
 mod eval;
 mod predict;
 mod progress;
 mod prune;
-mod row;
+pub mod row;
 mod search_args;
 mod separation;
+mod serve;
+mod store_args;
+mod token;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +50,13 @@ enum Command {
     /// Download datasets' official files.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// Serve the HTTP API and run jobs (runs queued through it or by other commands).
+    Serve(serve::ServeArgs),
+    /// Only run jobs, from the database given (for more machines on one shared store).
+    Worker(serve::WorkerOnlyArgs),
+    /// API tokens for the write endpoints.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Measure training throughput (images/s of one CNN2 step: natural, AT, TRADES).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -68,5 +78,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Separation(args) => separation::run(args),
         Command::Prune(args) => prune::run(args),
         Command::DistanceClassifier(args) => distance_classifier::run(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Worker(args) => serve::worker(args),
+        Command::Token(command) => token::run(command),
     }
 }

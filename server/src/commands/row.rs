@@ -2,7 +2,7 @@
 
 use astute::metric::RunMetrics;
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunRow {
     pub dataset: String,
     pub architecture: String,
@@ -14,7 +14,7 @@ pub struct RunRow {
     pub train_seconds: f64,
     pub wall_seconds: f64,
     /// Test accuracy (%) under PGD-10 at each ε, when asked for.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accuracy_vs_epsilon: Vec<(f32, f64)>,
 }
 

@@ -6,14 +6,13 @@ use anyhow::Context;
 use astute::api::ExperimentSpec;
 use astute::data::DatasetId;
 use astute::method::Method;
-use astute::metric::{EvalProtocol, LipschitzStep};
-use astute::model::{Architecture, NetworkConfig};
-use astute::train::{TrainOptions, train};
+use astute::metric::LipschitzStep;
+use astute::model::Architecture;
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
-use super::row::RunRow;
 use crate::device::Backend;
+use crate::execute::{Execution, execute};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -92,62 +91,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         subset: args.subset,
         seed: args.seed,
     };
-    let config = spec.train_config()?;
-
     let split = args.data.load(args.dataset)?;
-    let started = web_time::Instant::now();
     let mut progress = TrainProgress::new(!args.json);
-    let trained = train(
-        &config,
-        &split.train,
+    let json = args.json;
+    let executed = execute(
+        &spec,
+        &split,
         &device,
-        TrainOptions {
+        Execution {
             checkpoint_dir: args.checkpoint_dir.clone(),
             on_event: &mut |e| progress.observe(e),
             cancel: None,
+            eval_train: (args.eval_train > 0).then_some(args.eval_train),
+            lipschitz_step: args.lipschitz_step,
+        },
+        |epsilon| {
+            if !json {
+                eprintln!("evaluating (PGD-10 and local Lipschitz at ε = {epsilon}) ...");
+            }
         },
     )?;
     progress.finish();
-
-    let protocol = EvalProtocol {
-        lipschitz_step: args.lipschitz_step,
-        train_images: (args.eval_train > 0).then_some(args.eval_train),
-        ..EvalProtocol::paper(config.epsilon)
-    };
-    if !args.json {
-        eprintln!(
-            "evaluating (PGD-10 and local Lipschitz at ε = {}) ...",
-            config.epsilon
-        );
-    }
-    let metrics = protocol.run(
-        &trained.model,
-        &split.train,
-        &split.test,
-        &device.clone().autodiff(),
-    );
     if let Some(path) = &args.out {
-        let network = NetworkConfig {
-            architecture: config.architecture,
-            input: split.train.shape(),
-            classes: split.train.num_classes(),
-            dropout: config.dropout,
-        };
-        let bytes = astute::weights::to_bytes(&trained.model, &network)?;
-        std::fs::write(path, bytes)
+        std::fs::write(path, &executed.weights)
             .with_context(|| format!("writing weights to {}", path.display()))?;
     }
-    let row = RunRow {
-        dataset: args.dataset.to_string(),
-        architecture: config.architecture.to_string(),
-        method: config.method.to_string(),
-        dropout: config.dropout,
-        epsilon: config.epsilon,
-        epochs: config.epochs,
-        metrics,
-        train_seconds: trained.seconds,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        accuracy_vs_epsilon: Vec::new(),
-    };
+    let row = executed.row;
     row.print(args.json)
 }

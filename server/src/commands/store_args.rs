@@ -1,0 +1,35 @@
+//! Where the store lives: the options `serve`, `worker` and `token` share.
+
+use std::path::PathBuf;
+
+use crate::store::Store;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Folder for the embedded database, run checkpoints and weights
+    /// [default: $XDG_DATA_HOME/astute or ~/.local/share/astute].
+    #[arg(long, env = "ASTUTE_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// A shared database instead of the embedded one: postgres://USER@HOST/DB (or sqlite:PATH).
+    #[arg(long, env = "ASTUTE_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.state_dir {
+            return dir.clone();
+        }
+        let data_home = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+        data_home.map_or_else(|| PathBuf::from("astute-state"), |d| d.join("astute"))
+    }
+
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        match &self.database_url {
+            Some(url) => Store::open(url).await,
+            None => Store::open_in(&self.state_dir()).await,
+        }
+    }
+}

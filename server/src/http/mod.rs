@@ -1,0 +1,84 @@
+//! The HTTP API (axum): routes, shared state, and the layers a public site needs (body
+//! size limit, timeouts, tracing, compression). Reads are public; writes need a token.
+
+mod auth;
+mod error;
+mod extract;
+mod runs;
+mod tables;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use astute::data::DataDirs;
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{get, post};
+use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::token_hash;
+
+use crate::store::{Provenance, Store};
+
+/// The largest request body accepted (a spec is a few hundred bytes).
+const BODY_LIMIT: usize = 64 * 1024;
+/// Ordinary requests are answered within this or fail with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub state_dir: PathBuf,
+    pub data: DataDirs,
+    /// The compute backend new runs are trained on (recorded in their provenance).
+    pub backend: String,
+    /// Turns true when the server shuts down: live streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn provenance(&self, command: &str) -> Provenance {
+        Provenance {
+            command: command.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: crate::build_commit().to_owned(),
+            backend: self.backend.clone(),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let ordinary = Router::new()
+        .route("/api/health", get(health))
+        .route("/api/datasets", get(datasets))
+        .route("/api/runs", get(runs::list).post(runs::create))
+        .route("/api/runs/{id}", get(runs::get).delete(runs::delete))
+        .route("/api/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/runs/{id}/weights", get(runs::weights))
+        .route("/api/tables/{number}", get(tables::get))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    // Live streams stay open as long as their run goes on: no timeout.
+    let streams = Router::new().route("/api/runs/{id}/events", get(runs::events));
+    ordinary
+        .merge(streams)
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn datasets(State(state): State<AppState>) -> Json<Vec<crate::commands::datasets::Entry>> {
+    Json(crate::commands::datasets::catalog(&state.data, false))
+}

@@ -1,0 +1,253 @@
+//! `/api/runs`: create (from an experiment spec), list, get, cancel, delete, live events
+//! (Server-Sent Events) and weights.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use astute::api::ExperimentSpec;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use super::auth::Authorized;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Params};
+use crate::store::{self, RunDetail, RunQuery, RunSummary, Status};
+
+/// How often a live event stream looks for new events (they may come from a worker on
+/// another machine, so the database is the source).
+const EVENT_POLL: Duration = Duration::from_millis(250);
+
+#[derive(Serialize)]
+pub struct RunList {
+    runs: Vec<RunSummary>,
+    total: i64,
+    limit: i64,
+    offset: i64,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Params(query): Params<RunQuery>,
+) -> ApiResult<Json<RunList>> {
+    store::parse_sort(query.sort.as_deref()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(status) = &query.status
+        && Status::parse(status).is_none()
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown status {status:?}: queued, running, done, failed or cancelled"
+        )));
+    }
+    if query
+        .limit
+        .is_some_and(|l| !(1..=store::MAX_PAGE).contains(&l))
+    {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {}",
+            store::MAX_PAGE
+        )));
+    }
+    if query.offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::bad_request("offset must not be negative"));
+    }
+    let (runs, total) = state.store.list_runs(&query).await?;
+    Ok(Json(RunList {
+        runs,
+        total,
+        limit: query.limit.unwrap_or(50),
+        offset: query.offset.unwrap_or(0),
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Authorized(who): Authorized,
+    Body(spec): Body<ExperimentSpec>,
+) -> ApiResult<Response> {
+    spec.train_config()
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let id = state
+        .store
+        .create_run(&spec, &state.provenance("POST /api/runs"))
+        .await?;
+    tracing::info!(run = %id, by = %who, "run queued");
+    let location = format!("/api/runs/{id}");
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!({ "id": id, "status": Status::Queued })),
+    )
+        .into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunDetail>> {
+    state
+        .store
+        .run(&id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("run"))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Authorized(who): Authorized,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let status = state
+        .store
+        .cancel(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("run"))?;
+    tracing::info!(run = %id, by = %who, "cancel asked");
+    Ok(Json(json!({ "id": id, "status": status })))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Authorized(who): Authorized,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    match state.store.delete(&id).await? {
+        None => Err(ApiError::not_found("run")),
+        Some(false) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the run is running: cancel it first",
+        )),
+        Some(true) => {
+            let _ = std::fs::remove_dir_all(crate::worker::run_dir(&state.state_dir, &id));
+            tracing::info!(run = %id, by = %who, "run deleted");
+            Ok(StatusCode::NO_CONTENT)
+        }
+    }
+}
+
+pub async fn weights(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    if !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::not_found("run"));
+    }
+    let path = crate::worker::run_dir(&state.state_dir, &id).join("weights.safetensors");
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| ApiError::not_found("weights of this run"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"astute-{id}.safetensors\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventQuery {
+    /// Send events after this number (also read from `Last-Event-ID` on reconnect).
+    after: Option<i64>,
+}
+
+/// The run's events as Server-Sent Events: everything stored so far, then new ones as
+/// they arrive, then a final `status` event when the run has ended.
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Params(query): Params<EventQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    if state.store.run(&id).await?.is_none() {
+        return Err(ApiError::not_found("run"));
+    }
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .or(query.after)
+        .unwrap_or(0);
+    let stream = live_events(state, id, after);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Where a live stream is: events read but not yet sent, the last number read, and
+/// whether the final status has been queued.
+struct Cursor {
+    pending: Vec<Event>,
+    after: i64,
+    ended: bool,
+}
+
+fn live_events(
+    state: AppState,
+    id: String,
+    after: i64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let cursor = Cursor {
+        pending: Vec::new(),
+        after,
+        ended: false,
+    };
+    futures_util::stream::unfold(cursor, move |mut cursor| {
+        let (state, id) = (state.clone(), id.clone());
+        async move {
+            let mut shutdown = state.shutdown.clone();
+            loop {
+                if let Some(event) = cursor.pending.pop() {
+                    return Some((Ok(event), cursor));
+                }
+                if cursor.ended || *shutdown.borrow() {
+                    return None;
+                }
+                // The status is read before the events: every event stored before the run
+                // ended is sent before the final status.
+                let status = match state.store.run(&id).await {
+                    Ok(Some(run)) => run.summary.status,
+                    _ => return None,
+                };
+                let fresh = state
+                    .store
+                    .events_after(&id, cursor.after)
+                    .await
+                    .unwrap_or_default();
+                let mut batch: Vec<Event> = fresh
+                    .iter()
+                    .map(|stored| {
+                        Event::default()
+                            .id(stored.seq.to_string())
+                            .event("progress")
+                            .data(stored.event.to_string())
+                    })
+                    .collect();
+                if let Some(last) = fresh.last() {
+                    cursor.after = last.seq;
+                } else if status.is_final() {
+                    batch.push(
+                        Event::default()
+                            .event("status")
+                            .data(json!({ "status": status }).to_string()),
+                    );
+                    cursor.ended = true;
+                }
+                batch.reverse();
+                cursor.pending = batch;
+                if cursor.pending.is_empty() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(EVENT_POLL) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,621 @@
+//! The result store: runs (which are also the job queue), their progress events, and API
+//! tokens, in SQLite (the embedded default) or PostgreSQL (a shared lab), through one set
+//! of portable queries on sqlx's `Any` driver. Migrations run on open.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use astute::api::ExperimentSpec;
+use serde::{Deserialize, Serialize};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::commands::row::RunRow;
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Queued,
+            Self::Running,
+            Self::Done,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+
+    /// Done, failed or cancelled: nothing will change any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// Which database is behind the store (they differ in how a job is claimed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Who made a result and how: shown beside every measured number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub command: String,
+    pub version: String,
+    pub commit: String,
+    pub backend: String,
+}
+
+/// A run as listed: what it is, where it is, and its headline numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub dataset: String,
+    pub architecture: String,
+    pub method: String,
+    pub dropout: f64,
+    pub epsilon: f64,
+    pub epochs: i64,
+    pub seed: i64,
+    pub status: Status,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub epochs_done: i64,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub test_acc: Option<f64>,
+    pub adv_test_acc: Option<f64>,
+    pub test_lipschitz: Option<f64>,
+}
+
+/// A run with its spec, full result and provenance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    pub spec: ExperimentSpec,
+    pub result: Option<RunRow>,
+    pub provenance: Provenance,
+}
+
+/// One stored progress event of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: i64,
+    pub event: serde_json::Value,
+}
+
+/// A job a worker has claimed.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: String,
+    pub spec: ExperimentSpec,
+    pub attempts: i64,
+}
+
+/// Columns a run list may be sorted by (API name = column name).
+pub const SORT_COLUMNS: [&str; 6] = [
+    "created_at",
+    "finished_at",
+    "test_acc",
+    "adv_test_acc",
+    "test_lipschitz",
+    "epochs",
+];
+
+/// Which runs to list, in what order.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunQuery {
+    pub dataset: Option<String>,
+    pub architecture: Option<String>,
+    pub method: Option<String>,
+    pub status: Option<String>,
+    /// A column of [`SORT_COLUMNS`], `-` in front for descending (default `-created_at`).
+    pub sort: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// The most runs one list request returns.
+pub const MAX_PAGE: i64 = 500;
+
+const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
+    seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
+    test_acc, adv_test_acc, test_lipschitz";
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+/// The `f64` of an `f32`'s shortest decimal form (0.02, not 0.019999999552965164).
+fn decimal(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::from(value))
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A random identifier of `bytes` random bytes, as hex.
+pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut raw = vec![0u8; bytes];
+    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn summary(row: &AnyRow) -> Result<RunSummary, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(RunSummary {
+        id: row.try_get("id")?,
+        dataset: row.try_get("dataset")?,
+        architecture: row.try_get("architecture")?,
+        method: row.try_get("method")?,
+        dropout: row.try_get("dropout")?,
+        epsilon: row.try_get("epsilon")?,
+        epochs: row.try_get("epochs")?,
+        seed: row.try_get("seed")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown run status {status:?}").into()))?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        epochs_done: row.try_get("epochs_done")?,
+        attempts: row.try_get("attempts")?,
+        error: row.try_get("error")?,
+        test_acc: row.try_get("test_acc")?,
+        adv_test_acc: row.try_get("adv_test_acc")?,
+        test_lipschitz: row.try_get("test_lipschitz")?,
+    })
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> anyhow::Result<T> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).with_context(|| format!("stored {column} is not valid"))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            anyhow::bail!("database URL {url:?}: expected sqlite:PATH or postgres://...");
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if dialect == Dialect::Sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // Readers never wait for the writer, and a writer waits its turn.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .with_context(|| format!("opening the database {url}"))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("bringing the database schema up to date")?;
+        Ok(Self { pool, dialect })
+    }
+
+    /// The embedded database in `dir` (created if needed).
+    pub async fn open_in(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        Self::open(&format!(
+            "sqlite:{}?mode=rwc",
+            dir.join("astute.db").display()
+        ))
+        .await
+    }
+
+    /// Queues a training run; returns its id.
+    pub async fn create_run(
+        &self,
+        spec: &ExperimentSpec,
+        provenance: &Provenance,
+    ) -> anyhow::Result<String> {
+        let config = spec.train_config()?;
+        let id = random_hex(8)?;
+        sqlx::query(
+            "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, epochs, \
+             seed, status, created_at, attempts, cancel_requested, epochs_done, provenance) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, 0, 0, 0, $11)",
+        )
+        .bind(&id)
+        .bind(serde_json::to_string(spec)?)
+        .bind(spec.dataset.to_string())
+        .bind(config.architecture.to_string())
+        .bind(config.method.to_string())
+        .bind(config.dropout)
+        .bind(decimal(config.epsilon))
+        .bind(config.epochs as i64)
+        .bind(config.seed as i64)
+        .bind(now_ms())
+        .bind(serde_json::to_string(provenance)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn run(&self, id: &str) -> anyhow::Result<Option<RunDetail>> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS}, spec, result, provenance FROM runs WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let result: Option<String> = row.try_get("result")?;
+        Ok(Some(RunDetail {
+            summary: summary(&row)?,
+            spec: json_column(&row, "spec")?,
+            result: result
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .context("stored result is not valid")?,
+            provenance: json_column(&row, "provenance")?,
+        }))
+    }
+
+    /// Runs matching `query`, and how many match in all.
+    pub async fn list_runs(&self, query: &RunQuery) -> anyhow::Result<(Vec<RunSummary>, i64)> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        for (column, value) in [
+            ("dataset", &query.dataset),
+            ("architecture", &query.architecture),
+            ("method", &query.method),
+            ("status", &query.status),
+        ] {
+            if let Some(value) = value {
+                values.push(value.clone());
+                conditions.push(format!("{column} = ${}", values.len()));
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let (column, descending) = parse_sort(query.sort.as_deref())?;
+        // NULLs (runs without results yet) last in either direction.
+        let order = format!(
+            "ORDER BY CASE WHEN {column} IS NULL THEN 1 ELSE 0 END, {column} {}, id",
+            if descending { "DESC" } else { "ASC" }
+        );
+        let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+        let offset = query.offset.unwrap_or(0).max(0);
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM runs {filter} {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let mut select = sqlx::query(&sql);
+        for value in &values {
+            select = select.bind(value);
+        }
+        let runs = select
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(summary)
+            .collect::<Result<Vec<_>, _>>()?;
+        let count_sql = format!("SELECT COUNT(*) AS n FROM runs {filter}");
+        let mut count = sqlx::query(&count_sql);
+        for value in &values {
+            count = count.bind(value);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        Ok((runs, total))
+    }
+
+    /// Every finished run's result, for the tables.
+    pub async fn done_results(&self) -> anyhow::Result<Vec<(RunSummary, RunRow)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS}, result FROM runs WHERE status = 'done' ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((summary(row)?, json_column(row, "result")?)))
+            .collect()
+    }
+
+    /// Takes the oldest queued run, or a running one whose worker stopped renewing its
+    /// lease (it resumes from its last checkpoint). Two workers never get the same run:
+    /// PostgreSQL skips rows another transaction holds, SQLite has one writer at a time.
+    pub async fn claim(&self, worker: &str, lease: Duration) -> anyhow::Result<Option<Claimed>> {
+        let now = now_ms();
+        let lock = match self.dialect {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE runs SET status = 'running', worker = $1, lease_until = $2, \
+             attempts = attempts + 1, started_at = COALESCE(started_at, $3) \
+             WHERE id = (SELECT id FROM runs \
+                 WHERE (status = 'queued' OR (status = 'running' AND lease_until < $3)) \
+                 ORDER BY created_at, id LIMIT 1 {lock}) \
+             RETURNING id, spec, attempts"
+        ))
+        .bind(worker)
+        .bind(now + lease.as_millis() as i64)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Claimed {
+                id: row.try_get("id")?,
+                spec: json_column(&row, "spec")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Extends `worker`'s lease on run `id`. Returns whether the worker still holds it and
+    /// whether a cancel was asked for: `None` when the lease was lost.
+    pub async fn heartbeat(
+        &self,
+        id: &str,
+        worker: &str,
+        lease: Duration,
+    ) -> anyhow::Result<Option<bool>> {
+        let row = sqlx::query(
+            "UPDATE runs SET lease_until = $1 WHERE id = $2 AND worker = $3 AND status = 'running' \
+             RETURNING cancel_requested",
+        )
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(id)
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|row| row.try_get::<i64, _>("cancel_requested"))
+            .transpose()?
+            .map(|flag| flag != 0))
+    }
+
+    /// Appends an event; `seq` numbers a run's events from 1.
+    pub async fn append_event(
+        &self,
+        id: &str,
+        seq: i64,
+        event: &serde_json::Value,
+    ) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO run_events (run_id, seq, at, event) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(seq)
+            .bind(now_ms())
+            .bind(event.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The highest event number of run `id` (0 when none), to continue after a resume.
+    pub async fn last_event(&self, id: &str) -> anyhow::Result<i64> {
+        let row = sqlx::query("SELECT MAX(seq) AS seq FROM run_events WHERE run_id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("seq")?.unwrap_or(0))
+    }
+
+    /// Run `id`'s events after number `after`, oldest first.
+    pub async fn events_after(&self, id: &str, after: i64) -> anyhow::Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, event FROM run_events WHERE run_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT 1000",
+        )
+        .bind(id)
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredEvent {
+                    seq: row.try_get("seq")?,
+                    at: row.try_get("at")?,
+                    event: json_column(row, "event")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records epochs finished (the checkpoint a resume starts from).
+    pub async fn set_epochs_done(&self, id: &str, worker: &str, epochs: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE runs SET epochs_done = $1 WHERE id = $2 AND worker = $3")
+            .bind(epochs)
+            .bind(id)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a claimed run: done with its result, failed with a reason, or cancelled.
+    /// Only the worker holding the lease can do this.
+    pub async fn finish(
+        &self,
+        id: &str,
+        worker: &str,
+        outcome: Result<&RunRow, (Status, &str)>,
+    ) -> anyhow::Result<bool> {
+        let now = now_ms();
+        let updated =
+            match outcome {
+                Ok(row) => {
+                    sqlx::query(
+                        "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
+                     test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, epochs_done = epochs, \
+                     lease_until = NULL WHERE id = $6 AND worker = $7 AND status = 'running'",
+                    )
+                    .bind(now)
+                    .bind(serde_json::to_string(row)?)
+                    .bind(row.metrics.test.accuracy)
+                    .bind(row.metrics.test.adversarial_accuracy)
+                    .bind(row.metrics.test.lipschitz)
+                    .bind(id)
+                    .bind(worker)
+                    .execute(&self.pool)
+                    .await?
+                }
+                Err((status, reason)) => sqlx::query(
+                    "UPDATE runs SET status = $1, finished_at = $2, error = $3, lease_until = NULL \
+                     WHERE id = $4 AND worker = $5 AND status = 'running'",
+                )
+                .bind(status.as_str())
+                .bind(now)
+                .bind(reason)
+                .bind(id)
+                .bind(worker)
+                .execute(&self.pool)
+                .await?,
+            };
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Hands a claimed run back to the queue (its worker is shutting down).
+    pub async fn release(&self, id: &str, worker: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE runs SET status = 'queued', worker = NULL, lease_until = NULL \
+             WHERE id = $1 AND worker = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Asks run `id` to stop: a queued run is cancelled at once, a running one when its
+    /// worker next renews its lease. Returns the status after the request, `None` for an
+    /// unknown run.
+    pub async fn cancel(&self, id: &str) -> anyhow::Result<Option<Status>> {
+        sqlx::query(
+            "UPDATE runs SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status = 'queued'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(self.run(id).await?.map(|run| run.summary.status))
+    }
+
+    /// Deletes a run that is not running, with its events. Returns whether it existed;
+    /// a running run is refused (cancel it first).
+    pub async fn delete(&self, id: &str) -> anyhow::Result<Option<bool>> {
+        let Some(run) = self.run(id).await? else {
+            return Ok(None);
+        };
+        if run.summary.status == Status::Running {
+            return Ok(Some(false));
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM run_events WHERE run_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM runs WHERE id = $1 AND status <> 'running'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(true))
+    }
+
+    /// Stores a token's hash under a name.
+    pub async fn add_token(&self, hash: &str, name: &str) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO tokens (hash, name, created_at) VALUES ($1, $2, $3)")
+            .bind(hash)
+            .bind(name)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The name of the token with this hash, if there is one.
+    pub async fn token_name(&self, hash: &str) -> anyhow::Result<Option<String>> {
+        let row = sqlx::query("SELECT name FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get("name")).transpose()?)
+    }
+
+    /// Closes the pool (after the last request).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A sort parameter as (column, descending).
+pub fn parse_sort(sort: Option<&str>) -> anyhow::Result<(&'static str, bool)> {
+    let sort = sort.unwrap_or("-created_at");
+    let (name, descending) = match sort.strip_prefix('-') {
+        Some(name) => (name, true),
+        None => (sort, false),
+    };
+    SORT_COLUMNS
+        .iter()
+        .find(|&&column| column == name)
+        .map(|&column| (column, descending))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "cannot sort by {name:?}: choose one of {} (prefix - for descending)",
+                SORT_COLUMNS.join(", ")
+            )
+        })
+}

@@ -1,0 +1,398 @@
+//! The paper's Tables 1–4 with the measured numbers beside the published ones: every
+//! published row, matched to the finished runs of the same dataset, ε, architecture,
+//! method and dropout, as mean ± standard deviation over those runs (seeds). Written as
+//! JSON, CSV, Markdown or LaTeX.
+
+use astute::paper::{self, PublishedRow};
+use astute::train::TrainConfig;
+use serde::Serialize;
+
+use crate::commands::row::RunRow;
+use crate::store::RunSummary;
+
+/// Mean and sample standard deviation of a measured value over `n` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stat {
+    pub mean: f64,
+    pub std: f64,
+    pub n: usize,
+}
+
+impl Stat {
+    fn of(values: &[f64]) -> Option<Self> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let std = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(Self { mean, std, n })
+    }
+}
+
+/// One number of a row: the paper's and ours.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cell {
+    pub paper: Option<f64>,
+    pub measured: Option<Stat>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRow {
+    pub setting: String,
+    pub dataset: String,
+    pub epsilon: f64,
+    pub architecture: Option<String>,
+    pub method: Option<String>,
+    pub dropout: Option<f64>,
+    /// Ids of the runs behind the measured numbers.
+    pub runs: Vec<String>,
+    /// One cell per column of the table.
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Table {
+    pub number: u8,
+    pub title: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<TableRow>,
+}
+
+/// The tables that exist.
+pub const NUMBERS: [u8; 4] = [1, 2, 3, 4];
+
+const RUN_COLUMNS: [&str; 6] = [
+    "train_acc",
+    "test_acc",
+    "adv_test_acc",
+    "test_lipschitz",
+    "gap",
+    "adv_gap",
+];
+
+fn run_values(row: &RunRow) -> [f64; 6] {
+    let m = &row.metrics;
+    [
+        m.train.accuracy,
+        m.test.accuracy,
+        m.test.adversarial_accuracy,
+        m.test.lipschitz,
+        m.gap,
+        m.adv_gap,
+    ]
+}
+
+/// Whether a finished run measures the same thing as a published row.
+fn matches(published: &PublishedRow, run: &RunSummary) -> bool {
+    let architecture = published
+        .architecture
+        .unwrap_or_else(|| TrainConfig::preset(published.dataset, published.method).architecture);
+    run.dataset == published.dataset.to_string()
+        && run.method == published.method.to_string()
+        && run.architecture == architecture.to_string()
+        && (run.epsilon - published.epsilon).abs() < 1e-6
+        && (run.dropout - published.dropout.map_or(0.0, f64::from)).abs() < 1e-9
+}
+
+/// Table `number` with `runs` (finished runs and their results) measured beside the
+/// paper; `None` for a table the paper does not have.
+pub fn build(number: u8, runs: &[(RunSummary, RunRow)]) -> Option<Table> {
+    let paper = paper::published();
+    match number {
+        1 => Some(Table {
+            number,
+            title: "Separation of real data: minimum ℓ∞ distance between differently labelled points",
+            columns: vec![
+                "min_train_train",
+                "min_test_train",
+                "separation_over_epsilon",
+            ],
+            rows: paper
+                .separation
+                .iter()
+                .map(|s| TableRow {
+                    setting: s.dataset.to_string(),
+                    dataset: s.dataset.to_string(),
+                    epsilon: s.epsilon,
+                    architecture: None,
+                    method: None,
+                    dropout: None,
+                    runs: Vec::new(),
+                    cells: [s.min_train_train, s.min_test_train, s.ratio_to_epsilon()]
+                        .into_iter()
+                        .map(|v| Cell {
+                            paper: Some(v),
+                            measured: None,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }),
+        2..=4 => Some(Table {
+            number,
+            title: match number {
+                2 => "MNIST: methods compared on two networks",
+                3 => "CIFAR-10 (two radii), SVHN and Restricted ImageNet: methods compared",
+                _ => "Dropout: each method with and without",
+            },
+            columns: RUN_COLUMNS.to_vec(),
+            rows: paper
+                .table(number)
+                .map(|published| {
+                    let matching: Vec<&(RunSummary, RunRow)> =
+                        runs.iter().filter(|(s, _)| matches(published, s)).collect();
+                    let values: Vec<[f64; 6]> =
+                        matching.iter().map(|(_, r)| run_values(r)).collect();
+                    let p = &published.metrics;
+                    let paper_values = [
+                        p.train_acc,
+                        p.test_acc,
+                        p.adv_test_acc,
+                        p.test_lipschitz,
+                        p.gap,
+                        p.adv_gap,
+                    ];
+                    TableRow {
+                        setting: published.setting.clone(),
+                        dataset: published.dataset.to_string(),
+                        epsilon: published.epsilon,
+                        architecture: published.architecture.map(|a| a.to_string()),
+                        method: Some(published.method.to_string()),
+                        dropout: published.dropout.map(f64::from),
+                        runs: matching.iter().map(|(s, _)| s.id.clone()).collect(),
+                        cells: paper_values
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &paper)| Cell {
+                                paper,
+                                measured: Stat::of(
+                                    &values.iter().map(|v| v[k]).collect::<Vec<_>>(),
+                                ),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        }),
+        _ => None,
+    }
+}
+
+/// The text formats a table is exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Markdown,
+    Latex,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "json" => Some(Self::Json),
+            "csv" => Some(Self::Csv),
+            "md" | "markdown" => Some(Self::Markdown),
+            "tex" | "latex" => Some(Self::Latex),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Markdown => "text/markdown; charset=utf-8",
+            Self::Latex => "application/x-latex; charset=utf-8",
+        }
+    }
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.4}"))
+}
+
+/// "mean ± std (n)" or a dash, for the human formats.
+fn measured_text(stat: Option<Stat>, plus_minus: &str, dash: &str) -> String {
+    match stat {
+        Some(s) if s.n > 1 => format!("{:.2}{plus_minus}{:.2} (n={})", s.mean, s.std, s.n),
+        Some(s) => format!("{:.2}", s.mean),
+        None => dash.to_owned(),
+    }
+}
+
+fn paper_text(v: Option<f64>, dash: &str) -> String {
+    v.map_or_else(|| dash.to_owned(), |v| format!("{v:.2}"))
+}
+
+fn row_label(row: &TableRow) -> [String; 4] {
+    [
+        row.dataset.clone(),
+        row.architecture.clone().unwrap_or_default(),
+        row.method.clone().unwrap_or_default(),
+        row.dropout.map_or_else(String::new, |d| d.to_string()),
+    ]
+}
+
+impl Table {
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(self).unwrap_or_default(),
+            Format::Csv => self.csv(),
+            Format::Markdown => self.markdown(),
+            Format::Latex => self.latex(),
+        }
+    }
+
+    /// One line per row; per column the paper's value, the measured mean, std and n.
+    fn csv(&self) -> String {
+        let mut header = vec![
+            "setting".to_owned(),
+            "dataset".into(),
+            "epsilon".into(),
+            "architecture".into(),
+            "method".into(),
+            "dropout".into(),
+        ];
+        for c in &self.columns {
+            for part in ["paper", "measured_mean", "measured_std", "measured_n"] {
+                header.push(format!("{c}_{part}"));
+            }
+        }
+        let mut out = header.join(",") + "\n";
+        for row in &self.rows {
+            let [dataset, architecture, method, dropout] = row_label(row);
+            let mut fields = vec![
+                row.setting.clone(),
+                dataset,
+                row.epsilon.to_string(),
+                architecture,
+                method,
+                dropout,
+            ];
+            for cell in &row.cells {
+                fields.push(number(cell.paper));
+                fields.push(number(cell.measured.map(|s| s.mean)));
+                fields.push(number(cell.measured.map(|s| s.std)));
+                fields.push(cell.measured.map_or_else(String::new, |s| s.n.to_string()));
+            }
+            // No field holds a comma, quote or newline: names are identifiers, values numbers.
+            out += &(fields.join(",") + "\n");
+        }
+        out
+    }
+
+    fn markdown(&self) -> String {
+        let mut out = format!(
+            "**Table {}.** {} (paper / measured)\n\n",
+            self.number, self.title
+        );
+        let mut header = vec!["dataset", "ε", "architecture", "method", "dropout"];
+        header.extend(self.columns.iter().copied());
+        out += &format!("| {} |\n", header.join(" | "));
+        out += &format!("|{}\n", "---|".repeat(header.len()));
+        for row in &self.rows {
+            let [dataset, architecture, method, dropout] = row_label(row);
+            let mut fields = vec![
+                dataset,
+                row.epsilon.to_string(),
+                architecture,
+                method,
+                dropout,
+            ];
+            for cell in &row.cells {
+                fields.push(format!(
+                    "{} / {}",
+                    paper_text(cell.paper, "–"),
+                    measured_text(cell.measured, " ± ", "–")
+                ));
+            }
+            out += &format!("| {} |\n", fields.join(" | "));
+        }
+        out
+    }
+
+    fn latex(&self) -> String {
+        let escape = |s: &str| s.replace('_', "\\_").replace('%', "\\%");
+        let mut out = format!(
+            "% Table {}: {} (paper / measured)\n\\begin{{tabular}}{{lllll{}}}\n\\toprule\n",
+            self.number,
+            self.title,
+            "c".repeat(self.columns.len())
+        );
+        let mut header: Vec<String> = [
+            "dataset",
+            "$\\epsilon$",
+            "architecture",
+            "method",
+            "dropout",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(self.columns.iter().map(|c| escape(c)));
+        out += &format!("{} \\\\\n\\midrule\n", header.join(" & "));
+        for row in &self.rows {
+            let [dataset, architecture, method, dropout] = row_label(row);
+            let mut fields: Vec<String> = [
+                dataset,
+                row.epsilon.to_string(),
+                architecture,
+                method,
+                dropout,
+            ]
+            .iter()
+            .map(|s| escape(s))
+            .collect();
+            for cell in &row.cells {
+                fields.push(format!(
+                    "{} / {}",
+                    paper_text(cell.paper, "--"),
+                    measured_text(cell.measured, " $\\pm$ ", "--")
+                ));
+            }
+            out += &format!("{} \\\\\n", fields.join(" & "));
+        }
+        out + "\\bottomrule\n\\end{tabular}\n"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_sample_std_by_hand() {
+        let s = Stat::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!(s.mean, 2.5);
+        // Σ(x − 2.5)² = 5, over n − 1 = 3.
+        assert!((s.std - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(Stat::of(&[7.0]).unwrap().std, 0.0);
+        assert!(Stat::of(&[]).is_none());
+    }
+
+    #[test]
+    fn published_numbers_appear_in_every_format() {
+        let table = build(2, &[]).unwrap();
+        // Table 2, CNN1 natural: test accuracy 99.2 in the paper.
+        let row = table
+            .rows
+            .iter()
+            .find(|r| {
+                r.architecture.as_deref() == Some("cnn1") && r.method.as_deref() == Some("natural")
+            })
+            .unwrap();
+        assert_eq!(row.cells[1].paper, Some(99.2));
+        assert!(row.cells[1].measured.is_none());
+        assert!(table.render(Format::Csv).contains("99.2000"));
+        assert!(table.render(Format::Markdown).contains("99.20 / –"));
+        assert!(table.render(Format::Latex).contains("99.20 / --"));
+        assert!(table.render(Format::Json).contains("99.2"));
+        assert!(build(5, &[]).is_none());
+    }
+}

@@ -1,0 +1,649 @@
+//! End to end: the `astute` binary serving its HTTP API on a real port, with workers in
+//! other processes, on SQLite and on a real PostgreSQL server
+//! (`ASTUTE_TEST_POSTGRES_URL`, which `scripts/test.sh` starts). Datasets are tiny MNIST
+//! files in the official IDX format, written by the tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// A child process killed when dropped, with its stderr collected.
+struct Proc {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    fn spawn(args: &[String]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_astute"))
+            .args(args)
+            .env("RUST_LOG", "warn,astute_server=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start astute");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self { child, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log holds `needle`; returns the log.
+    fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(start.elapsed() < timeout, "no {needle:?} in log:\n{log}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL on Unix
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// One store (a state folder, and a database) with its datasets.
+struct Lab {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+fn idx_images(path: &Path, count: u32, seed: u64) {
+    let mut bytes = 0x0803u32.to_be_bytes().to_vec();
+    for d in [count, 28, 28] {
+        bytes.extend(d.to_be_bytes());
+    }
+    let mut state = seed;
+    for _ in 0..count * 28 * 28 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        bytes.push((state >> 56) as u8);
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn idx_labels(path: &Path, count: u32) {
+    let mut bytes = 0x0801u32.to_be_bytes().to_vec();
+    bytes.extend(count.to_be_bytes());
+    bytes.extend((0..count).map(|i| (i % 10) as u8));
+    std::fs::write(path, bytes).unwrap();
+}
+
+impl Lab {
+    fn new(database_url: Option<String>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mnist = dir.path().join("data/mnist");
+        std::fs::create_dir_all(&mnist).unwrap();
+        idx_images(&mnist.join("train-images-idx3-ubyte"), 128, 1);
+        idx_labels(&mnist.join("train-labels-idx1-ubyte"), 128);
+        idx_images(&mnist.join("t10k-images-idx3-ubyte"), 40, 2);
+        idx_labels(&mnist.join("t10k-labels-idx1-ubyte"), 40);
+        Self { dir, database_url }
+    }
+
+    fn sqlite() -> Self {
+        Self::new(None)
+    }
+
+    /// A fresh database on the PostgreSQL server of `ASTUTE_TEST_POSTGRES_URL`; `None`
+    /// (and a note) when there is none, unless `ASTUTE_REQUIRE_POSTGRES` is set.
+    fn postgres(name: &str) -> Option<Self> {
+        let Ok(server) = std::env::var("ASTUTE_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("ASTUTE_REQUIRE_POSTGRES").is_none(),
+                "ASTUTE_REQUIRE_POSTGRES is set but ASTUTE_TEST_POSTGRES_URL is not"
+            );
+            eprintln!("no ASTUTE_TEST_POSTGRES_URL: the PostgreSQL part of {name} did not run");
+            return None;
+        };
+        let database = format!("astute_{name}_{}", std::process::id());
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {database}"),
+            format!("CREATE DATABASE {database}"),
+        ] {
+            let status = Command::new("psql")
+                .args([server.as_str(), "-q", "-c", &sql])
+                .env("PGOPTIONS", "--client-min-messages=warning")
+                .status()
+                .expect("psql");
+            assert!(status.success(), "{sql}");
+        }
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        Some(Self::new(Some(format!("{base}/{database}"))))
+    }
+
+    fn store_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--state-dir".to_owned(),
+            self.dir.path().join("state").display().to_string(),
+        ];
+        if let Some(url) = &self.database_url {
+            args.extend(["--database-url".to_owned(), url.clone()]);
+        }
+        args
+    }
+
+    fn worker_args(&self) -> Vec<String> {
+        let mut args = self.store_args();
+        args.extend([
+            "--data-dir".to_owned(),
+            self.dir.path().join("data").display().to_string(),
+            "--eval-train".to_owned(),
+            "64".to_owned(),
+            "--lease-seconds".to_owned(),
+            "3".to_owned(),
+        ]);
+        args
+    }
+
+    fn token(&self) -> String {
+        let mut args = vec!["token".to_owned(), "create".to_owned()];
+        args.extend(self.store_args());
+        let out = Command::new(env!("CARGO_BIN_EXE_astute"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn serve(&self, workers: usize) -> Server {
+        let mut args = vec![
+            "serve".to_owned(),
+            "--addr".to_owned(),
+            "127.0.0.1:0".to_owned(),
+            "--workers".to_owned(),
+            workers.to_string(),
+        ];
+        args.extend(self.worker_args());
+        let process = Proc::spawn(&args);
+        let log = process.wait_for_log("serving on http://", Duration::from_secs(60));
+        let base = log
+            .lines()
+            .find_map(|l| l.split("serving on ").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .to_owned();
+        Server {
+            base,
+            _process: process,
+        }
+    }
+
+    fn worker(&self, slots: usize) -> Proc {
+        let mut args = vec![
+            "worker".to_owned(),
+            "--workers".to_owned(),
+            slots.to_string(),
+        ];
+        args.extend(self.worker_args());
+        let process = Proc::spawn(&args);
+        process.wait_for_log("slot(s) taking jobs", Duration::from_secs(60));
+        process
+    }
+}
+
+struct Server {
+    base: String,
+    _process: Proc,
+}
+
+struct Reply {
+    status: u16,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn get(&self, path: &str) -> Reply {
+        let mut response = agent().get(&self.url(path)).call().unwrap();
+        Reply {
+            status: response.status().as_u16(),
+            body: response.body_mut().read_to_string().unwrap(),
+        }
+    }
+
+    fn send(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path))
+            .header("content-type", "application/json");
+
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut response = agent().run(request.body(body.to_vec()).unwrap()).unwrap();
+        Reply {
+            status: response.status().as_u16(),
+            body: response.body_mut().read_to_string().unwrap(),
+        }
+    }
+
+    fn create(&self, token: &str, spec: &Value) -> String {
+        let reply = self.send(
+            "POST",
+            "/api/runs",
+            Some(token),
+            spec.to_string().as_bytes(),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    fn run(&self, id: &str) -> Value {
+        let reply = self.get(&format!("/api/runs/{id}"));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    }
+
+    /// Reads the run's Server-Sent Events until its final status: (event name, data).
+    fn events(&self, id: &str) -> Vec<(String, Value)> {
+        let response = agent()
+            .get(&self.url(&format!("/api/runs/{id}/events")))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/event-stream"),
+            "{content_type}"
+        );
+        let reader = BufReader::new(response.into_body().into_reader());
+        let (mut out, mut name) = (Vec::new(), String::new());
+        for line in reader.lines() {
+            let line = line.unwrap();
+            if let Some(n) = line.strip_prefix("event: ") {
+                name = n.to_owned();
+            } else if let Some(data) = line.strip_prefix("data: ") {
+                out.push((name.clone(), serde_json::from_str(data).unwrap()));
+                if name == "status" {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    fn wait_status(&self, id: &str, wanted: &str, timeout: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let run = self.run(id);
+            if run["status"] == wanted {
+                return run;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "run {id} never became {wanted}: {run}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn mnist_spec(seed: u64, epochs: u64) -> Value {
+    json!({"dataset": "mnist", "architecture": "cnn1", "method": "natural",
+           "epochs": epochs, "batch_size": 32, "seed": seed})
+}
+
+/// Writes need a token; a run goes queued → running → done with a result, its events
+/// arrive over SSE, and Table 2 shows it (mean ± std over two seeds) beside the paper.
+fn lifecycle(lab: &Lab) {
+    let server = lab.serve(0);
+    let token = lab.token();
+
+    let spec = mnist_spec(0, 2);
+    let no_token = server.send("POST", "/api/runs", None, spec.to_string().as_bytes());
+    assert_eq!(no_token.status, 401, "{}", no_token.body);
+    assert!(no_token.json()["error"].as_str().unwrap().contains("token"));
+    let wrong = server.send(
+        "POST",
+        "/api/runs",
+        Some("astute_nope"),
+        spec.to_string().as_bytes(),
+    );
+    assert_eq!(wrong.status, 401);
+
+    let first = server.create(&token, &spec);
+    let second = server.create(&token, &mnist_spec(1, 2));
+    // No worker yet: both wait in the queue.
+    assert_eq!(server.run(&first)["status"], "queued");
+    let listed = server.get("/api/runs?status=queued").json();
+    assert_eq!(listed["total"], 2);
+
+    let _worker = lab.worker(1);
+    let events = server.events(&first);
+    let names: Vec<&str> = events
+        .iter()
+        .map(|(_, data)| data["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(names.first(), Some(&"claimed"), "{names:?}");
+    assert!(names.contains(&"epoch_finished") && names.contains(&"checkpointed"));
+    assert!(names.contains(&"evaluating"), "{names:?}");
+    let (last_name, last) = events.last().unwrap();
+    assert_eq!(
+        (last_name.as_str(), &last["status"]),
+        ("status", &json!("done"))
+    );
+
+    let run = server.run(&first);
+    assert_eq!(run["status"], "done");
+    assert_eq!(run["epochs_done"], 2);
+    let result = &run["result"];
+    let test_acc = result["metrics"]["test"]["accuracy"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&test_acc));
+    assert_eq!(run["test_acc"].as_f64(), Some(test_acc));
+    assert_eq!(run["provenance"]["backend"], "cpu");
+    let weights = agent()
+        .get(&server.url(&format!("/api/runs/{first}/weights")))
+        .call()
+        .unwrap();
+    assert_eq!(weights.status().as_u16(), 200);
+
+    let other = server.wait_status(&second, "done", Duration::from_secs(300));
+    let accuracies = [test_acc, other["test_acc"].as_f64().unwrap()];
+    let mean = (accuracies[0] + accuracies[1]) / 2.0;
+    let std = (accuracies[0] - accuracies[1]).abs() / 2f64.sqrt();
+
+    // Table 2: the paper's CNN1 natural row (test accuracy 99.2) with both runs beside it.
+    let table = server.get("/api/tables/2").json();
+    let row = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["architecture"] == "cnn1" && r["method"] == "natural")
+        .unwrap();
+    assert_eq!(row["cells"][1]["paper"], 99.2);
+    let measured = &row["cells"][1]["measured"];
+    assert_eq!(measured["n"], 2);
+    assert!((measured["mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+    assert!((measured["std"].as_f64().unwrap() - std).abs() < 1e-9);
+    let csv = server.get("/api/tables/2?format=csv");
+    assert!(
+        csv.body.contains(&format!("99.2000,{mean:.4},{std:.4},2")),
+        "{}",
+        csv.body
+    );
+    let markdown = server.get("/api/tables/2?format=md").body;
+    assert!(
+        markdown.contains(&format!("99.20 / {mean:.2} ± {std:.2} (n=2)")),
+        "{markdown}"
+    );
+    let latex = server.get("/api/tables/2?format=tex").body;
+    assert!(
+        latex.contains(&format!("99.20 / {mean:.2} $\\pm$ {std:.2} (n=2)")),
+        "{latex}"
+    );
+    assert!(latex.contains("\\begin{tabular}"));
+    let table1 = server.get("/api/tables/1?format=md").body;
+    assert!(
+        table1.contains("| mnist | 0.1 |  |  |  | 0.74 / –"),
+        "{table1}"
+    );
+
+    // Delete needs a token too; then the run is gone.
+    assert_eq!(
+        server
+            .send("DELETE", &format!("/api/runs/{second}"), None, b"")
+            .status,
+        401
+    );
+    let deleted = server.send("DELETE", &format!("/api/runs/{second}"), Some(&token), b"");
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    assert_eq!(server.get(&format!("/api/runs/{second}")).status, 404);
+}
+
+#[test]
+fn run_lifecycle_on_sqlite() {
+    lifecycle(&Lab::sqlite());
+}
+
+#[test]
+fn run_lifecycle_on_postgres() {
+    if let Some(lab) = Lab::postgres("lifecycle") {
+        lifecycle(&lab);
+    }
+}
+
+/// Bad requests get a 4xx JSON error naming the problem, and the server keeps serving.
+#[test]
+fn bad_input_is_refused_clearly() {
+    let lab = Lab::sqlite();
+    let server = lab.serve(0);
+    let token = lab.token();
+    let post = |body: &[u8]| server.send("POST", "/api/runs", Some(&token), body);
+    let cases: [(&[u8], u16, &str); 6] = [
+        (b"{\"dataset\": ", 400, "JSON"),
+        (
+            br#"{"dataset": "imagenet-22k", "method": "natural"}"#,
+            422,
+            "imagenet-22k",
+        ),
+        (
+            br#"{"dataset": "mnist", "method": "natural", "epsilon": -0.1}"#,
+            422,
+            "0.1",
+        ),
+        (
+            br#"{"dataset": "mnist", "method": "natural", "epochs": 1000000000}"#,
+            422,
+            "epochs",
+        ),
+        (
+            br#"{"dataset": "mnist", "method": "trades:-1"}"#,
+            422,
+            "trades",
+        ),
+        (
+            br#"{"dataset": "mnist", "method": "natural", "epohcs": 3}"#,
+            422,
+            "epohcs",
+        ),
+    ];
+    for (body, status, needle) in cases {
+        let reply = post(body);
+        assert_eq!(
+            reply.status,
+            status,
+            "{}: {}",
+            String::from_utf8_lossy(body),
+            reply.body
+        );
+        let error = reply.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(needle), "{error:?} should name {needle:?}");
+    }
+    // 100 MB: refused from its declared length. curl sends it (ureq stops at the
+    // server's early answer with a broken pipe, as it should).
+    let huge = lab.dir.path().join("huge.json");
+    std::fs::write(&huge, vec![b' '; 100 << 20]).unwrap();
+    let out = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "-X", "POST", "-H"])
+        .arg(format!("authorization: Bearer {token}"))
+        .args(["-H", "content-type: application/json", "--data-binary"])
+        .arg(format!("@{}", huge.display()))
+        .arg(server.url("/api/runs"))
+        .output()
+        .expect("curl");
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.ends_with("\n413") && out.contains("length limit"),
+        "{out}"
+    );
+    assert_eq!(server.get("/api/runs?sort=nonsense").status, 400);
+    assert_eq!(server.get("/api/runs?limit=100000").status, 400);
+    assert_eq!(server.get("/api/runs?status=sleeping").status, 400);
+    assert_eq!(server.get("/api/tables/7").status, 404);
+    assert_eq!(server.get("/api/tables/2?format=docx").status, 400);
+    assert_eq!(server.get("/api/runs/0123456789abcdef").status, 404);
+    // Nothing was stored, and the server still answers.
+    assert_eq!(server.get("/api/runs").json()["total"], 0);
+    assert_eq!(server.get("/api/health").status, 200);
+}
+
+/// `kill -9` of the worker mid-run: its lease expires, another worker claims the run and
+/// resumes from the last checkpoint (not from epoch 0), and the run finishes.
+fn crash_and_resume(lab: &Lab) {
+    let server = lab.serve(0);
+    let token = lab.token();
+    let id = server.create(
+        &token,
+        &json!({"dataset": "mnist", "architecture": "cnn1",
+        "method": "trades:6", "epochs": 4, "batch_size": 16}),
+    );
+    let mut worker = lab.worker(1);
+    // Wait for the first checkpoint, then kill the worker without warning.
+    let start = Instant::now();
+    loop {
+        let run = server.run(&id);
+        if run["epochs_done"].as_i64().unwrap() >= 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no checkpoint: {run}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    worker.kill9();
+    let killed = server.run(&id);
+    assert_eq!(killed["status"], "running", "{killed}");
+    let done_at_kill = killed["epochs_done"].as_i64().unwrap();
+    assert!(
+        done_at_kill < 4,
+        "the run finished before the kill: {killed}"
+    );
+    eprintln!("killed the worker with {done_at_kill} epoch(s) checkpointed");
+
+    let second = lab.worker(1);
+    let run = server.wait_status(&id, "done", Duration::from_secs(600));
+    assert_eq!(run["attempts"], 2, "{run}");
+    let events = server.events(&id);
+    let claims: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, e))| e["event"] == "claimed")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(claims.len(), 2, "{events:?}");
+    // After the second claim, training starts at the epoch after the last checkpoint.
+    let resumed_epoch = events[claims[1]..]
+        .iter()
+        .find(|(_, e)| e["event"] == "epoch_started")
+        .map(|(_, e)| e["epoch"].as_i64().unwrap())
+        .unwrap();
+    assert!(
+        resumed_epoch >= done_at_kill && resumed_epoch >= 1,
+        "resumed at {resumed_epoch}"
+    );
+    let epochs_trained: Vec<i64> = events
+        .iter()
+        .filter(|(_, e)| e["event"] == "epoch_finished")
+        .map(|(_, e)| e["epoch"].as_i64().unwrap())
+        .collect();
+    assert_eq!(*epochs_trained.last().unwrap(), 3, "{epochs_trained:?}");
+    eprintln!("{}", second.log());
+}
+
+#[test]
+fn killed_worker_resumes_from_checkpoint_on_sqlite() {
+    crash_and_resume(&Lab::sqlite());
+}
+
+#[test]
+fn killed_worker_resumes_from_checkpoint_on_postgres() {
+    if let Some(lab) = Lab::postgres("crash") {
+        crash_and_resume(&lab);
+    }
+}
+
+/// Two worker processes with two slots each on one PostgreSQL database: every one of
+/// many small runs is claimed exactly once.
+#[test]
+fn two_workers_never_take_the_same_job_on_postgres() {
+    let Some(lab) = Lab::postgres("claims") else {
+        return;
+    };
+    let server = lab.serve(0);
+    let token = lab.token();
+    let ids: Vec<String> = (0..24)
+        .map(|seed| {
+            server.create(
+                &token,
+                &json!({"dataset": "spiral", "method": "natural",
+                "epochs": 1, "seed": seed}),
+            )
+        })
+        .collect();
+    let workers = [lab.worker(2), lab.worker(2)];
+    let mut claimed_by = std::collections::BTreeMap::new();
+    for id in &ids {
+        let run = server.wait_status(id, "done", Duration::from_secs(300));
+        assert_eq!(run["attempts"], 1, "{run}");
+        let events = server.events(id);
+        let claims: Vec<&Value> = events
+            .iter()
+            .filter(|(_, e)| e["event"] == "claimed")
+            .map(|(_, e)| e)
+            .collect();
+        assert_eq!(claims.len(), 1, "run {id} claimed {} times", claims.len());
+        *claimed_by
+            .entry(claims[0]["worker"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    eprintln!("runs per worker slot: {claimed_by:?}");
+    assert!(
+        claimed_by.len() >= 2,
+        "one worker took everything: {claimed_by:?}"
+    );
+    drop(workers);
+}
