@@ -647,3 +647,43 @@ fn two_workers_never_take_the_same_job_on_postgres() {
     );
     drop(workers);
 }
+
+/// Cancel: a queued run stops at once, a running one at its next batch; both end
+/// `cancelled`, and the worker goes on to other runs.
+#[test]
+fn cancel_stops_queued_and_running_runs() {
+    let lab = Lab::sqlite();
+    let server = lab.serve(1);
+    let token = lab.token();
+    let long = json!({"dataset": "mnist", "architecture": "cnn1", "method": "trades:6",
+        "epochs": 500, "batch_size": 16});
+    let running = server.create(&token, &long);
+    let queued = server.create(&token, &long);
+    server.wait_status(&running, "running", Duration::from_secs(60));
+    assert_eq!(server.run(&queued)["status"], "queued");
+
+    let path = |id: &str| format!("/api/runs/{id}/cancel");
+    assert_eq!(server.send("POST", &path(&queued), None, b"").status, 401);
+    let reply = server.send("POST", &path(&queued), Some(&token), b"");
+    assert_eq!(
+        (reply.status, reply.json()["status"].clone()),
+        (200, json!("cancelled"))
+    );
+    let reply = server.send("POST", &path(&running), Some(&token), b"");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let run = server.wait_status(&running, "cancelled", Duration::from_secs(60));
+    assert!(run["epochs_done"].as_i64().unwrap() < 500);
+    let events = server.events(&running);
+    let finished = events
+        .iter()
+        .rev()
+        .find(|(_, e)| e["event"] == "finished")
+        .unwrap();
+    assert_eq!(finished.1["status"], "cancelled");
+    assert_eq!(
+        server
+            .send("POST", &path("0000000000000000"), Some(&token), b"")
+            .status,
+        404
+    );
+}
