@@ -21,7 +21,7 @@ impl Proc {
     fn spawn(args: &[String]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_astute"))
             .args(args)
-            .env("RUST_LOG", "warn,astute_server=info")
+            .env("RUST_LOG", "warn,astute=info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

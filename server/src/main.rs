@@ -20,7 +20,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,astute_server=info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,astute=info")),
         )
         .with_writer(std::io::stderr)
         .init();

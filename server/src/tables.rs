@@ -239,6 +239,26 @@ fn row_label(row: &TableRow) -> [String; 4] {
     ]
 }
 
+/// A row for people: its label, then "paper / measured" per column.
+fn human_fields(row: &TableRow, plus_minus: &str, dash: &str) -> Vec<String> {
+    let [dataset, architecture, method, dropout] = row_label(row);
+    let mut fields = vec![
+        dataset,
+        row.epsilon.to_string(),
+        architecture,
+        method,
+        dropout,
+    ];
+    fields.extend(row.cells.iter().map(|cell| {
+        format!(
+            "{} / {}",
+            paper_text(cell.paper, dash),
+            measured_text(cell.measured, plus_minus, dash)
+        )
+    }));
+    fields
+}
+
 impl Table {
     pub fn render(&self, format: Format) -> String {
         match format {
@@ -297,21 +317,7 @@ impl Table {
         out += &format!("| {} |\n", header.join(" | "));
         out += &format!("|{}\n", "---|".repeat(header.len()));
         for row in &self.rows {
-            let [dataset, architecture, method, dropout] = row_label(row);
-            let mut fields = vec![
-                dataset,
-                row.epsilon.to_string(),
-                architecture,
-                method,
-                dropout,
-            ];
-            for cell in &row.cells {
-                fields.push(format!(
-                    "{} / {}",
-                    paper_text(cell.paper, "–"),
-                    measured_text(cell.measured, " ± ", "–")
-                ));
-            }
+            let fields = human_fields(row, " ± ", "–");
             out += &format!("| {} |\n", fields.join(" | "));
         }
         out
@@ -338,24 +344,10 @@ impl Table {
         header.extend(self.columns.iter().map(|c| escape(c)));
         out += &format!("{} \\\\\n\\midrule\n", header.join(" & "));
         for row in &self.rows {
-            let [dataset, architecture, method, dropout] = row_label(row);
-            let mut fields: Vec<String> = [
-                dataset,
-                row.epsilon.to_string(),
-                architecture,
-                method,
-                dropout,
-            ]
-            .iter()
-            .map(|s| escape(s))
-            .collect();
-            for cell in &row.cells {
-                fields.push(format!(
-                    "{} / {}",
-                    paper_text(cell.paper, "--"),
-                    measured_text(cell.measured, " $\\pm$ ", "--")
-                ));
-            }
+            let fields: Vec<String> = human_fields(row, " $\\pm$ ", "--")
+                .iter()
+                .map(|f| escape(f))
+                .collect();
             out += &format!("{} \\\\\n", fields.join(" & "));
         }
         out + "\\bottomrule\n\\end{tabular}\n"
