@@ -215,7 +215,7 @@ impl Store {
             anyhow::bail!("database URL {url:?}: expected sqlite:PATH or postgres://...");
         };
         let pool = AnyPoolOptions::new()
-            .max_connections(if dialect == Dialect::Sqlite { 4 } else { 16 })
+            .max_connections(if dialect == Dialect::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -326,11 +326,10 @@ impl Store {
             format!("WHERE {}", conditions.join(" AND "))
         };
         let (column, descending) = parse_sort(query.sort.as_deref())?;
-        // NULLs (runs without results yet) last in either direction.
-        let order = format!(
-            "ORDER BY CASE WHEN {column} IS NULL THEN 1 ELSE 0 END, {column} {}, id",
-            if descending { "DESC" } else { "ASC" }
-        );
+        // NULLs (runs without results yet) last either way; ties by id in the same
+        // direction, so an index on (column, id) serves the order as it stands.
+        let direction = if descending { "DESC" } else { "ASC" };
+        let order = format!("ORDER BY {column} {direction} NULLS LAST, id {direction}");
         let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
         let offset = query.offset.unwrap_or(0).max(0);
         let sql = format!(
