@@ -74,26 +74,57 @@ struct Lab {
     database_url: Option<String>,
 }
 
+const PIXELS: usize = 28 * 28;
+const TRAIN: u32 = 128;
+const TEST: u32 = 40;
+
+/// `count` pseudo-random 28×28 images.
+fn pixels(count: u32, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    (0..count as usize * PIXELS)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 56) as u8
+        })
+        .collect()
+}
+
+fn label(i: usize) -> u8 {
+    (i % 10) as u8
+}
+
 fn idx_images(path: &Path, count: u32, seed: u64) {
     let mut bytes = 0x0803u32.to_be_bytes().to_vec();
     for d in [count, 28, 28] {
         bytes.extend(d.to_be_bytes());
     }
-    let mut state = seed;
-    for _ in 0..count * 28 * 28 {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        bytes.push((state >> 56) as u8);
-    }
+    bytes.extend(pixels(count, seed));
     std::fs::write(path, bytes).unwrap();
 }
 
 fn idx_labels(path: &Path, count: u32) {
     let mut bytes = 0x0801u32.to_be_bytes().to_vec();
     bytes.extend(count.to_be_bytes());
-    bytes.extend((0..count).map(|i| (i % 10) as u8));
+    bytes.extend((0..count as usize).map(label));
     std::fs::write(path, bytes).unwrap();
+}
+
+/// The smallest ℓ∞ distance (on [0, 1] pixels) from a query image to a training image of
+/// another class, by brute force; `same_set` skips the image itself.
+fn brute_force_min(queries: &[u8], train: &[u8], same_set: bool) -> f64 {
+    let mut best = u8::MAX;
+    for (i, q) in queries.chunks(PIXELS).enumerate() {
+        for (j, t) in train.chunks(PIXELS).enumerate() {
+            if (same_set && i == j) || label(i) == label(j) {
+                continue;
+            }
+            let d = q.iter().zip(t).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+            best = best.min(d);
+        }
+    }
+    f64::from(best) / 255.0
 }
 
 impl Lab {
@@ -101,10 +132,10 @@ impl Lab {
         let dir = tempfile::tempdir().unwrap();
         let mnist = dir.path().join("data/mnist");
         std::fs::create_dir_all(&mnist).unwrap();
-        idx_images(&mnist.join("train-images-idx3-ubyte"), 128, 1);
-        idx_labels(&mnist.join("train-labels-idx1-ubyte"), 128);
-        idx_images(&mnist.join("t10k-images-idx3-ubyte"), 40, 2);
-        idx_labels(&mnist.join("t10k-labels-idx1-ubyte"), 40);
+        idx_images(&mnist.join("train-images-idx3-ubyte"), TRAIN, 1);
+        idx_labels(&mnist.join("train-labels-idx1-ubyte"), TRAIN);
+        idx_images(&mnist.join("t10k-images-idx3-ubyte"), TEST, 2);
+        idx_labels(&mnist.join("t10k-labels-idx1-ubyte"), TEST);
         Self { dir, database_url }
     }
 
@@ -361,6 +392,16 @@ fn lifecycle(lab: &Lab) {
     let listed = server.get("/api/runs?status=queued").json();
     assert_eq!(listed["total"], 2);
 
+    // A separation measurement, queued beside the runs (workers take it first).
+    let body: &[u8] = br#"{"dataset": "mnist"}"#;
+    assert_eq!(
+        server.send("POST", "/api/separations", None, body).status,
+        401
+    );
+    let reply = server.send("POST", "/api/separations", Some(&token), body);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let separation = reply.json()["id"].as_str().unwrap().to_owned();
+
     let _worker = lab.worker(1);
     let events = server.events(&first);
     let names: Vec<&str> = events
@@ -395,6 +436,41 @@ fn lifecycle(lab: &Lab) {
     let mean = (accuracies[0] + accuracies[1]) / 2.0;
     let std = (accuracies[0] - accuracies[1]).abs() / 2f64.sqrt();
 
+    // The separation measured by the worker equals brute force on the same files, and
+    // Table 1 shows it beside the paper's MNIST row.
+    let (train, test) = (pixels(TRAIN, 1), pixels(TEST, 2));
+    let train_train = brute_force_min(&train, &train, true);
+    let test_train = brute_force_min(&test, &train, false);
+    let record = server.get(&format!("/api/separations/{separation}")).json();
+    assert_eq!(record["status"], "done", "{record}");
+    // Exact in byte units: the same multiple of 1/255.
+    let same = |got: Option<f64>, want: f64| {
+        let got = got.unwrap();
+        assert_eq!(
+            (got * 255.0).round(),
+            (want * 255.0).round(),
+            "{got} vs {want}"
+        );
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    };
+    same(record["min_train_train"].as_f64(), train_train);
+    same(record["min_test_train"].as_f64(), test_train);
+    assert_eq!(record["reports"][0]["queries"], TRAIN);
+    let svg = server.get(&format!("/api/separations/{separation}/histogram.svg"));
+    assert_eq!(svg.status, 200);
+    assert!(svg.body.contains("<svg") && svg.body.contains("</svg>"));
+    let table1 = server.get("/api/tables/1").json();
+    let mnist = table1["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["dataset"] == "mnist")
+        .unwrap();
+    assert_eq!(mnist["cells"][0]["paper"], 0.737);
+    let measured = |k: usize| mnist["cells"][k]["measured"]["mean"].as_f64();
+    same(measured(0), train_train);
+    same(measured(1), test_train);
+
     // Table 2: the paper's CNN1 natural row (test accuracy 99.2) with both runs beside it.
     let table = server.get("/api/tables/2").json();
     let row = table["rows"]
@@ -426,10 +502,8 @@ fn lifecycle(lab: &Lab) {
     );
     assert!(latex.contains("\\begin{tabular}"));
     let table1 = server.get("/api/tables/1?format=md").body;
-    assert!(
-        table1.contains("| mnist | 0.1 |  |  |  | 0.74 / –"),
-        "{table1}"
-    );
+    let row = format!("| mnist | 0.1 |  |  |  | 0.74 / {train_train:.2} | 0.81 / {test_train:.2}");
+    assert!(table1.contains(&row), "{table1}");
 
     // Delete needs a token too; then the run is gone.
     assert_eq!(

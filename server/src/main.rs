@@ -4,6 +4,7 @@ mod commands;
 mod device;
 mod execute;
 mod http;
+mod separate;
 mod store;
 mod tables;
 mod worker;

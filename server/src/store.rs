@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+use astute::api::SeparationSpec;
+use astute::separation::{SeparationReport, Split};
+
 use crate::commands::row::RunRow;
 
 /// Where a run is in its life.
@@ -110,12 +113,49 @@ pub struct StoredEvent {
     pub event: serde_json::Value,
 }
 
-/// A job a worker has claimed.
+/// The two kinds of job, each in its own table with the same queue columns (status,
+/// worker, lease_until, attempts, cancel_requested, spec).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Runs,
+    Separations,
+}
+
+impl Queue {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Runs => "runs",
+            Self::Separations => "separations",
+        }
+    }
+}
+
+/// A job a worker has claimed; `spec` is its JSON, as the queue's kind defines it.
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: String,
-    pub spec: ExperimentSpec,
+    pub spec: String,
     pub attempts: i64,
+}
+
+/// A separation measurement as listed and shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeparationRecord {
+    pub id: String,
+    pub dataset: String,
+    pub metric: String,
+    pub status: Status,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+    pub error: Option<String>,
+    pub min_train_train: Option<f64>,
+    pub min_test_train: Option<f64>,
+    /// Seconds of search (index and both splits).
+    pub seconds: Option<f64>,
+    /// Train–Train then Test–Train; present once done (not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reports: Option<Vec<SeparationReport>>,
+    pub provenance: Provenance,
 }
 
 /// Columns a run list may be sorted by (API name = column name).
@@ -156,7 +196,7 @@ pub struct Store {
 }
 
 /// The `f64` of an `f32`'s shortest decimal form (0.02, not 0.019999999552965164).
-fn decimal(value: f32) -> f64 {
+pub fn decimal(value: f32) -> f64 {
     value.to_string().parse().unwrap_or(f64::from(value))
 }
 
@@ -369,16 +409,22 @@ impl Store {
     /// Takes the oldest queued run, or a running one whose worker stopped renewing its
     /// lease (it resumes from its last checkpoint). Two workers never get the same run:
     /// PostgreSQL skips rows another transaction holds, SQLite has one writer at a time.
-    pub async fn claim(&self, worker: &str, lease: Duration) -> anyhow::Result<Option<Claimed>> {
+    pub async fn claim(
+        &self,
+        queue: Queue,
+        worker: &str,
+        lease: Duration,
+    ) -> anyhow::Result<Option<Claimed>> {
+        let table = queue.table();
         let now = now_ms();
         let lock = match self.dialect {
             Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
         };
         let row = sqlx::query(&format!(
-            "UPDATE runs SET status = 'running', worker = $1, lease_until = $2, \
+            "UPDATE {table} SET status = 'running', worker = $1, lease_until = $2, \
              attempts = attempts + 1, started_at = COALESCE(started_at, $3) \
-             WHERE id = (SELECT id FROM runs \
+             WHERE id = (SELECT id FROM {table} \
                  WHERE (status = 'queued' OR (status = 'running' AND lease_until < $3)) \
                  ORDER BY created_at, id LIMIT 1 {lock}) \
              RETURNING id, spec, attempts"
@@ -391,7 +437,7 @@ impl Store {
         row.map(|row| {
             Ok(Claimed {
                 id: row.try_get("id")?,
-                spec: json_column(&row, "spec")?,
+                spec: row.try_get("spec")?,
                 attempts: row.try_get("attempts")?,
             })
         })
@@ -402,14 +448,16 @@ impl Store {
     /// whether a cancel was asked for: `None` when the lease was lost.
     pub async fn heartbeat(
         &self,
+        queue: Queue,
         id: &str,
         worker: &str,
         lease: Duration,
     ) -> anyhow::Result<Option<bool>> {
-        let row = sqlx::query(
-            "UPDATE runs SET lease_until = $1 WHERE id = $2 AND worker = $3 AND status = 'running' \
+        let row = sqlx::query(&format!(
+            "UPDATE {} SET lease_until = $1 WHERE id = $2 AND worker = $3 AND status = 'running' \
              RETURNING cancel_requested",
-        )
+            queue.table()
+        ))
         .bind(now_ms() + lease.as_millis() as i64)
         .bind(id)
         .bind(worker)
@@ -479,54 +527,56 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a claimed run: done with its result, failed with a reason, or cancelled.
-    /// Only the worker holding the lease can do this.
-    pub async fn finish(
-        &self,
-        id: &str,
-        worker: &str,
-        outcome: Result<&RunRow, (Status, &str)>,
-    ) -> anyhow::Result<bool> {
-        let now = now_ms();
-        let updated =
-            match outcome {
-                Ok(row) => {
-                    sqlx::query(
-                        "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
-                     test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, epochs_done = epochs, \
-                     lease_until = NULL WHERE id = $6 AND worker = $7 AND status = 'running'",
-                    )
-                    .bind(now)
-                    .bind(serde_json::to_string(row)?)
-                    .bind(row.metrics.test.accuracy)
-                    .bind(row.metrics.test.adversarial_accuracy)
-                    .bind(row.metrics.test.lipschitz)
-                    .bind(id)
-                    .bind(worker)
-                    .execute(&self.pool)
-                    .await?
-                }
-                Err((status, reason)) => sqlx::query(
-                    "UPDATE runs SET status = $1, finished_at = $2, error = $3, lease_until = NULL \
-                     WHERE id = $4 AND worker = $5 AND status = 'running'",
-                )
-                .bind(status.as_str())
-                .bind(now)
-                .bind(reason)
-                .bind(id)
-                .bind(worker)
-                .execute(&self.pool)
-                .await?,
-            };
+    /// Ends a claimed run as done, with its result. Only the worker holding the lease can.
+    pub async fn finish_run(&self, id: &str, worker: &str, row: &RunRow) -> anyhow::Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
+             test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, epochs_done = epochs, \
+             lease_until = NULL WHERE id = $6 AND worker = $7 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(serde_json::to_string(row)?)
+        .bind(row.metrics.test.accuracy)
+        .bind(row.metrics.test.adversarial_accuracy)
+        .bind(row.metrics.test.lipschitz)
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
         Ok(updated.rows_affected() == 1)
     }
 
-    /// Hands a claimed run back to the queue (its worker is shutting down).
-    pub async fn release(&self, id: &str, worker: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE runs SET status = 'queued', worker = NULL, lease_until = NULL \
+    /// Ends a claimed job as failed or cancelled, with the reason.
+    pub async fn end(
+        &self,
+        queue: Queue,
+        id: &str,
+        worker: &str,
+        status: Status,
+        reason: &str,
+    ) -> anyhow::Result<bool> {
+        let updated = sqlx::query(&format!(
+            "UPDATE {} SET status = $1, finished_at = $2, error = $3, lease_until = NULL \
+             WHERE id = $4 AND worker = $5 AND status = 'running'",
+            queue.table()
+        ))
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(reason)
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Hands a claimed job back to the queue (its worker is shutting down).
+    pub async fn release(&self, queue: Queue, id: &str, worker: &str) -> anyhow::Result<()> {
+        sqlx::query(&format!(
+            "UPDATE {} SET status = 'queued', worker = NULL, lease_until = NULL \
              WHERE id = $1 AND worker = $2 AND status = 'running'",
-        )
+            queue.table()
+        ))
         .bind(id)
         .bind(worker)
         .execute(&self.pool)
@@ -574,6 +624,105 @@ impl Store {
         Ok(Some(true))
     }
 
+    /// Queues a separation measurement; returns its id.
+    pub async fn create_separation(
+        &self,
+        spec: &SeparationSpec,
+        provenance: &Provenance,
+    ) -> anyhow::Result<String> {
+        let id = random_hex(8)?;
+        sqlx::query(
+            "INSERT INTO separations (id, spec, dataset, metric, status, created_at, attempts, \
+             cancel_requested, provenance) VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6)",
+        )
+        .bind(&id)
+        .bind(serde_json::to_string(spec)?)
+        .bind(spec.dataset.to_string())
+        .bind(spec.metric.name())
+        .bind(now_ms())
+        .bind(serde_json::to_string(provenance)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Ends a claimed separation as done, with its reports.
+    pub async fn finish_separation(
+        &self,
+        id: &str,
+        worker: &str,
+        reports: &[SeparationReport],
+        seconds: f64,
+    ) -> anyhow::Result<bool> {
+        let min_of = |split: Split| reports.iter().find(|r| r.split == split).map(|r| r.min);
+        let updated = sqlx::query(
+            "UPDATE separations SET status = 'done', finished_at = $1, reports = $2, \
+             min_train_train = $3, min_test_train = $4, seconds = $5, lease_until = NULL \
+             WHERE id = $6 AND worker = $7 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(serde_json::to_string(reports)?)
+        .bind(min_of(Split::TrainTrain))
+        .bind(min_of(Split::TestTrain))
+        .bind(seconds)
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Separation measurements, newest first (of one dataset when given).
+    pub async fn list_separations(
+        &self,
+        dataset: Option<&str>,
+    ) -> anyhow::Result<Vec<SeparationRecord>> {
+        let filter = if dataset.is_some() {
+            "WHERE dataset = $1"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {SEPARATION_COLUMNS} FROM separations {filter} \
+             ORDER BY created_at DESC, id DESC LIMIT {MAX_PAGE}"
+        );
+        let mut select = sqlx::query(&sql);
+        if let Some(dataset) = dataset {
+            select = select.bind(dataset);
+        }
+        select
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| separation_record(row, false))
+            .collect()
+    }
+
+    /// Every finished ℓ∞ measurement (Table 1's metric), oldest first.
+    pub async fn done_separations(&self) -> anyhow::Result<Vec<SeparationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {SEPARATION_COLUMNS} FROM separations WHERE status = 'done' AND metric = 'linf' \
+             ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| separation_record(row, false))
+        .collect()
+    }
+
+    /// One separation measurement with its reports.
+    pub async fn separation(&self, id: &str) -> anyhow::Result<Option<SeparationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {SEPARATION_COLUMNS}, reports FROM separations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| separation_record(&row, true))
+        .transpose()
+    }
+
     /// Stores a token's hash under a name.
     pub async fn add_token(&self, hash: &str, name: &str) -> anyhow::Result<()> {
         sqlx::query("INSERT INTO tokens (hash, name, created_at) VALUES ($1, $2, $3)")
@@ -598,6 +747,36 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+const SEPARATION_COLUMNS: &str = "id, dataset, metric, status, created_at, finished_at, \
+    error, min_train_train, min_test_train, seconds, provenance";
+
+fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<SeparationRecord> {
+    let status: String = row.try_get("status")?;
+    let reports: Option<String> = if with_reports {
+        row.try_get("reports")?
+    } else {
+        None
+    };
+    Ok(SeparationRecord {
+        id: row.try_get("id")?,
+        dataset: row.try_get("dataset")?,
+        metric: row.try_get("metric")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+        error: row.try_get("error")?,
+        min_train_train: row.try_get("min_train_train")?,
+        min_test_train: row.try_get("min_test_train")?,
+        seconds: row.try_get("seconds")?,
+        reports: reports
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .context("stored separation reports are not valid")?,
+        provenance: json_column(row, "provenance")?,
+    })
 }
 
 /// A sort parameter as (column, descending).

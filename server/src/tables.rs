@@ -3,12 +3,14 @@
 //! method and dropout, as mean ± standard deviation over those runs (seeds). Written as
 //! JSON, CSV, Markdown or LaTeX.
 
+use astute::data::DatasetId;
 use astute::paper::{self, PublishedRow};
 use astute::train::TrainConfig;
 use serde::Serialize;
 
 use crate::commands::row::RunRow;
-use crate::store::RunSummary;
+use crate::separate::dataset_epsilon;
+use crate::store::{RunSummary, SeparationRecord};
 
 /// Mean and sample standard deviation of a measured value over `n` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -99,10 +101,18 @@ fn matches(published: &PublishedRow, run: &RunSummary) -> bool {
         && (run.dropout - published.dropout.map_or(0.0, f64::from)).abs() < 1e-9
 }
 
-/// Table `number` with `runs` (finished runs and their results) measured beside the
-/// paper; `None` for a table the paper does not have.
-pub fn build(number: u8, runs: &[(RunSummary, RunRow)]) -> Option<Table> {
+/// What has been measured: finished runs with their results, finished ℓ∞ separations.
+#[derive(Default)]
+pub struct Measured {
+    pub runs: Vec<(RunSummary, RunRow)>,
+    pub separations: Vec<SeparationRecord>,
+}
+
+/// Table `number` with what was `measured` beside the paper; `None` for a table the
+/// paper does not have.
+pub fn build(number: u8, measured: &Measured) -> Option<Table> {
     let paper = paper::published();
+    let runs = &measured.runs;
     match number {
         1 => Some(Table {
             number,
@@ -112,26 +122,7 @@ pub fn build(number: u8, runs: &[(RunSummary, RunRow)]) -> Option<Table> {
                 "min_test_train",
                 "separation_over_epsilon",
             ],
-            rows: paper
-                .separation
-                .iter()
-                .map(|s| TableRow {
-                    setting: s.dataset.to_string(),
-                    dataset: s.dataset.to_string(),
-                    epsilon: s.epsilon,
-                    architecture: None,
-                    method: None,
-                    dropout: None,
-                    runs: Vec::new(),
-                    cells: [s.min_train_train, s.min_test_train, s.ratio_to_epsilon()]
-                        .into_iter()
-                        .map(|v| Cell {
-                            paper: Some(v),
-                            measured: None,
-                        })
-                        .collect(),
-                })
-                .collect(),
+            rows: separation_rows(&measured.separations),
         }),
         2..=4 => Some(Table {
             number,
@@ -181,6 +172,55 @@ pub fn build(number: u8, runs: &[(RunSummary, RunRow)]) -> Option<Table> {
         }),
         _ => None,
     }
+}
+
+/// Table 1's rows: the paper's datasets, then every other dataset measured here (with no
+/// published numbers beside it).
+fn separation_rows(separations: &[SeparationRecord]) -> Vec<TableRow> {
+    let published = &paper::published().separation;
+    let mut datasets: Vec<(String, f64, [Option<f64>; 3])> = published
+        .iter()
+        .map(|s| {
+            let paper = [s.min_train_train, s.min_test_train, s.ratio_to_epsilon()];
+            (s.dataset.to_string(), s.epsilon, paper.map(Some))
+        })
+        .collect();
+    for record in separations {
+        if !datasets.iter().any(|(d, ..)| *d == record.dataset)
+            && let Ok(id) = record.dataset.parse::<DatasetId>()
+        {
+            datasets.push((record.dataset.clone(), dataset_epsilon(id), [None; 3]));
+        }
+    }
+    datasets
+        .into_iter()
+        .map(|(dataset, epsilon, paper)| {
+            let ours: Vec<&SeparationRecord> = separations
+                .iter()
+                .filter(|r| r.dataset == dataset)
+                .collect();
+            let train_train: Vec<f64> = ours.iter().filter_map(|r| r.min_train_train).collect();
+            let test_train: Vec<f64> = ours.iter().filter_map(|r| r.min_test_train).collect();
+            let ratios: Vec<f64> = train_train.iter().map(|m| m / 2.0 / epsilon).collect();
+            TableRow {
+                setting: dataset.clone(),
+                dataset,
+                epsilon,
+                architecture: None,
+                method: None,
+                dropout: None,
+                runs: ours.iter().map(|r| r.id.clone()).collect(),
+                cells: paper
+                    .into_iter()
+                    .zip([&train_train, &test_train, &ratios])
+                    .map(|(paper, values)| Cell {
+                        paper,
+                        measured: Stat::of(values),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The text formats a table is exported in.
@@ -370,7 +410,7 @@ mod tests {
 
     #[test]
     fn published_numbers_appear_in_every_format() {
-        let table = build(2, &[]).unwrap();
+        let table = build(2, &Measured::default()).unwrap();
         // Table 2, CNN1 natural: test accuracy 99.2 in the paper.
         let row = table
             .rows
@@ -385,6 +425,6 @@ mod tests {
         assert!(table.render(Format::Markdown).contains("99.20 / –"));
         assert!(table.render(Format::Latex).contains("99.20 / --"));
         assert!(table.render(Format::Json).contains("99.2"));
-        assert!(build(5, &[]).is_none());
+        assert!(build(5, &Measured::default()).is_none());
     }
 }

@@ -13,9 +13,13 @@ use astute::train::TrainEvent;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
+use astute::api::{ExperimentSpec, SeparationSpec};
+use astute::separation::{ReportOptions, SearchOptions, Split};
+
 use crate::device::Backend;
 use crate::execute::{Execution, execute};
-use crate::store::{Claimed, Status, Store};
+use crate::separate::measure;
+use crate::store::{Claimed, Queue, Status, Store};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -42,16 +46,33 @@ pub fn run_dir(state_dir: &std::path::Path, id: &str) -> PathBuf {
 /// Batch events are stored at most this often; epoch events always.
 const BATCH_EVENT_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Claims and runs jobs until `shutdown` turns true. A run in progress at shutdown is
-/// handed back to the queue (it resumes from its last checkpoint).
+/// Claims and runs jobs until `shutdown` turns true: separation measurements first (they
+/// take seconds), then training runs. A job in progress at shutdown is handed back to the
+/// queue (a run resumes from its last checkpoint).
 pub async fn work(store: Store, config: WorkerConfig, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(worker = %config.name, "worker started");
     while !*shutdown.borrow() {
-        match store.claim(&config.name, config.lease).await {
-            Ok(Some(job)) => {
+        let claimed = match store
+            .claim(Queue::Separations, &config.name, config.lease)
+            .await
+        {
+            Ok(None) => store
+                .claim(Queue::Runs, &config.name, config.lease)
+                .await
+                .map(|job| job.map(|job| (Queue::Runs, job))),
+            other => other.map(|job| job.map(|job| (Queue::Separations, job))),
+        };
+        match claimed {
+            Ok(Some((queue, job))) => {
                 let id = job.id.clone();
-                if let Err(error) = process(&store, &config, job, shutdown.clone()).await {
-                    tracing::error!(run = %id, "worker: {error:#}");
+                let done = match queue {
+                    Queue::Runs => process_run(&store, &config, job, shutdown.clone()).await,
+                    Queue::Separations => {
+                        process_separation(&store, &config, job, shutdown.clone()).await
+                    }
+                };
+                if let Err(error) = done {
+                    tracing::error!(job = %id, "worker: {error:#}");
                 }
             }
             Ok(None) => {
@@ -72,44 +93,209 @@ pub async fn work(store: Store, config: WorkerConfig, mut shutdown: watch::Recei
     tracing::info!(worker = %config.name, "worker stopped");
 }
 
-/// What the training thread tells the event writer.
+/// What a job's thread tells its driver.
 enum Note {
     Train(TrainEvent),
     Evaluating(f32),
 }
 
-async fn process(
+/// Where a job's notes go while it runs.
+trait NoteSink: Send {
+    fn take(&mut self, note: Note) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
+/// A job without notes.
+struct NoNotes;
+
+impl NoteSink for NoNotes {
+    async fn take(&mut self, _note: Note) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// A training run's notes, stored as its numbered events: batches at most every
+/// [`BATCH_EVENT_INTERVAL`] with an ETA, the rest all.
+struct RunEvents<'a> {
+    store: &'a Store,
+    id: &'a str,
+    worker: &'a str,
+    /// Number of the last stored event.
+    seq: i64,
+    started: Instant,
+    epochs: f64,
+    /// Epochs already done when this attempt started (a resume starts past 0).
+    resumed_at: Option<f64>,
+    last_batch: Option<Instant>,
+}
+
+impl RunEvents<'_> {
+    async fn emit(&mut self, event: serde_json::Value) -> anyhow::Result<()> {
+        self.seq += 1;
+        self.store.append_event(self.id, self.seq, &event).await
+    }
+}
+
+impl NoteSink for RunEvents<'_> {
+    async fn take(&mut self, note: Note) -> anyhow::Result<()> {
+        let event = match note {
+            Note::Evaluating(epsilon) => {
+                return self
+                    .emit(json!({"event": "evaluating", "epsilon": epsilon}))
+                    .await;
+            }
+            Note::Train(event) => event,
+        };
+        let mut value = serde_json::to_value(&event)?;
+        match event {
+            TrainEvent::Batch {
+                epoch,
+                batch,
+                batches,
+                ..
+            } => {
+                if self
+                    .last_batch
+                    .is_some_and(|t| t.elapsed() < BATCH_EVENT_INTERVAL)
+                {
+                    return Ok(());
+                }
+                self.last_batch = Some(Instant::now());
+                let per_batch = 1.0 / batches.max(1) as f64;
+                let done = epoch as f64 + (batch + 1) as f64 * per_batch;
+                let first = *self.resumed_at.get_or_insert(done - per_batch);
+                value["eta_seconds"] = json!(eta(self.started.elapsed(), self.epochs, first, done));
+            }
+            TrainEvent::Checkpointed { epoch } => {
+                self.store
+                    .set_epochs_done(self.id, self.worker, epoch as i64 + 1)
+                    .await?;
+            }
+            _ => {}
+        }
+        self.emit(value).await
+    }
+}
+
+/// How a job's thread ended, as seen by its driver.
+enum Ending<T> {
+    /// The thread returned (its own result: done, failed, or cancelled by request).
+    Returned(anyhow::Result<T>),
+    /// Another worker holds the job now: this result must not be stored.
+    LeaseLost,
+    /// This worker is shutting down; the job goes back to the queue.
+    ShutDown,
+}
+
+/// Runs `job` on a blocking thread while renewing the lease, passing its notes to
+/// `on_note`, raising its cancel flag when a cancel is asked for, the lease is lost or the
+/// worker shuts down.
+async fn drive<T: Send + 'static>(
+    store: &Store,
+    config: &WorkerConfig,
+    queue: Queue,
+    id: &str,
+    mut shutdown: watch::Receiver<bool>,
+    job: impl FnOnce(&AtomicBool, mpsc::UnboundedSender<Note>) -> anyhow::Result<T> + Send + 'static,
+    notes_to: &mut impl NoteSink,
+) -> anyhow::Result<Ending<T>> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (notes, mut received) = mpsc::unbounded_channel();
+    let thread = {
+        let cancel = cancel.clone();
+        tokio::task::spawn_blocking(move || job(&cancel, notes))
+    };
+    tokio::pin!(thread);
+    let mut heartbeat = tokio::time::interval(config.lease / 4);
+    let (mut lease_lost, mut stopping) = (false, false);
+    let returned = loop {
+        tokio::select! {
+            returned = &mut thread => break returned,
+            Some(note) = received.recv() => notes_to.take(note).await?,
+            _ = heartbeat.tick() => match store.heartbeat(queue, id, &config.name, config.lease).await {
+                Ok(Some(true)) => cancel.store(true, Ordering::Relaxed),
+                Ok(Some(false)) => {}
+                Ok(None) => {
+                    lease_lost = true;
+                    cancel.store(true, Ordering::Relaxed);
+                }
+                Err(error) => tracing::warn!(job = %id, "heartbeat failed: {error:#}"),
+            },
+            _ = shutdown.changed(), if !stopping => {
+                stopping = true;
+                cancel.store(true, Ordering::Relaxed);
+            }
+        }
+    };
+    // Notes sent just before the thread ended.
+    while let Ok(note) = received.try_recv() {
+        notes_to.take(note).await?;
+    }
+    let returned = returned.map_err(|e| anyhow::anyhow!("job thread: {e}"))?;
+    Ok(if lease_lost {
+        tracing::warn!(job = %id, "lease lost to another worker; result discarded");
+        Ending::LeaseLost
+    } else if stopping && returned.is_err() {
+        store.release(queue, id, &config.name).await?;
+        tracing::info!(job = %id, "handed back to the queue");
+        Ending::ShutDown
+    } else {
+        Ending::Returned(returned)
+    })
+}
+
+/// Why a job that returned an error ended: a cancel asked for, or a failure.
+fn failure(cancelled: bool, error: &anyhow::Error) -> (Status, String) {
+    if cancelled {
+        (Status::Cancelled, "cancelled".to_owned())
+    } else {
+        (Status::Failed, format!("{error:#}"))
+    }
+}
+
+async fn process_run(
     store: &Store,
     config: &WorkerConfig,
     job: Claimed,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let Claimed { id, spec, attempts } = job;
     tracing::info!(run = %id, attempt = attempts, "claimed");
-    let mut seq = store.last_event(&id).await?;
-    let mut emit = async |event: serde_json::Value| -> anyhow::Result<()> {
-        seq += 1;
-        store.append_event(&id, seq, &event).await
+    let spec: ExperimentSpec = match serde_json::from_str(&spec) {
+        Ok(spec) => spec,
+        Err(error) => {
+            let reason = format!("stored spec is not valid: {error}");
+            store
+                .end(Queue::Runs, &id, &config.name, Status::Failed, &reason)
+                .await?;
+            return Ok(());
+        }
     };
-    emit(json!({"event": "claimed", "worker": config.name, "attempt": attempts})).await?;
+    let mut events = RunEvents {
+        store,
+        id: &id,
+        worker: &config.name,
+        seq: store.last_event(&id).await?,
+        started: Instant::now(),
+        epochs: spec.train_config()?.epochs as f64,
+        resumed_at: None,
+        last_batch: None,
+    };
+    events
+        .emit(json!({"event": "claimed", "worker": config.name, "attempt": attempts}))
+        .await?;
 
     let dir = run_dir(&config.state_dir, &id);
-    let cancel = Arc::new(AtomicBool::new(false));
-    let (notes, mut received) = mpsc::unbounded_channel();
-    let training = {
-        let (cancel, dirs, backend, spec) = (
-            cancel.clone(),
-            config.data.clone(),
-            config.backend,
-            spec.clone(),
-        );
+    let cancel_requested = Arc::new(AtomicBool::new(false));
+    let job = {
+        let (dirs, backend, spec) = (config.data.clone(), config.backend, spec.clone());
         let eval_train = (config.eval_train > 0).then_some(config.eval_train);
         let checkpoint_dir = dir.join("checkpoint");
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let cancel_requested = cancel_requested.clone();
+        move |cancel: &AtomicBool, notes: mpsc::UnboundedSender<Note>| {
             let split = astute::data::load(spec.dataset, &dirs)?;
             let device = backend.device()?;
             let events = notes.clone();
-            execute(
+            let executed = execute(
                 &spec,
                 &split,
                 &device,
@@ -118,96 +304,125 @@ async fn process(
                     on_event: &mut |e| {
                         let _ = events.send(Note::Train(e.clone()));
                     },
-                    cancel: Some(&cancel),
+                    cancel: Some(cancel),
                     eval_train,
                     lipschitz_step: LipschitzStep::FifthOfEpsilon,
                 },
                 |epsilon| {
                     let _ = notes.send(Note::Evaluating(epsilon));
                 },
-            )
-        })
-    };
-    tokio::pin!(training);
-
-    let started = Instant::now();
-    let epochs = spec.train_config()?.epochs as f64;
-    // Epochs already done when this attempt started (a resume starts past 0).
-    let mut resumed_at: Option<f64> = None;
-    let mut heartbeat = tokio::time::interval(config.lease / 4);
-    let mut last_batch = Instant::now() - BATCH_EVENT_INTERVAL;
-    let mut lease_lost = false;
-    let mut stopping = false;
-    let outcome = loop {
-        tokio::select! {
-            outcome = &mut training => break outcome,
-            Some(note) = received.recv() => match note {
-                Note::Train(event) => {
-                    if let TrainEvent::Batch { .. } = event {
-                        if last_batch.elapsed() < BATCH_EVENT_INTERVAL {
-                            continue;
-                        }
-                        last_batch = Instant::now();
-                    }
-                    if let TrainEvent::Checkpointed { epoch } = event {
-                        store.set_epochs_done(&id, &config.name, epoch as i64 + 1).await?;
-                    }
-                    let mut value = serde_json::to_value(&event)?;
-                    if let TrainEvent::Batch { epoch, batch, batches, .. } = event {
-                        let done = epoch as f64 + (batch + 1) as f64 / batches.max(1) as f64;
-                        let first = *resumed_at.get_or_insert(done - 1.0 / batches.max(1) as f64);
-                        value["eta_seconds"] = json!(eta(started.elapsed(), epochs, first, done));
-                    }
-                    emit(value).await?;
-                }
-                Note::Evaluating(epsilon) => {
-                    emit(json!({"event": "evaluating", "epsilon": epsilon})).await?;
-                }
-            },
-            _ = heartbeat.tick() => match store.heartbeat(&id, &config.name, config.lease).await {
-                Ok(Some(true)) => cancel.store(true, Ordering::Relaxed),
-                Ok(Some(false)) => {}
-                Ok(None) => {
-                    lease_lost = true;
-                    cancel.store(true, Ordering::Relaxed);
-                }
-                Err(error) => tracing::warn!(run = %id, "heartbeat failed: {error:#}"),
-            },
-            _ = shutdown.changed(), if !stopping => {
-                stopping = true;
-                cancel.store(true, Ordering::Relaxed);
-            }
+            );
+            cancel_requested.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            executed
         }
     };
-    if lease_lost {
-        tracing::warn!(run = %id, "lease lost to another worker; result discarded");
-        return Ok(());
-    }
-    let outcome = outcome.map_err(|e| anyhow::anyhow!("training thread: {e}"))?;
-    match outcome {
-        Ok(executed) => {
+    let ending = drive(store, config, Queue::Runs, &id, shutdown, job, &mut events).await?;
+    match ending {
+        Ending::LeaseLost => {}
+        Ending::ShutDown => {
+            events
+                .emit(json!({"event": "released", "reason": "worker shut down"}))
+                .await?;
+        }
+        Ending::Returned(Ok(executed)) => {
             std::fs::create_dir_all(&dir)?;
             std::fs::write(dir.join("weights.safetensors"), &executed.weights)?;
-            store.finish(&id, &config.name, Ok(&executed.row)).await?;
-            emit(json!({"event": "finished", "status": "done"})).await?;
+            store.finish_run(&id, &config.name, &executed.row).await?;
+            events
+                .emit(json!({"event": "finished", "status": "done"}))
+                .await?;
             tracing::info!(run = %id, "done");
         }
-        Err(_) if stopping => {
-            store.release(&id, &config.name).await?;
-            emit(json!({"event": "released", "reason": "worker shut down"})).await?;
-            tracing::info!(run = %id, "handed back to the queue");
-        }
-        Err(error) => {
-            let (status, reason) = if cancel.load(Ordering::Relaxed) {
-                (Status::Cancelled, "cancelled".to_owned())
-            } else {
-                (Status::Failed, format!("{error:#}"))
-            };
+        Ending::Returned(Err(error)) => {
+            let (status, reason) = failure(cancel_requested.load(Ordering::Relaxed), &error);
             store
-                .finish(&id, &config.name, Err((status, &reason)))
+                .end(Queue::Runs, &id, &config.name, status, &reason)
                 .await?;
-            emit(json!({"event": "finished", "status": status, "error": reason})).await?;
+            events
+                .emit(json!({"event": "finished", "status": status, "error": reason}))
+                .await?;
             tracing::info!(run = %id, "{}: {reason}", status.as_str());
+        }
+    }
+    Ok(())
+}
+
+async fn process_separation(
+    store: &Store,
+    config: &WorkerConfig,
+    job: Claimed,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let Claimed { id, spec, .. } = job;
+    tracing::info!(separation = %id, "claimed");
+    let spec: SeparationSpec = match serde_json::from_str(&spec) {
+        Ok(spec) => spec,
+        Err(error) => {
+            let reason = format!("stored spec is not valid: {error}");
+            store
+                .end(
+                    Queue::Separations,
+                    &id,
+                    &config.name,
+                    Status::Failed,
+                    &reason,
+                )
+                .await?;
+            return Ok(());
+        }
+    };
+    let cancel_requested = Arc::new(AtomicBool::new(false));
+    let job = {
+        let (dirs, spec) = (config.data.clone(), spec.clone());
+        let cancel_requested = cancel_requested.clone();
+        move |cancel: &AtomicBool, _notes: mpsc::UnboundedSender<Note>| {
+            let data = astute::data::load(spec.dataset, &dirs)?;
+            let options = SearchOptions {
+                metric: spec.metric,
+                ..SearchOptions::default()
+            };
+            let report = ReportOptions {
+                epsilon: Some(crate::separate::dataset_epsilon(spec.dataset)),
+                ..ReportOptions::default()
+            };
+            let started = Instant::now();
+            let measured = measure(
+                &data,
+                &[Split::TrainTrain, Split::TestTrain],
+                &options,
+                &report,
+                &|_, _, _| {},
+                Some(cancel),
+            );
+            cancel_requested.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+            Ok((measured?, started.elapsed().as_secs_f64()))
+        }
+    };
+    let ending = drive(
+        store,
+        config,
+        Queue::Separations,
+        &id,
+        shutdown,
+        job,
+        &mut NoNotes,
+    )
+    .await?;
+    match ending {
+        Ending::LeaseLost | Ending::ShutDown => {}
+        Ending::Returned(Ok((measured, seconds))) => {
+            let reports: Vec<_> = measured.splits.into_iter().map(|m| m.report).collect();
+            store
+                .finish_separation(&id, &config.name, &reports, seconds)
+                .await?;
+            tracing::info!(separation = %id, "done in {seconds:.2} s");
+        }
+        Ending::Returned(Err(error)) => {
+            let (status, reason) = failure(cancel_requested.load(Ordering::Relaxed), &error);
+            store
+                .end(Queue::Separations, &id, &config.name, status, &reason)
+                .await?;
+            tracing::info!(separation = %id, "{}: {reason}", status.as_str());
         }
     }
     Ok(())

@@ -10,7 +10,8 @@ use astute::separation::{Control, decision_grid, distance_classifier};
 
 use super::data_dirs::DataArgs;
 use super::search_args::SearchArgs;
-use super::separation::{dataset_epsilon, search_bar};
+use super::separation::search_bar;
+use crate::separate::dataset_epsilon;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

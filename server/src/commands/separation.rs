@@ -6,14 +6,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use astute::data::{Dataset, DatasetId};
 use astute::paper::PublishedSeparation;
-use astute::separation::{
-    Control, Index, Metric, ReportOptions, SearchOptions, SeparationReport, Split, check_classes,
-    check_pair,
-};
+use astute::separation::{Metric, ReportOptions, SeparationReport, Split};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dirs::DataArgs;
 use super::search_args::SearchArgs;
+use crate::separate::{dataset_epsilon, measure};
 
 /// Which queries to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,12 +48,6 @@ pub struct Args {
     data: DataArgs,
 }
 
-/// The dataset's ε as the decimal the catalog gives (0.1, not 0.10000000149).
-pub(crate) fn dataset_epsilon(id: DatasetId) -> f64 {
-    let eps = id.info().epsilon;
-    eps.to_string().parse().unwrap_or(f64::from(eps))
-}
-
 /// An indicatif bar for one search, on stderr.
 pub(crate) fn search_bar(label: &str, total: usize) -> ProgressBar {
     let bar = ProgressBar::new(total as u64).with_style(
@@ -70,45 +62,8 @@ pub(crate) fn search_bar(label: &str, total: usize) -> ProgressBar {
 }
 
 /// Searches `queries` (or the training set itself for Train–Train) and summarises.
-fn measure(
-    split: Split,
-    index: &Index,
-    train: &Dataset,
-    test: &Dataset,
-    options: &SearchOptions,
-    report: &ReportOptions,
-) -> anyhow::Result<(SeparationReport, f64)> {
-    let labels = match split {
-        Split::TrainTrain => train.labels(),
-        Split::TestTrain => test.labels(),
-    };
-    let bar = search_bar(split.name(), labels.len());
-    let progress = |done: usize, _total: usize| bar.set_position(done as u64);
-    let control = Control {
-        progress: Some(&progress),
-        cancel: None,
-    };
-    let started = std::time::Instant::now();
-    let nearest = match split {
-        Split::TrainTrain => index.nearest_within(false, options, &control)?,
-        Split::TestTrain => {
-            index.nearest(test.images(), test.labels(), false, options, &control)?
-        }
-    };
-    let seconds = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    Ok((
-        SeparationReport::build(split, options.metric, labels, index, &nearest, report)?,
-        seconds,
-    ))
-}
-
 pub fn run(args: Args) -> anyhow::Result<()> {
     let data = args.data.load(args.dataset)?;
-    check_classes(&data.train)?;
-    if args.split != Splits::TrainTrain {
-        check_pair(&data.train, &data.test)?;
-    }
     let epsilon = args.eps.unwrap_or_else(|| dataset_epsilon(args.dataset));
     let options = args.search.options();
     let report_options = ReportOptions {
@@ -117,28 +72,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         epsilon: Some(epsilon),
         bins: 20,
     };
-    let started = std::time::Instant::now();
-    let index = Index::for_search(&data.train, &options)?;
-    let build_seconds = started.elapsed().as_secs_f64();
     let splits: &[Split] = match args.split {
         Splits::TrainTrain => &[Split::TrainTrain],
         Splits::TestTrain => &[Split::TestTrain],
         Splits::Both => &[Split::TrainTrain, Split::TestTrain],
     };
-    let mut reports = Vec::new();
-    let mut seconds = Vec::new();
-    for &split in splits {
-        let (report, s) = measure(
-            split,
-            &index,
-            &data.train,
-            &data.test,
-            &options,
-            &report_options,
-        )?;
-        reports.push(report);
-        seconds.push(s);
+    let bars: Vec<(Split, ProgressBar)> = splits
+        .iter()
+        .map(|&split| {
+            let total = match split {
+                Split::TrainTrain => data.train.len(),
+                Split::TestTrain => data.test.len(),
+            };
+            (split, search_bar(split.name(), total))
+        })
+        .collect();
+    let progress = |split: Split, done: usize, _total: usize| {
+        if let Some((_, bar)) = bars.iter().find(|(s, _)| *s == split) {
+            bar.set_position(done as u64);
+        }
+    };
+    let measured = measure(&data, splits, &options, &report_options, &progress, None)?;
+    for (_, bar) in &bars {
+        bar.finish_and_clear();
     }
+    let build_seconds = measured.index_seconds;
+    let (reports, seconds): (Vec<SeparationReport>, Vec<f64>) = measured
+        .splits
+        .into_iter()
+        .map(|m| (m.report, m.seconds))
+        .unzip();
     if let Some(path) = &args.svg {
         let refs: Vec<&SeparationReport> = reports.iter().collect();
         let title = format!(

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod extract;
 mod runs;
+mod separations;
 mod tables;
 
 use std::path::PathBuf;
@@ -59,6 +60,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs/{id}", get(runs::get).delete(runs::delete))
         .route("/api/runs/{id}/cancel", post(runs::cancel))
         .route("/api/runs/{id}/weights", get(runs::weights))
+        .route(
+            "/api/separations",
+            get(separations::list).post(separations::create),
+        )
+        .route("/api/separations/{id}", get(separations::get))
+        .route(
+            "/api/separations/{id}/histogram.svg",
+            get(separations::histogram),
+        )
         .route("/api/tables/{number}", get(tables::get))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

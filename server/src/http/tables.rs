@@ -33,8 +33,11 @@ pub async fn get(
         .ok()
         .filter(|n| tables::NUMBERS.contains(n))
         .ok_or_else(|| ApiError::not_found("table (the paper has tables 1 to 4)"))?;
-    let runs = state.store.done_results().await?;
-    let table = tables::build(number, &runs).ok_or_else(|| ApiError::not_found("table"))?;
+    let measured = tables::Measured {
+        runs: state.store.done_results().await?,
+        separations: state.store.done_separations().await?,
+    };
+    let table = tables::build(number, &measured).ok_or_else(|| ApiError::not_found("table"))?;
     Ok((
         [(header::CONTENT_TYPE, format.content_type())],
         table.render(format),

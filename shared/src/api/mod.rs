@@ -2,5 +2,7 @@
 //! validated once, in one place.
 
 mod experiment;
+mod separation;
 
 pub use experiment::ExperimentSpec;
+pub use separation::SeparationSpec;
