@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark of the run list: a release server (no workers) whose store holds N runs
 # (default 10,000, created through the API), queried by wrk from another process.
-# Needs curl and wrk (Debian packages).
+# Rate limits are off: this measures the list itself. Needs curl and wrk (Debian packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10000}
@@ -13,7 +13,8 @@ state=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server"; rm -rf "$state"' EXIT
 token=$($bin token create --state-dir "$state")
-$bin serve --state-dir "$state" --workers 0 --addr "127.0.0.1:$port" 2>"$state/log" &
+$bin serve --state-dir "$state" --workers 0 --no-seed --read-rate 0 --write-rate 0 \
+    --addr "127.0.0.1:$port" 2>"$state/log" &
 server=$!
 until curl -sf "$base/api/health" >/dev/null; do sleep 0.2; done
 

@@ -209,7 +209,15 @@ impl Lab {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
+    /// A server on an empty store, without rate limits (tests write in bursts).
     fn serve(&self, workers: usize) -> Server {
+        self.serve_with(
+            workers,
+            &["--no-seed", "--write-rate", "0", "--read-rate", "0"],
+        )
+    }
+
+    fn serve_with(&self, workers: usize, extra: &[&str]) -> Server {
         let mut args = vec![
             "serve".to_owned(),
             "--addr".to_owned(),
@@ -218,6 +226,7 @@ impl Lab {
             workers.to_string(),
         ];
         args.extend(self.worker_args());
+        args.extend(extra.iter().map(|a| a.to_string()));
         let process = Proc::spawn(&args);
         let log = process.wait_for_log("serving on http://", Duration::from_secs(60));
         let base = log
@@ -502,7 +511,8 @@ fn lifecycle(lab: &Lab) {
     );
     assert!(latex.contains("\\begin{tabular}"));
     let table1 = server.get("/api/tables/1?format=md").body;
-    let row = format!("| mnist | 0.1 |  |  |  | 0.74 / {train_train:.2} | 0.81 / {test_train:.2}");
+    let row =
+        format!("| mnist | 0.1 |  |  |  | 0.737 / {train_train:.3} | 0.812 / {test_train:.3}");
     assert!(table1.contains(&row), "{table1}");
 
     // Delete needs a token too; then the run is gone.
@@ -602,6 +612,34 @@ fn bad_input_is_refused_clearly() {
     // Nothing was stored, and the server still answers.
     assert_eq!(server.get("/api/runs").json()["total"], 0);
     assert_eq!(server.get("/api/health").status, 200);
+}
+
+/// A client writing faster than its limit gets 429 with Retry-After; reads go on.
+#[test]
+fn writes_over_the_rate_limit_are_refused() {
+    let lab = Lab::sqlite();
+    let server = lab.serve_with(
+        0,
+        &["--no-seed", "--write-rate", "0.1", "--write-burst", "3"],
+    );
+    let token = lab.token();
+    let spec = mnist_spec(0, 1).to_string();
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| {
+            server
+                .send("POST", "/api/runs", Some(&token), spec.as_bytes())
+                .status
+        })
+        .collect();
+    assert_eq!(statuses, [201, 201, 201, 429, 429]);
+    let refused = server.send("POST", "/api/runs", Some(&token), spec.as_bytes());
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("too many writes")
+    );
+    assert_eq!(server.get("/api/runs").json()["total"], 3);
 }
 
 /// `kill -9` of the worker mid-run: its lease expires, another worker claims the run and
@@ -760,4 +798,48 @@ fn cancel_stops_queued_and_running_runs() {
             .status,
         404
     );
+}
+
+/// A new store starts with the shipped results: every run and measurement of
+/// `server/seed/results.json`, served as stored, in the tables.
+#[test]
+fn a_new_store_serves_the_shipped_results() {
+    let seed: Value = serde_json::from_str(include_str!("../server/seed/results.json")).unwrap();
+    let lab = Lab::sqlite();
+    let server = lab.serve_with(0, &[]);
+    let runs = seed["runs"].as_array().unwrap();
+    let separations = seed["separations"].as_array().unwrap();
+    assert_eq!(server.get("/api/runs").json()["total"], runs.len());
+    for run in runs {
+        let served = server.run(run["id"].as_str().unwrap());
+        assert_eq!(served["result"], run["result"]);
+        assert_eq!(served["provenance"], run["provenance"]);
+    }
+    let table1 = server.get("/api/tables/1").json();
+    for record in separations {
+        let served = server
+            .get(&format!(
+                "/api/separations/{}",
+                record["id"].as_str().unwrap()
+            ))
+            .json();
+        assert_eq!(served["reports"], record["reports"]);
+        let row = table1["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["dataset"] == record["dataset"])
+            .unwrap();
+        assert_eq!(
+            row["cells"][0]["measured"]["mean"],
+            record["min_train_train"]
+        );
+        assert!(row["runs"].as_array().unwrap().contains(&record["id"]));
+    }
+    // Seeding happens once: a restart on the same store adds nothing.
+    drop(server);
+    let again = lab.serve_with(0, &[]);
+    assert_eq!(again.get("/api/runs").json()["total"], runs.len());
+    let listed = again.get("/api/separations").json();
+    assert_eq!(listed.as_array().unwrap().len(), separations.len());
 }

@@ -19,7 +19,7 @@ pub struct Execution<'a> {
     pub checkpoint_dir: Option<PathBuf>,
     pub on_event: &'a mut dyn FnMut(&TrainEvent),
     pub cancel: Option<&'a AtomicBool>,
-    /// Training images evaluated (the first N); `None` for all.
+    /// Training images evaluated (the first N) when the spec does not say; `None` for all.
     pub eval_train: Option<usize>,
     pub lipschitz_step: LipschitzStep,
 }
@@ -54,7 +54,7 @@ pub fn execute(
     announce(config.epsilon);
     let protocol = EvalProtocol {
         lipschitz_step: execution.lipschitz_step,
-        train_images: execution.eval_train,
+        train_images: spec.eval_train.or(execution.eval_train),
         ..EvalProtocol::paper(config.epsilon)
     };
     let metrics = protocol.run(

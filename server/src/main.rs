@@ -4,6 +4,7 @@ mod commands;
 mod device;
 mod execute;
 mod http;
+mod reproduce;
 mod separate;
 mod store;
 mod tables;
@@ -24,6 +25,7 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,astute=info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match commands::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -93,6 +93,17 @@ pub struct RunSummary {
     pub test_acc: Option<f64>,
     pub adv_test_acc: Option<f64>,
     pub test_lipschitz: Option<f64>,
+    /// The `astute reproduce` scale that made it, if any.
+    pub scale: Option<String>,
+    /// The paper's dataset its numbers are for, when its own dataset stands in.
+    pub stands_in_for: Option<String>,
+}
+
+/// Where a job comes from, beyond its spec: an `astute reproduce` scale, a stand-in.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub scale: Option<String>,
+    pub stands_in_for: Option<String>,
 }
 
 /// A run with its spec, full result and provenance.
@@ -156,6 +167,18 @@ pub struct SeparationRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reports: Option<Vec<SeparationReport>>,
     pub provenance: Provenance,
+    pub scale: Option<String>,
+}
+
+/// The version of the results file format.
+pub const SEED_FORMAT: &str = "astute-results-1";
+
+/// Finished results as a file: what `astute export` writes and a fresh server starts with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Seed {
+    pub format: String,
+    pub runs: Vec<RunDetail>,
+    pub separations: Vec<SeparationRecord>,
 }
 
 /// Columns a run list may be sorted by (API name = column name).
@@ -187,7 +210,7 @@ pub const MAX_PAGE: i64 = 500;
 
 const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
     seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
-    test_acc, adv_test_acc, test_lipschitz";
+    test_acc, adv_test_acc, test_lipschitz, scale, stands_in_for";
 
 #[derive(Clone)]
 pub struct Store {
@@ -235,6 +258,8 @@ fn summary(row: &AnyRow) -> Result<RunSummary, sqlx::Error> {
         test_acc: row.try_get("test_acc")?,
         adv_test_acc: row.try_get("adv_test_acc")?,
         test_lipschitz: row.try_get("test_lipschitz")?,
+        scale: row.try_get("scale")?,
+        stands_in_for: row.try_get("stands_in_for")?,
     })
 }
 
@@ -298,14 +323,16 @@ impl Store {
     pub async fn create_run(
         &self,
         spec: &ExperimentSpec,
+        origin: &Origin,
         provenance: &Provenance,
     ) -> anyhow::Result<String> {
         let config = spec.train_config()?;
         let id = random_hex(8)?;
         sqlx::query(
             "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, epochs, \
-             seed, status, created_at, attempts, cancel_requested, epochs_done, provenance) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, 0, 0, 0, $11)",
+             seed, status, created_at, attempts, cancel_requested, epochs_done, provenance, \
+             scale, stands_in_for) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, 0, 0, 0, $11, $12, $13)",
         )
         .bind(&id)
         .bind(serde_json::to_string(spec)?)
@@ -318,6 +345,8 @@ impl Store {
         .bind(config.seed as i64)
         .bind(now_ms())
         .bind(serde_json::to_string(provenance)?)
+        .bind(origin.scale.as_deref())
+        .bind(origin.stands_in_for.as_deref())
         .execute(&self.pool)
         .await?;
         Ok(id)
@@ -628,12 +657,14 @@ impl Store {
     pub async fn create_separation(
         &self,
         spec: &SeparationSpec,
+        scale: Option<&str>,
         provenance: &Provenance,
     ) -> anyhow::Result<String> {
         let id = random_hex(8)?;
         sqlx::query(
             "INSERT INTO separations (id, spec, dataset, metric, status, created_at, attempts, \
-             cancel_requested, provenance) VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6)",
+             cancel_requested, provenance, scale) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6, $7)",
         )
         .bind(&id)
         .bind(serde_json::to_string(spec)?)
@@ -641,6 +672,7 @@ impl Store {
         .bind(spec.metric.name())
         .bind(now_ms())
         .bind(serde_json::to_string(provenance)?)
+        .bind(scale)
         .execute(&self.pool)
         .await?;
         Ok(id)
@@ -723,6 +755,120 @@ impl Store {
         .transpose()
     }
 
+    /// Every finished result, for `astute export` (the shipped seed is such a file).
+    pub async fn export(&self) -> anyhow::Result<Seed> {
+        let ids: Vec<String> =
+            sqlx::query("SELECT id FROM runs WHERE status = 'done' ORDER BY created_at, id")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<Result<_, _>>()?;
+        let mut runs = Vec::new();
+        for id in ids {
+            runs.extend(self.run(&id).await?);
+        }
+        let mut separations = Vec::new();
+        for record in self.done_separations().await? {
+            separations.extend(self.separation(&record.id).await?);
+        }
+        Ok(Seed {
+            format: SEED_FORMAT.to_owned(),
+            runs,
+            separations,
+        })
+    }
+
+    /// Stores the results of `seed` as they are, when the store holds no run and no
+    /// measurement yet. Returns whether it did.
+    pub async fn import_if_empty(&self, seed: &Seed) -> anyhow::Result<bool> {
+        anyhow::ensure!(
+            seed.format == SEED_FORMAT,
+            "results file format {:?}, expected {SEED_FORMAT:?}",
+            seed.format
+        );
+        let count = |table: &str| {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+            async move {
+                let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
+                anyhow::Ok(row.try_get::<i64, _>("n")?)
+            }
+        };
+        if count("runs").await? + count("separations").await? > 0 {
+            return Ok(false);
+        }
+        let mut tx = self.pool.begin().await?;
+        for run in &seed.runs {
+            let s = &run.summary;
+            let result = run.result.as_ref().context("a seeded run has no result")?;
+            sqlx::query(
+                "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
+                 epochs, seed, status, created_at, started_at, finished_at, attempts, \
+                 cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
+                 provenance, scale, stands_in_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                 'done', $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19, $20, $21)",
+            )
+            .bind(&s.id)
+            .bind(serde_json::to_string(&run.spec)?)
+            .bind(&s.dataset)
+            .bind(&s.architecture)
+            .bind(&s.method)
+            .bind(s.dropout)
+            .bind(s.epsilon)
+            .bind(s.epochs)
+            .bind(s.seed)
+            .bind(s.created_at)
+            .bind(s.started_at)
+            .bind(s.finished_at)
+            .bind(s.attempts)
+            .bind(s.epochs_done)
+            .bind(serde_json::to_string(result)?)
+            .bind(s.test_acc)
+            .bind(s.adv_test_acc)
+            .bind(s.test_lipschitz)
+            .bind(serde_json::to_string(&run.provenance)?)
+            .bind(s.scale.as_deref())
+            .bind(s.stands_in_for.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        for record in &seed.separations {
+            let reports = record
+                .reports
+                .as_ref()
+                .context("a seeded measurement has no reports")?;
+            let spec = SeparationSpec {
+                dataset: record
+                    .dataset
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!(e))?,
+                metric: record.metric.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+            };
+            sqlx::query(
+                "INSERT INTO separations (id, spec, dataset, metric, status, created_at, \
+                 finished_at, attempts, cancel_requested, reports, min_train_train, \
+                 min_test_train, seconds, provenance, scale) VALUES ($1, $2, $3, $4, 'done', $5, \
+                 $6, 1, 0, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(&record.id)
+            .bind(serde_json::to_string(&spec)?)
+            .bind(&record.dataset)
+            .bind(&record.metric)
+            .bind(record.created_at)
+            .bind(record.finished_at)
+            .bind(serde_json::to_string(reports)?)
+            .bind(record.min_train_train)
+            .bind(record.min_test_train)
+            .bind(record.seconds)
+            .bind(serde_json::to_string(&record.provenance)?)
+            .bind(record.scale.as_deref())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Stores a token's hash under a name.
     pub async fn add_token(&self, hash: &str, name: &str) -> anyhow::Result<()> {
         sqlx::query("INSERT INTO tokens (hash, name, created_at) VALUES ($1, $2, $3)")
@@ -750,7 +896,7 @@ impl Store {
 }
 
 const SEPARATION_COLUMNS: &str = "id, dataset, metric, status, created_at, finished_at, \
-    error, min_train_train, min_test_train, seconds, provenance";
+    error, min_train_train, min_test_train, seconds, provenance, scale";
 
 fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<SeparationRecord> {
     let status: String = row.try_get("status")?;
@@ -776,6 +922,7 @@ fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<Separat
             .transpose()
             .context("stored separation reports are not valid")?,
         provenance: json_column(row, "provenance")?,
+        scale: row.try_get("scale")?,
     })
 }
 

@@ -51,8 +51,10 @@ pub struct TableRow {
     pub architecture: Option<String>,
     pub method: Option<String>,
     pub dropout: Option<f64>,
-    /// Ids of the runs behind the measured numbers.
+    /// Ids of the runs (Table 1: measurements) behind the measured numbers.
     pub runs: Vec<String>,
+    /// Datasets the measured numbers come from when they are not `dataset` (stand-ins).
+    pub measured_on: Vec<String>,
     /// One cell per column of the table.
     pub cells: Vec<Cell>,
 }
@@ -61,6 +63,8 @@ pub struct TableRow {
 pub struct Table {
     pub number: u8,
     pub title: &'static str,
+    /// Decimals in the human formats (the paper prints distances to 3, percentages to 2).
+    pub decimals: usize,
     pub columns: Vec<&'static str>,
     pub rows: Vec<TableRow>,
 }
@@ -89,14 +93,25 @@ fn run_values(row: &RunRow) -> [f64; 6] {
     ]
 }
 
-/// Whether a finished run measures the same thing as a published row.
+/// Whether a finished run measures the same thing as a published row: its dataset (or
+/// the dataset it stands in for), ε, method and dropout, and the architecture (the row's,
+/// or the dataset's default when the row names none; a stand-in keeps its own).
 fn matches(published: &PublishedRow, run: &RunSummary) -> bool {
-    let architecture = published
-        .architecture
-        .unwrap_or_else(|| TrainConfig::preset(published.dataset, published.method).architecture);
-    run.dataset == published.dataset.to_string()
+    let paper_dataset = published.dataset.to_string();
+    let stand_in = run.stands_in_for.as_deref() == Some(paper_dataset.as_str());
+    let architecture = match published.architecture {
+        Some(a) => a.to_string() == run.architecture,
+        None => {
+            stand_in
+                || TrainConfig::preset(published.dataset, published.method)
+                    .architecture
+                    .to_string()
+                    == run.architecture
+        }
+    };
+    (run.dataset == paper_dataset || stand_in)
+        && architecture
         && run.method == published.method.to_string()
-        && run.architecture == architecture.to_string()
         && (run.epsilon - published.epsilon).abs() < 1e-6
         && (run.dropout - published.dropout.map_or(0.0, f64::from)).abs() < 1e-9
 }
@@ -117,6 +132,7 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
         1 => Some(Table {
             number,
             title: "Separation of real data: minimum ℓ∞ distance between differently labelled points",
+            decimals: 3,
             columns: vec![
                 "min_train_train",
                 "min_test_train",
@@ -131,6 +147,7 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
                 3 => "CIFAR-10 (two radii), SVHN and Restricted ImageNet: methods compared",
                 _ => "Dropout: each method with and without",
             },
+            decimals: 2,
             columns: RUN_COLUMNS.to_vec(),
             rows: paper
                 .table(number)
@@ -156,6 +173,10 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
                         method: Some(published.method.to_string()),
                         dropout: published.dropout.map(f64::from),
                         runs: matching.iter().map(|(s, _)| s.id.clone()).collect(),
+                        measured_on: stand_ins(
+                            matching.iter().map(|(s, _)| s.dataset.as_str()),
+                            published.dataset,
+                        ),
                         cells: paper_values
                             .iter()
                             .enumerate()
@@ -210,6 +231,7 @@ fn separation_rows(separations: &[SeparationRecord]) -> Vec<TableRow> {
                 method: None,
                 dropout: None,
                 runs: ours.iter().map(|r| r.id.clone()).collect(),
+                measured_on: Vec::new(),
                 cells: paper
                     .into_iter()
                     .zip([&train_train, &test_train, &ratios])
@@ -221,6 +243,15 @@ fn separation_rows(separations: &[SeparationRecord]) -> Vec<TableRow> {
             }
         })
         .collect()
+}
+
+/// The distinct datasets among `used` other than `paper`'s.
+fn stand_ins<'a>(used: impl Iterator<Item = &'a str>, paper: DatasetId) -> Vec<String> {
+    let paper = paper.to_string();
+    let mut out: Vec<String> = used.filter(|d| *d != paper).map(str::to_owned).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The text formats a table is exported in.
@@ -257,22 +288,44 @@ fn number(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| format!("{v:.4}"))
 }
 
-/// "mean ± std (n)" or a dash, for the human formats.
-fn measured_text(stat: Option<Stat>, plus_minus: &str, dash: &str) -> String {
-    match stat {
-        Some(s) if s.n > 1 => format!("{:.2}{plus_minus}{:.2} (n={})", s.mean, s.std, s.n),
-        Some(s) => format!("{:.2}", s.mean),
-        None => dash.to_owned(),
+/// How the human formats write numbers.
+struct Style<'a> {
+    decimals: usize,
+    plus_minus: &'a str,
+    dash: &'a str,
+}
+
+impl Style<'_> {
+    /// "mean ± std (n)", the mean alone for one run, or a dash.
+    fn measured(&self, stat: Option<Stat>) -> String {
+        let d = self.decimals;
+        match stat {
+            Some(s) if s.n > 1 => {
+                format!("{:.d$}{}{:.d$} (n={})", s.mean, self.plus_minus, s.std, s.n)
+            }
+            Some(s) => format!("{:.d$}", s.mean),
+            None => self.dash.to_owned(),
+        }
+    }
+
+    fn paper(&self, v: Option<f64>) -> String {
+        let d = self.decimals;
+        v.map_or_else(|| self.dash.to_owned(), |v| format!("{v:.d$}"))
     }
 }
 
-fn paper_text(v: Option<f64>, dash: &str) -> String {
-    v.map_or_else(|| dash.to_owned(), |v| format!("{v:.2}"))
-}
-
 fn row_label(row: &TableRow) -> [String; 4] {
+    let dataset = if row.measured_on.is_empty() {
+        row.dataset.clone()
+    } else {
+        format!(
+            "{} (measured on {})",
+            row.dataset,
+            row.measured_on.join(", ")
+        )
+    };
     [
-        row.dataset.clone(),
+        dataset,
         row.architecture.clone().unwrap_or_default(),
         row.method.clone().unwrap_or_default(),
         row.dropout.map_or_else(String::new, |d| d.to_string()),
@@ -280,7 +333,7 @@ fn row_label(row: &TableRow) -> [String; 4] {
 }
 
 /// A row for people: its label, then "paper / measured" per column.
-fn human_fields(row: &TableRow, plus_minus: &str, dash: &str) -> Vec<String> {
+fn human_fields(row: &TableRow, style: &Style<'_>) -> Vec<String> {
     let [dataset, architecture, method, dropout] = row_label(row);
     let mut fields = vec![
         dataset,
@@ -292,8 +345,8 @@ fn human_fields(row: &TableRow, plus_minus: &str, dash: &str) -> Vec<String> {
     fields.extend(row.cells.iter().map(|cell| {
         format!(
             "{} / {}",
-            paper_text(cell.paper, dash),
-            measured_text(cell.measured, plus_minus, dash)
+            style.paper(cell.paper),
+            style.measured(cell.measured)
         )
     }));
     fields
@@ -314,6 +367,7 @@ impl Table {
         let mut header = vec![
             "setting".to_owned(),
             "dataset".into(),
+            "measured_on".into(),
             "epsilon".into(),
             "architecture".into(),
             "method".into(),
@@ -326,10 +380,11 @@ impl Table {
         }
         let mut out = header.join(",") + "\n";
         for row in &self.rows {
-            let [dataset, architecture, method, dropout] = row_label(row);
+            let [_, architecture, method, dropout] = row_label(row);
             let mut fields = vec![
                 row.setting.clone(),
-                dataset,
+                row.dataset.clone(),
+                row.measured_on.join(" "),
                 row.epsilon.to_string(),
                 architecture,
                 method,
@@ -357,7 +412,12 @@ impl Table {
         out += &format!("| {} |\n", header.join(" | "));
         out += &format!("|{}\n", "---|".repeat(header.len()));
         for row in &self.rows {
-            let fields = human_fields(row, " ± ", "–");
+            let style = Style {
+                decimals: self.decimals,
+                plus_minus: " ± ",
+                dash: "–",
+            };
+            let fields = human_fields(row, &style);
             out += &format!("| {} |\n", fields.join(" | "));
         }
         out
@@ -384,7 +444,12 @@ impl Table {
         header.extend(self.columns.iter().map(|c| escape(c)));
         out += &format!("{} \\\\\n\\midrule\n", header.join(" & "));
         for row in &self.rows {
-            let fields: Vec<String> = human_fields(row, " $\\pm$ ", "--")
+            let style = Style {
+                decimals: self.decimals,
+                plus_minus: " $\\pm$ ",
+                dash: "--",
+            };
+            let fields: Vec<String> = human_fields(row, &style)
                 .iter()
                 .map(|f| escape(f))
                 .collect();

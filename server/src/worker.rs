@@ -140,7 +140,7 @@ impl NoteSink for RunEvents<'_> {
         let event = match note {
             Note::Evaluating(epsilon) => {
                 return self
-                    .emit(json!({"event": "evaluating", "epsilon": epsilon}))
+                    .emit(json!({"event": "evaluating", "epsilon": crate::store::decimal(epsilon)}))
                     .await;
             }
             Note::Train(event) => event,

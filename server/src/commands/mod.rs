@@ -6,9 +6,11 @@ mod data_dirs;
 pub mod datasets;
 mod distance_classifier;
 mod eval;
+mod export;
 mod predict;
 mod progress;
 mod prune;
+mod reproduce;
 pub mod row;
 mod search_args;
 mod separation;
@@ -54,6 +56,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Only run jobs, from the database given (for more machines on one shared store).
     Worker(serve::WorkerOnlyArgs),
+    /// Queue (and run here) the jobs that reproduce one of the paper's tables at a scale.
+    Reproduce(reproduce::Args),
+    /// Write every finished result of the store to a JSON file (a server's seed).
+    Export(export::Args),
     /// API tokens for the write endpoints.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -81,5 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(args),
         Command::Worker(args) => serve::worker(args),
         Command::Token(command) => token::run(command),
+        Command::Reproduce(args) => reproduce::run(args),
+        Command::Export(args) => export::run(args),
     }
 }

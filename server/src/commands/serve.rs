@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use super::data_dirs::DataArgs;
 use super::store_args::StoreArgs;
 use crate::device::Backend;
-use crate::http::{AppState, router};
+use crate::http::{AppState, Rate, RateLimits, router};
 use crate::store::{Store, random_hex};
 use crate::worker::{WorkerConfig, work};
 
@@ -27,9 +27,16 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 10_000)]
     eval_train: usize,
     #[command(flatten)]
-    data: DataArgs,
+    pub data: DataArgs,
     #[command(flatten)]
-    store: StoreArgs,
+    pub store: StoreArgs,
+}
+
+impl WorkerArgs {
+    /// The backend's name, as provenance records it.
+    pub fn backend_name(&self) -> String {
+        format!("{:?}", self.backend).to_lowercase()
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -40,9 +47,27 @@ pub struct ServeArgs {
     /// Jobs run at once in this process (0: leave them to `astute worker` processes).
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// Start a new store empty instead of with the shipped results.
+    #[arg(long)]
+    no_seed: bool,
+    /// Reads per second allowed per client address (0: no limit).
+    #[arg(long, default_value_t = 100.0)]
+    read_rate: f64,
+    /// Reads a client may make at once after a quiet spell.
+    #[arg(long, default_value_t = 200.0)]
+    read_burst: f64,
+    /// Writes (create, cancel, delete) per second allowed per client address (0: no limit).
+    #[arg(long, default_value_t = 1.0)]
+    write_rate: f64,
+    #[arg(long, default_value_t = 10.0)]
+    write_burst: f64,
     #[command(flatten)]
     worker: WorkerArgs,
 }
+
+/// The results a new store starts with: what `astute reproduce` measured and
+/// `astute export` wrote (see the README), never edited by hand.
+const SEED: &str = include_str!("../../seed/results.json");
 
 #[derive(Debug, clap::Args)]
 pub struct WorkerOnlyArgs {
@@ -85,7 +110,7 @@ fn shutdown_signal() -> watch::Receiver<bool> {
 }
 
 /// Starts `count` workers on `store`; they stop when `shutdown` turns true.
-fn spawn_workers(
+pub(super) fn spawn_workers(
     store: &Store,
     args: &WorkerArgs,
     count: usize,
@@ -115,13 +140,23 @@ fn spawn_workers(
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let store = args.worker.store.open().await?;
+        if !args.no_seed {
+            let seed: crate::store::Seed = serde_json::from_str(SEED)?;
+            if store.import_if_empty(&seed).await? {
+                eprintln!(
+                    "a new store: starting from the shipped results ({} runs, {} separation measurements)",
+                    seed.runs.len(),
+                    seed.separations.len()
+                );
+            }
+        }
         let shutdown = shutdown_signal();
         let workers = spawn_workers(&store, &args.worker, args.workers, &shutdown)?;
         let state = AppState {
             store: store.clone(),
             state_dir: args.worker.store.state_dir(),
             data: args.worker.data.dirs(),
-            backend: format!("{:?}", args.worker.backend).to_lowercase(),
+            backend: args.worker.backend_name(),
             shutdown: shutdown.clone(),
         };
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -132,10 +167,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "astute serving on http://{addr} ({} in-process workers)",
             args.workers
         );
+        let rate = |per_second: f64, burst: f64| {
+            (per_second > 0.0).then_some(Rate {
+                per_second,
+                burst: burst.max(1.0),
+            })
+        };
+        let limits = RateLimits::new(
+            rate(args.read_rate, args.read_burst),
+            rate(args.write_rate, args.write_burst),
+        );
         let mut stop = shutdown.clone();
         axum::serve(
             listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            router(state, limits).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|&s| s).await;

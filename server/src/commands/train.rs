@@ -90,6 +90,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         learning_rate: args.lr,
         subset: args.subset,
         seed: args.seed,
+        eval_train: None,
     };
     let split = args.data.load(args.dataset)?;
     let mut progress = TrainProgress::new(!args.json);

@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod extract;
+mod limit;
 mod runs;
 mod separations;
 mod tables;
@@ -22,6 +23,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::token_hash;
+pub use limit::{Rate, RateLimits};
 
 use crate::store::{Provenance, Store};
 
@@ -52,9 +54,10 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, limits: RateLimits) -> Router {
     let ordinary = Router::new()
         .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi))
         .route("/api/datasets", get(datasets))
         .route("/api/runs", get(runs::list).post(runs::create))
         .route("/api/runs/{id}", get(runs::get).delete(runs::delete))
@@ -80,9 +83,20 @@ pub fn router(state: AppState) -> Router {
         .merge(streams)
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(limits, limit::limit))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The API's OpenAPI 3.1 description, kept beside the routes it describes.
+const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -91,4 +105,30 @@ async fn health() -> Json<serde_json::Value> {
 
 async fn datasets(State(state): State<AppState>) -> Json<Vec<crate::commands::datasets::Entry>> {
     Json(crate::commands::datasets::catalog(&state.data, false))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route of [`super::router`] is described, and nothing else.
+    #[test]
+    fn the_openapi_document_describes_every_route() {
+        let document: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        assert_eq!(document["openapi"], "3.1.0");
+        let mut described: Vec<&str> = document["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        described.sort();
+        let source = include_str!("mod.rs");
+        let code = source.split("#[cfg(test)]").next().unwrap();
+        let mut routed: Vec<&str> = code
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
+            .collect();
+        routed.sort();
+        assert_eq!(described, routed);
+    }
 }

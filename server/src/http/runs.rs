@@ -74,7 +74,11 @@ pub async fn create(
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     let id = state
         .store
-        .create_run(&spec, &state.provenance("POST /api/runs"))
+        .create_run(
+            &spec,
+            &store::Origin::default(),
+            &state.provenance("POST /api/runs"),
+        )
         .await?;
     tracing::info!(run = %id, by = %who, "run queued");
     let location = format!("/api/runs/{id}");

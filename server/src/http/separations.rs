@@ -41,7 +41,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let id = state
         .store
-        .create_separation(&spec, &state.provenance("POST /api/separations"))
+        .create_separation(&spec, None, &state.provenance("POST /api/separations"))
         .await?;
     tracing::info!(separation = %id, by = %who, "separation queued");
     Ok((

@@ -34,6 +34,10 @@ pub struct ExperimentSpec {
     pub subset: Option<usize>,
     #[serde(default)]
     pub seed: u64,
+    /// Training images evaluated after training (the first `n`): attacking every
+    /// training image costs as much as several epochs. Left out: the worker's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_train: Option<usize>,
 }
 
 impl ExperimentSpec {
@@ -50,6 +54,7 @@ impl ExperimentSpec {
             learning_rate: None,
             subset: None,
             seed: 0,
+            eval_train: None,
         }
     }
 
@@ -67,6 +72,12 @@ impl ExperimentSpec {
         config.subset = self.subset;
         config.seed = self.seed;
         config.validate()?;
+        if self.eval_train == Some(0) {
+            return Err(TrainConfigError(
+                "eval_train 0: evaluate at least one training image (leave it out for the default)"
+                    .into(),
+            ));
+        }
         Ok(config)
     }
 }
