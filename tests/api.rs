@@ -440,7 +440,18 @@ fn lifecycle(lab: &Lab) {
         .unwrap();
     assert_eq!(weights.status().as_u16(), 200);
 
+    // Its figures: the training curve has one point per epoch.
+    let loss = server.get(&format!("/api/runs/{first}/loss.svg"));
+    assert_eq!(loss.status, 200);
+    assert!(loss.body.contains("mean training loss"));
     let other = server.wait_status(&second, "done", Duration::from_secs(300));
+    let tradeoff = server.get("/api/plots/tradeoff.svg?dataset=mnist");
+    assert_eq!(tradeoff.status, 200);
+    assert_eq!(tradeoff.body.matches("cnn1 natural (L = ").count(), 2);
+    assert_eq!(
+        server.get("/api/plots/tradeoff.svg?dataset=svhn").status,
+        404
+    );
     let accuracies = [test_acc, other["test_acc"].as_f64().unwrap()];
     let mean = (accuracies[0] + accuracies[1]) / 2.0;
     let std = (accuracies[0] - accuracies[1]).abs() / 2f64.sqrt();

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod extract;
 mod limit;
+mod plots;
 mod runs;
 mod separations;
 mod tables;
@@ -63,6 +64,8 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/api/runs/{id}", get(runs::get).delete(runs::delete))
         .route("/api/runs/{id}/cancel", post(runs::cancel))
         .route("/api/runs/{id}/weights", get(runs::weights))
+        .route("/api/runs/{id}/loss.svg", get(plots::loss))
+        .route("/api/plots/tradeoff.svg", get(plots::tradeoff))
         .route(
             "/api/separations",
             get(separations::list).post(separations::create),

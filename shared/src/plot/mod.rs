@@ -1,7 +1,23 @@
 //! SVG figures drawn with plotters (no system fonts needed: the SVG keeps text as text).
 
+mod lines;
+mod tradeoff;
+
+pub use lines::{Series, lines_svg};
+pub use tradeoff::{TradeoffPoint, tradeoff_svg};
+
 use crate::separation::{DecisionGrid, SeparationReport};
 use plotters::prelude::*;
+
+/// Colours of successive series.
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(60, 100, 190),
+    RGBColor(230, 140, 30),
+    RGBColor(60, 160, 80),
+    RGBColor(200, 60, 60),
+    RGBColor(140, 90, 180),
+    RGBColor(120, 120, 120),
+];
 
 /// A figure could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -54,14 +70,9 @@ pub fn separation_histogram_svg(
             .y_desc("fraction of points")
             .draw()
             .map_err(err)?;
-        let palette = [
-            RGBColor(60, 100, 190),
-            RGBColor(230, 140, 30),
-            RGBColor(60, 160, 80),
-        ];
         for (k, report) in reports.iter().enumerate() {
             let h = &report.histogram;
-            let color = palette[k % palette.len()];
+            let color = PALETTE[k % PALETTE.len()];
             let width = (h.hi - h.lo) / h.fractions.len().max(1) as f64;
             chart
                 .draw_series(h.fractions.iter().enumerate().map(|(i, &f)| {

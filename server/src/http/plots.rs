@@ -1,0 +1,105 @@
+//! Figures as SVG, drawn with plotters from the store: the accuracy–robustness–smoothness
+//! scatter of finished runs, and a run's training curve.
+
+use astute::plot::{Series, TradeoffPoint, lines_svg, tradeoff_svg};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Params;
+use crate::store::{MAX_PAGE, RunQuery};
+
+fn svg(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], body).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradeoffQuery {
+    dataset: Option<String>,
+    architecture: Option<String>,
+    method: Option<String>,
+}
+
+/// Finished runs (the newest 500 that match) at (test accuracy, adversarial test
+/// accuracy), sized by their local Lipschitz constant.
+pub async fn tradeoff(
+    State(state): State<AppState>,
+    Params(query): Params<TradeoffQuery>,
+) -> ApiResult<Response> {
+    let (runs, _) = state
+        .store
+        .list_runs(&RunQuery {
+            dataset: query.dataset.clone(),
+            architecture: query.architecture,
+            method: query.method,
+            status: Some("done".into()),
+            limit: Some(MAX_PAGE),
+            ..RunQuery::default()
+        })
+        .await?;
+    let points: Vec<TradeoffPoint> = runs
+        .iter()
+        .filter_map(|r| {
+            Some(TradeoffPoint {
+                label: format!(
+                    "{} {}{}",
+                    r.architecture,
+                    r.method,
+                    if r.dropout > 0.0 { " +dropout" } else { "" }
+                ),
+                test_acc: r.test_acc?,
+                adv_test_acc: r.adv_test_acc?,
+                lipschitz: r.test_lipschitz?,
+            })
+        })
+        .collect();
+    if points.is_empty() {
+        return Err(ApiError::not_found("finished run matching the filter"));
+    }
+    let title = format!(
+        "Accuracy, robustness and smoothness{}",
+        query.dataset.map_or_else(String::new, |d| format!(": {d}"))
+    );
+    let body = tradeoff_svg(&points, &title).map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+    Ok(svg(body))
+}
+
+/// A run's mean training loss per epoch, from its events.
+pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    if state.store.run(&id).await?.is_none() {
+        return Err(ApiError::not_found("run"));
+    }
+    let mut points = Vec::new();
+    let mut after = 0;
+    loop {
+        let events = state.store.events_after(&id, after).await?;
+        let Some(last) = events.last() else { break };
+        after = last.seq;
+        points.extend(events.iter().filter_map(|e| {
+            (e.event["event"] == "epoch_finished").then_some((
+                e.event["epoch"].as_f64()? + 1.0,
+                e.event["mean_loss"].as_f64()?,
+            ))
+        }));
+    }
+    if points.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no epoch of this run has finished yet",
+        ));
+    }
+    // A resumed run repeats no epoch, but keep the last report of each to be sure.
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.dedup_by(|later, earlier| later.0 == earlier.0);
+    let series = [Series {
+        label: "mean training loss".into(),
+        points,
+    }];
+    let body = lines_svg(&series, &format!("Run {id}: training"), "epoch", "loss")
+        .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+    Ok(svg(body))
+}

@@ -1,0 +1,108 @@
+//! The accuracy–robustness–smoothness picture of Tables 2–4: each run a point at (test
+//! accuracy, adversarial test accuracy), its size growing with its local Lipschitz
+//! constant (log scale), labelled.
+
+use plotters::prelude::*;
+
+use super::{PALETTE, PlotError, err};
+
+/// One trained model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradeoffPoint {
+    pub label: String,
+    pub test_acc: f64,
+    pub adv_test_acc: f64,
+    pub lipschitz: f64,
+}
+
+/// Marker radius for a Lipschitz constant: 3 px at 1 or below, 3 more per factor of 10.
+fn radius(lipschitz: f64) -> i32 {
+    (3.0 + 3.0 * lipschitz.max(1.0).log10())
+        .round()
+        .clamp(3.0, 18.0) as i32
+}
+
+pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, PlotError> {
+    if points.is_empty() {
+        return Err(PlotError("no run to draw".to_string()));
+    }
+    let span = |f: fn(&TradeoffPoint) -> f64| {
+        let (lo, hi) = points
+            .iter()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        ((lo - 5.0).max(0.0), (hi + 5.0).min(100.0).max(lo + 1.0))
+    };
+    let (x0, x1) = span(|p| p.test_acc);
+    let (y0, y1) = span(|p| p.adv_test_acc);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(16)
+            .x_label_area_size(42)
+            .y_label_area_size(56)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("test accuracy (%)")
+            .y_desc("adversarial test accuracy (%)")
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(points.iter().enumerate().map(|(k, p)| {
+                let color = PALETTE[k % PALETTE.len()];
+                EmptyElement::at((p.test_acc, p.adv_test_acc))
+                    + Circle::new((0, 0), radius(p.lipschitz), color.mix(0.6).filled())
+                    + Text::new(
+                        format!("{} (L = {:.1})", p.label, p.lipschitz),
+                        (8, -14),
+                        ("sans-serif", 12),
+                    )
+            }))
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marker_size_grows_with_the_log_of_the_constant() {
+        assert_eq!(radius(0.5), 3);
+        assert_eq!(radius(10.0), 6);
+        assert_eq!(radius(1000.0), 12);
+        assert_eq!(radius(1e12), 18);
+    }
+
+    #[test]
+    fn every_run_is_drawn_with_its_label() {
+        let points = [
+            TradeoffPoint {
+                label: "natural".into(),
+                test_acc: 99.2,
+                adv_test_acc: 59.8,
+                lipschitz: 67.25,
+            },
+            TradeoffPoint {
+                label: "trades:6".into(),
+                test_acc: 97.5,
+                adv_test_acc: 93.7,
+                lipschitz: 2.87,
+            },
+        ];
+        let svg = tradeoff_svg(&points, "Table 2").unwrap();
+        assert!(svg.contains("natural (L = 67.2)") || svg.contains("natural (L = 67.3)"));
+        assert!(svg.contains("trades:6 (L = 2.9)"));
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert!(tradeoff_svg(&[], "none").is_err());
+    }
+}
