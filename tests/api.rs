@@ -854,3 +854,55 @@ fn a_new_store_serves_the_shipped_results() {
     let listed = again.get("/api/separations").json();
     assert_eq!(listed.as_array().unwrap().len(), separations.len());
 }
+
+/// `astute train` and `astute separation` record what they measure in the same store:
+/// a server running on it shows them at once.
+#[test]
+fn cli_results_show_up_in_the_api() {
+    let lab = Lab::sqlite();
+    let server = lab.serve(0);
+    let cli = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_astute"));
+        command.args(args).args(lab.store_args()).args([
+            "--data-dir",
+            &lab.dir.path().join("data").display().to_string(),
+        ]);
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let log = cli(&["separation", "--dataset", "mnist", "--json"]);
+    assert!(log.contains("recorded as separation"), "{log}");
+    let log = cli(&[
+        "train",
+        "--dataset",
+        "spiral",
+        "--method",
+        "trades:6",
+        "--epochs",
+        "2",
+        "--json",
+    ]);
+    assert!(log.contains("recorded as run"), "{log}");
+
+    let separations = server.get("/api/separations?dataset=mnist").json();
+    let train = pixels(TRAIN, 1);
+    let got = separations[0]["min_train_train"].as_f64().unwrap();
+    assert!((got - brute_force_min(&train, &train, true)).abs() < 1e-12);
+    let runs = server.get("/api/runs?status=done").json();
+    assert_eq!(runs["total"], 1);
+    let run = server.run(runs["runs"][0]["id"].as_str().unwrap());
+    assert_eq!(run["method"], "trades:6");
+    assert_eq!(run["epochs_done"], 2);
+    let command = run["provenance"]["command"].as_str().unwrap();
+    assert!(command.contains("train --dataset spiral"), "{command}");
+    assert!(
+        run["result"]["metrics"]["test"]["accuracy"]
+            .as_f64()
+            .is_some()
+    );
+}

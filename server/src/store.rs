@@ -116,6 +116,57 @@ pub struct RunDetail {
     pub provenance: Provenance,
 }
 
+impl RunDetail {
+    /// A run that finished outside the queue, from its spec and result.
+    pub fn finished(
+        spec: &ExperimentSpec,
+        row: RunRow,
+        provenance: Provenance,
+        started_at: i64,
+    ) -> anyhow::Result<Self> {
+        let config = spec.train_config()?;
+        Ok(Self {
+            summary: RunSummary {
+                id: random_hex(8)?,
+                dataset: spec.dataset.to_string(),
+                architecture: config.architecture.to_string(),
+                method: config.method.to_string(),
+                dropout: config.dropout,
+                epsilon: decimal(config.epsilon),
+                epochs: config.epochs as i64,
+                seed: config.seed as i64,
+                status: Status::Done,
+                created_at: started_at,
+                started_at: Some(started_at),
+                finished_at: Some(now_ms()),
+                epochs_done: config.epochs as i64,
+                attempts: 1,
+                error: None,
+                test_acc: Some(row.metrics.test.accuracy),
+                adv_test_acc: Some(row.metrics.test.adversarial_accuracy),
+                test_lipschitz: Some(row.metrics.test.lipschitz),
+                scale: None,
+                stands_in_for: None,
+            },
+            spec: spec.clone(),
+            result: Some(row),
+            provenance,
+        })
+    }
+}
+
+impl Provenance {
+    /// This process's command line, version, commit and `backend`.
+    pub fn of_this_process(backend: &str) -> Self {
+        Self {
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: crate::build_commit().to_owned(),
+            backend: backend.to_owned(),
+        }
+    }
+}
+
 /// One stored progress event of a run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredEvent {
@@ -799,74 +850,25 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         for run in &seed.runs {
-            let s = &run.summary;
-            let result = run.result.as_ref().context("a seeded run has no result")?;
-            sqlx::query(
-                "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
-                 epochs, seed, status, created_at, started_at, finished_at, attempts, \
-                 cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
-                 provenance, scale, stands_in_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                 'done', $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19, $20, $21)",
-            )
-            .bind(&s.id)
-            .bind(serde_json::to_string(&run.spec)?)
-            .bind(&s.dataset)
-            .bind(&s.architecture)
-            .bind(&s.method)
-            .bind(s.dropout)
-            .bind(s.epsilon)
-            .bind(s.epochs)
-            .bind(s.seed)
-            .bind(s.created_at)
-            .bind(s.started_at)
-            .bind(s.finished_at)
-            .bind(s.attempts)
-            .bind(s.epochs_done)
-            .bind(serde_json::to_string(result)?)
-            .bind(s.test_acc)
-            .bind(s.adv_test_acc)
-            .bind(s.test_lipschitz)
-            .bind(serde_json::to_string(&run.provenance)?)
-            .bind(s.scale.as_deref())
-            .bind(s.stands_in_for.as_deref())
-            .execute(&mut *tx)
-            .await?;
+            insert_done_run(&mut tx, run).await?;
         }
         for record in &seed.separations {
-            let reports = record
-                .reports
-                .as_ref()
-                .context("a seeded measurement has no reports")?;
-            let spec = SeparationSpec {
-                dataset: record
-                    .dataset
-                    .parse()
-                    .map_err(|e: String| anyhow::anyhow!(e))?,
-                metric: record.metric.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
-            };
-            sqlx::query(
-                "INSERT INTO separations (id, spec, dataset, metric, status, created_at, \
-                 finished_at, attempts, cancel_requested, reports, min_train_train, \
-                 min_test_train, seconds, provenance, scale) VALUES ($1, $2, $3, $4, 'done', $5, \
-                 $6, 1, 0, $7, $8, $9, $10, $11, $12)",
-            )
-            .bind(&record.id)
-            .bind(serde_json::to_string(&spec)?)
-            .bind(&record.dataset)
-            .bind(&record.metric)
-            .bind(record.created_at)
-            .bind(record.finished_at)
-            .bind(serde_json::to_string(reports)?)
-            .bind(record.min_train_train)
-            .bind(record.min_test_train)
-            .bind(record.seconds)
-            .bind(serde_json::to_string(&record.provenance)?)
-            .bind(record.scale.as_deref())
-            .execute(&mut *tx)
-            .await?;
+            insert_done_separation(&mut tx, record).await?;
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Records a run trained outside any worker (`astute train`), finished, with its result.
+    pub async fn record_run(&self, run: &RunDetail) -> anyhow::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_done_run(&mut conn, run).await
+    }
+
+    /// Records a measurement made outside any worker (`astute separation`).
+    pub async fn record_separation(&self, record: &SeparationRecord) -> anyhow::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_done_separation(&mut conn, record).await
     }
 
     /// Stores a token's hash under a name.
@@ -924,6 +926,86 @@ fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<Separat
         provenance: json_column(row, "provenance")?,
         scale: row.try_get("scale")?,
     })
+}
+
+/// Stores a finished run as it is (from a seed, or run by `astute train` in its own
+/// process).
+async fn insert_done_run(conn: &mut sqlx::AnyConnection, run: &RunDetail) -> anyhow::Result<()> {
+    let s = &run.summary;
+    let result = run
+        .result
+        .as_ref()
+        .context("a finished run has no result")?;
+    sqlx::query(
+        "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
+             epochs, seed, status, created_at, started_at, finished_at, attempts, \
+             cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
+             provenance, scale, stands_in_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             'done', $10, $11, $12, $13, 0, $14, $15, $16, $17, $18, $19, $20, $21)",
+    )
+    .bind(&s.id)
+    .bind(serde_json::to_string(&run.spec)?)
+    .bind(&s.dataset)
+    .bind(&s.architecture)
+    .bind(&s.method)
+    .bind(s.dropout)
+    .bind(s.epsilon)
+    .bind(s.epochs)
+    .bind(s.seed)
+    .bind(s.created_at)
+    .bind(s.started_at)
+    .bind(s.finished_at)
+    .bind(s.attempts)
+    .bind(s.epochs_done)
+    .bind(serde_json::to_string(result)?)
+    .bind(s.test_acc)
+    .bind(s.adv_test_acc)
+    .bind(s.test_lipschitz)
+    .bind(serde_json::to_string(&run.provenance)?)
+    .bind(s.scale.as_deref())
+    .bind(s.stands_in_for.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a finished separation measurement as it is.
+async fn insert_done_separation(
+    conn: &mut sqlx::AnyConnection,
+    record: &SeparationRecord,
+) -> anyhow::Result<()> {
+    let reports = record
+        .reports
+        .as_ref()
+        .context("a finished measurement has no reports")?;
+    let spec = SeparationSpec {
+        dataset: record
+            .dataset
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?,
+        metric: record.metric.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    sqlx::query(
+        "INSERT INTO separations (id, spec, dataset, metric, status, created_at, \
+             finished_at, attempts, cancel_requested, reports, min_train_train, \
+             min_test_train, seconds, provenance, scale) VALUES ($1, $2, $3, $4, 'done', $5, \
+             $6, 1, 0, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&record.id)
+    .bind(serde_json::to_string(&spec)?)
+    .bind(&record.dataset)
+    .bind(&record.metric)
+    .bind(record.created_at)
+    .bind(record.finished_at)
+    .bind(serde_json::to_string(reports)?)
+    .bind(record.min_train_train)
+    .bind(record.min_test_train)
+    .bind(record.seconds)
+    .bind(serde_json::to_string(&record.provenance)?)
+    .bind(record.scale.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// A sort parameter as (column, descending).

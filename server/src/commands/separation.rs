@@ -11,7 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::data_dirs::DataArgs;
 use super::search_args::SearchArgs;
+use super::store_args::{StoreArgs, record};
 use crate::separate::{dataset_epsilon, measure};
+use crate::store::{Provenance, SeparationRecord, Status, now_ms, random_hex};
 
 /// Which queries to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,6 +46,11 @@ pub struct Args {
     eps: Option<f64>,
     #[command(flatten)]
     search: SearchArgs,
+    /// Do not record the measurement in the store (see `astute serve`).
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    store: StoreArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -92,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bar.set_position(done as u64);
         }
     };
+    let created_at = crate::store::now_ms();
     let measured = measure(&data, splits, &options, &report_options, &progress, None)?;
     for (_, bar) in &bars {
         bar.finish_and_clear();
@@ -102,6 +110,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .into_iter()
         .map(|m| (m.report, m.seconds))
         .unzip();
+    if !args.no_store {
+        let min_of = |split| reports.iter().find(|r| r.split == split).map(|r| r.min);
+        let measurement = SeparationRecord {
+            id: random_hex(8)?,
+            dataset: args.dataset.to_string(),
+            metric: args.search.metric.name().to_owned(),
+            status: Status::Done,
+            created_at,
+            finished_at: Some(now_ms()),
+            error: None,
+            min_train_train: min_of(Split::TrainTrain),
+            min_test_train: min_of(Split::TestTrain),
+            seconds: Some(build_seconds + seconds.iter().sum::<f64>()),
+            reports: Some(reports.clone()),
+            provenance: Provenance::of_this_process("cpu"),
+            scale: None,
+        };
+        record(&args.store, async |store| {
+            store.record_separation(&measurement).await
+        })?;
+        eprintln!("recorded as separation {} in the store", measurement.id);
+    }
     if let Some(path) = &args.svg {
         let refs: Vec<&SeparationReport> = reports.iter().collect();
         let title = format!(

@@ -33,3 +33,19 @@ impl StoreArgs {
         }
     }
 }
+
+/// Runs `write` on the store of `args`, from a command that has no runtime of its own.
+pub fn record(
+    args: &StoreArgs,
+    write: impl AsyncFnOnce(&Store) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = args.open().await?;
+        let written = write(&store).await;
+        store.close().await;
+        written
+    })
+}

@@ -11,8 +11,10 @@ use astute::model::Architecture;
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
+use super::store_args::{StoreArgs, record};
 use crate::device::Backend;
 use crate::execute::{Execution, execute};
+use crate::store::{Provenance, RunDetail};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -61,6 +63,11 @@ pub struct Args {
     /// Print the result as JSON instead of a table row.
     #[arg(long)]
     json: bool,
+    /// Do not record the run in the store (see `astute serve`).
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    store: StoreArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -92,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         eval_train: None,
     };
+    let started_at = crate::store::now_ms();
     let split = args.data.load(args.dataset)?;
     let mut progress = TrainProgress::new(!args.json);
     let json = args.json;
@@ -118,5 +126,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("writing weights to {}", path.display()))?;
     }
     let row = executed.row;
-    row.print(args.json)
+    row.print(args.json)?;
+    if !args.no_store {
+        let run = RunDetail::finished(
+            &spec,
+            row,
+            Provenance::of_this_process(&format!("{:?}", args.backend).to_lowercase()),
+            started_at,
+        )?;
+        let id = run.summary.id.clone();
+        record(&args.store, async |store| store.record_run(&run).await)?;
+        eprintln!("recorded as run {id} in the store");
+    }
+    Ok(())
 }
