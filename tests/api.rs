@@ -439,6 +439,15 @@ fn lifecycle(lab: &Lab) {
         .call()
         .unwrap();
     assert_eq!(weights.status().as_u16(), 200);
+    let models = server.get("/api/models?dataset=mnist").json();
+    let model = models
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == first.as_str())
+        .unwrap();
+    assert_eq!(model["weights"], format!("/api/runs/{first}/weights"));
+    assert_eq!(model["test_acc"].as_f64(), Some(test_acc));
 
     // Its figures: the training curve has one point per epoch.
     let loss = server.get(&format!("/api/runs/{first}/loss.svg"));

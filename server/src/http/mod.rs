@@ -66,6 +66,7 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/api/runs/{id}/weights", get(runs::weights))
         .route("/api/runs/{id}/loss.svg", get(plots::loss))
         .route("/api/plots/tradeoff.svg", get(plots::tradeoff))
+        .route("/api/models", get(runs::models))
         .route(
             "/api/separations",
             get(separations::list).post(separations::create),

@@ -156,6 +156,60 @@ pub async fn weights(State(state): State<AppState>, Path(id): Path<String>) -> A
         .into_response())
 }
 
+/// A trained model the browser can load: what it is, how it scored, where its weights are.
+#[derive(Serialize)]
+pub struct ModelEntry {
+    id: String,
+    dataset: String,
+    architecture: String,
+    method: String,
+    dropout: f64,
+    epsilon: f64,
+    test_acc: Option<f64>,
+    adv_test_acc: Option<f64>,
+    test_lipschitz: Option<f64>,
+    weights: String,
+}
+
+/// The manifest of finished runs whose weights this server holds (newest first).
+pub async fn models(
+    State(state): State<AppState>,
+    Params(query): Params<RunQuery>,
+) -> ApiResult<Json<Vec<ModelEntry>>> {
+    let query = RunQuery {
+        status: Some("done".into()),
+        limit: Some(
+            query
+                .limit
+                .unwrap_or(store::MAX_PAGE)
+                .clamp(1, store::MAX_PAGE),
+        ),
+        ..query
+    };
+    let (runs, _) = state.store.list_runs(&query).await?;
+    Ok(Json(
+        runs.into_iter()
+            .filter(|r| {
+                crate::worker::run_dir(&state.state_dir, &r.id)
+                    .join("weights.safetensors")
+                    .is_file()
+            })
+            .map(|r| ModelEntry {
+                weights: format!("/api/runs/{}/weights", r.id),
+                id: r.id,
+                dataset: r.dataset,
+                architecture: r.architecture,
+                method: r.method,
+                dropout: r.dropout,
+                epsilon: r.epsilon,
+                test_acc: r.test_acc,
+                adv_test_acc: r.adv_test_acc,
+                test_lipschitz: r.test_lipschitz,
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
