@@ -243,12 +243,43 @@ async fn drive<T: Send + 'static>(
     })
 }
 
-/// Why a job that returned an error ended: a cancel asked for, or a failure.
-fn failure(cancelled: bool, error: &anyhow::Error) -> (Status, String) {
-    if cancelled {
+/// Ends a job whose thread returned an error: cancelled when a cancel was asked for,
+/// failed otherwise. Returns the status and the reason stored.
+async fn end_unfinished(
+    store: &Store,
+    queue: Queue,
+    id: &str,
+    worker: &str,
+    cancelled: bool,
+    error: &anyhow::Error,
+) -> anyhow::Result<(Status, String)> {
+    let (status, reason) = if cancelled {
         (Status::Cancelled, "cancelled".to_owned())
     } else {
         (Status::Failed, format!("{error:#}"))
+    };
+    store.end(queue, id, worker, status, &reason).await?;
+    tracing::info!(job = %id, "{}: {reason}", status.as_str());
+    Ok((status, reason))
+}
+
+/// A claimed job's spec; a spec that no longer parses (stored by an older version) fails
+/// the job instead of the worker.
+async fn parse_spec<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    queue: Queue,
+    job: &Claimed,
+    worker: &str,
+) -> anyhow::Result<Option<T>> {
+    match serde_json::from_str(&job.spec) {
+        Ok(spec) => Ok(Some(spec)),
+        Err(error) => {
+            let reason = format!("stored spec is not valid: {error}");
+            store
+                .end(queue, &job.id, worker, Status::Failed, &reason)
+                .await?;
+            Ok(None)
+        }
     }
 }
 
@@ -258,18 +289,12 @@ async fn process_run(
     job: Claimed,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Claimed { id, spec, attempts } = job;
-    tracing::info!(run = %id, attempt = attempts, "claimed");
-    let spec: ExperimentSpec = match serde_json::from_str(&spec) {
-        Ok(spec) => spec,
-        Err(error) => {
-            let reason = format!("stored spec is not valid: {error}");
-            store
-                .end(Queue::Runs, &id, &config.name, Status::Failed, &reason)
-                .await?;
-            return Ok(());
-        }
+    tracing::info!(run = %job.id, attempt = job.attempts, "claimed");
+    let Some(spec) = parse_spec::<ExperimentSpec>(store, Queue::Runs, &job, &config.name).await?
+    else {
+        return Ok(());
     };
+    let Claimed { id, attempts, .. } = job;
     let mut events = RunEvents {
         store,
         id: &id,
@@ -334,14 +359,12 @@ async fn process_run(
             tracing::info!(run = %id, "done");
         }
         Ending::Returned(Err(error)) => {
-            let (status, reason) = failure(cancel_requested.load(Ordering::Relaxed), &error);
-            store
-                .end(Queue::Runs, &id, &config.name, status, &reason)
-                .await?;
+            let cancelled = cancel_requested.load(Ordering::Relaxed);
+            let (status, reason) =
+                end_unfinished(store, Queue::Runs, &id, &config.name, cancelled, &error).await?;
             events
                 .emit(json!({"event": "finished", "status": status, "error": reason}))
                 .await?;
-            tracing::info!(run = %id, "{}: {reason}", status.as_str());
         }
     }
     Ok(())
@@ -353,24 +376,13 @@ async fn process_separation(
     job: Claimed,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let Claimed { id, spec, .. } = job;
-    tracing::info!(separation = %id, "claimed");
-    let spec: SeparationSpec = match serde_json::from_str(&spec) {
-        Ok(spec) => spec,
-        Err(error) => {
-            let reason = format!("stored spec is not valid: {error}");
-            store
-                .end(
-                    Queue::Separations,
-                    &id,
-                    &config.name,
-                    Status::Failed,
-                    &reason,
-                )
-                .await?;
-            return Ok(());
-        }
+    tracing::info!(separation = %job.id, "claimed");
+    let Some(spec) =
+        parse_spec::<SeparationSpec>(store, Queue::Separations, &job, &config.name).await?
+    else {
+        return Ok(());
     };
+    let id = job.id;
     let cancel_requested = Arc::new(AtomicBool::new(false));
     let job = {
         let (dirs, spec) = (config.data.clone(), spec.clone());
@@ -418,11 +430,16 @@ async fn process_separation(
             tracing::info!(separation = %id, "done in {seconds:.2} s");
         }
         Ending::Returned(Err(error)) => {
-            let (status, reason) = failure(cancel_requested.load(Ordering::Relaxed), &error);
-            store
-                .end(Queue::Separations, &id, &config.name, status, &reason)
-                .await?;
-            tracing::info!(separation = %id, "{}: {reason}", status.as_str());
+            let cancelled = cancel_requested.load(Ordering::Relaxed);
+            end_unfinished(
+                store,
+                Queue::Separations,
+                &id,
+                &config.name,
+                cancelled,
+                &error,
+            )
+            .await?;
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, err};
+use super::{PALETTE, PlotError, axes, err, legend};
 
 /// One line: its legend label and its (x, y) points in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,14 +39,7 @@ pub fn lines_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+        let mut chart = axes(&root, title, x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .x_desc(x_desc)
@@ -69,13 +62,7 @@ pub fn lines_svg(
                 .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.9))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)?;
     }
     Ok(svg)

@@ -28,6 +28,43 @@ fn err<E: core::fmt::Display>(e: E) -> PlotError {
     PlotError(e.to_string())
 }
 
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A white canvas with a titled pair of axes: the layout every figure shares.
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    x: core::ops::Range<f64>,
+    y: core::ops::Range<f64>,
+) -> Result<Chart<'a, 'b>, PlotError> {
+    root.fill(&WHITE).map_err(err)?;
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x, y)
+        .map_err(err)
+}
+
+/// The legend box every figure draws.
+fn legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+) -> Result<(), PlotError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()
+        .map_err(err)
+}
+
 /// Figure 3: histograms of the distance to the nearest training image of another class
 /// (one per report, e.g. Train–Train and Test–Train, overlaid), with dashed lines at each
 /// minimum and, when ε is known, at 2ε.
@@ -41,7 +78,6 @@ pub fn separation_histogram_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
         let lo = first.histogram.lo;
         let hi = reports
             .iter()
@@ -53,13 +89,7 @@ pub fn separation_histogram_svg(
             .fold(0.0, f64::max)
             .max(0.01)
             * 1.12;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(56)
-            .build_cartesian_2d(lo..hi, 0.0..top)
-            .map_err(err)?;
+        let mut chart = axes(&root, title, lo..hi, 0.0..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -110,13 +140,7 @@ pub fn separation_histogram_svg(
                 .label(format!("2ε = {two_eps:.4}"))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.9))
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(err)?;
     }
     Ok(svg)
@@ -132,14 +156,7 @@ pub fn decision_grid_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (620, 620)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0.0..1.0, 0.0..1.0)
-            .map_err(err)?;
+        let mut chart = axes(&root, title, 0.0..1.0, 0.0..1.0)?;
         chart.configure_mesh().disable_mesh().draw().map_err(err)?;
         let n = grid.resolution;
         let step = 1.0 / (n - 1) as f64;

@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, err};
+use super::{PALETTE, PlotError, axes, err};
 
 /// One trained model.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,14 +40,7 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, Plo
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(16)
-            .x_label_area_size(42)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+        let mut chart = axes(&root, title, x0..x1, y0..y1)?;
         chart
             .configure_mesh()
             .x_desc("test accuracy (%)")
