@@ -394,7 +394,9 @@ fn lifecycle(lab: &Lab) {
     );
     assert_eq!(wrong.status, 401);
 
-    let first = server.create(&token, &spec);
+    let mut with_curve = spec.clone();
+    with_curve["curve"] = json!([0.0, 0.1, 0.3]);
+    let first = server.create(&token, &with_curve);
     let second = server.create(&token, &mnist_spec(1, 2));
     // No worker yet: both wait in the queue.
     assert_eq!(server.run(&first)["status"], "queued");
@@ -453,7 +455,19 @@ fn lifecycle(lab: &Lab) {
     let loss = server.get(&format!("/api/runs/{first}/loss.svg"));
     assert_eq!(loss.status, 200);
     assert!(loss.body.contains("mean training loss"));
+    // The curve: at ε = 0 the attack cannot move an image, so it is the clean accuracy;
+    // a larger radius never leaves more images correct.
+    let curve = result["accuracy_vs_epsilon"].as_array().unwrap();
+    let at = |k: usize| curve[k][1].as_f64().unwrap();
+    assert_eq!(curve.len(), 3);
+    assert_eq!(at(0), test_acc);
+    assert!(at(1) <= at(0) && at(2) <= at(1), "{curve:?}");
+    let figure = server.get(&format!("/api/runs/{first}/accuracy-vs-epsilon.svg"));
+    assert_eq!(figure.status, 200);
+    assert!(figure.body.contains("accuracy under attack"));
     let other = server.wait_status(&second, "done", Duration::from_secs(300));
+    let none = server.get(&format!("/api/runs/{second}/accuracy-vs-epsilon.svg"));
+    assert_eq!(none.status, 409);
     let tradeoff = server.get("/api/plots/tradeoff.svg?dataset=mnist");
     assert_eq!(tradeoff.status, 200);
     assert_eq!(tradeoff.body.matches("cnn1 natural (L = ").count(), 2);

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use astute::api::ExperimentSpec;
+use astute::attack::eval_copy;
 use astute::burn::prelude::Device;
 use astute::data::Split;
-use astute::metric::{EvalProtocol, LipschitzStep};
+use astute::metric::{EvalProtocol, LipschitzStep, accuracy_vs_epsilon};
 use astute::model::NetworkConfig;
 use astute::train::{TrainEvent, TrainOptions, train};
 
@@ -57,11 +58,14 @@ pub fn execute(
         train_images: spec.eval_train.or(execution.eval_train),
         ..EvalProtocol::paper(config.epsilon)
     };
-    let metrics = protocol.run(
-        &trained.model,
-        &split.train,
+    let eval_device = device.clone().autodiff();
+    let metrics = protocol.run(&trained.model, &split.train, &split.test, &eval_device);
+    let accuracy_vs_epsilon = accuracy_vs_epsilon(
+        &eval_copy(&trained.model),
         &split.test,
-        &device.clone().autodiff(),
+        &spec.curve,
+        protocol.batch_size,
+        &eval_device,
     );
     let network = NetworkConfig {
         architecture: config.architecture,
@@ -81,7 +85,7 @@ pub fn execute(
             metrics,
             train_seconds: trained.seconds,
             wall_seconds: started.elapsed().as_secs_f64(),
-            accuracy_vs_epsilon: Vec::new(),
+            accuracy_vs_epsilon,
         },
         weights,
     })

@@ -98,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         subset: args.subset,
         seed: args.seed,
         eval_train: None,
+        curve: Vec::new(),
     };
     let started_at = crate::store::now_ms();
     let split = args.data.load(args.dataset)?;

@@ -65,6 +65,10 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         .route("/api/runs/{id}/cancel", post(runs::cancel))
         .route("/api/runs/{id}/weights", get(runs::weights))
         .route("/api/runs/{id}/loss.svg", get(plots::loss))
+        .route(
+            "/api/runs/{id}/accuracy-vs-epsilon.svg",
+            get(plots::accuracy_vs_epsilon),
+        )
         .route("/api/plots/tradeoff.svg", get(plots::tradeoff))
         .route("/api/models", get(runs::models))
         .route(

@@ -103,3 +103,38 @@ pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
         .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
     Ok(svg(body))
 }
+
+/// A run's test accuracy under PGD-10 at each radius of its spec's `curve`.
+pub async fn accuracy_vs_epsilon(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let run = state
+        .store
+        .run(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("run"))?;
+    let curve = run
+        .result
+        .map(|r| r.accuracy_vs_epsilon)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "no curve: the run is not done or its spec asked for none (\"curve\": [0, 0.05, 0.1])",
+            )
+        })?;
+    let series = [Series {
+        label: format!("{} {}", run.summary.architecture, run.summary.method),
+        points: curve.iter().map(|&(e, a)| (f64::from(e), a)).collect(),
+    }];
+    let title = format!("Run {id}: accuracy under attack");
+    let body = lines_svg(
+        &series,
+        &title,
+        "ε (ℓ∞, pixels in [0, 1])",
+        "test accuracy under PGD-10 (%)",
+    )
+    .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+    Ok(svg(body))
+}

@@ -38,6 +38,10 @@ pub struct ExperimentSpec {
     /// training image costs as much as several epochs. Left out: the worker's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_train: Option<usize>,
+    /// Radii at which to measure test accuracy under PGD-10 after training (accuracy as a
+    /// function of ε); none when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<f32>,
 }
 
 impl ExperimentSpec {
@@ -55,6 +59,7 @@ impl ExperimentSpec {
             subset: None,
             seed: 0,
             eval_train: None,
+            curve: Vec::new(),
         }
     }
 
@@ -72,6 +77,17 @@ impl ExperimentSpec {
         config.subset = self.subset;
         config.seed = self.seed;
         config.validate()?;
+        if let Some(bad) = self.curve.iter().find(|e| !(0.0..=1.0).contains(*e)) {
+            return Err(TrainConfigError(format!(
+                "curve radius {bad}: radii are in [0, 1] (pixel units)"
+            )));
+        }
+        if self.curve.len() > 32 {
+            return Err(TrainConfigError(format!(
+                "{} curve radii: at most 32",
+                self.curve.len()
+            )));
+        }
         if self.eval_train == Some(0) {
             return Err(TrainConfigError(
                 "eval_train 0: evaluate at least one training image (leave it out for the default)"
