@@ -46,5 +46,5 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings --experimental-wasi-unstab
     --target wasm32-wasip1 --test separation
 echo "== astute for the browser (wasm32, no file I/O, no threads)"
 cargo build -p astute --target wasm32-unknown-unknown --no-default-features --features flex-wasm
-echo "== the CUDA path type-checks (DOCS_RS=1 skips burn-cuda's LLVM download)"
-DOCS_RS=1 cargo check -p astute --features cuda
+echo "== the CUDA build of the server type-checks (DOCS_RS=1 skips burn-cuda's LLVM download)"
+DOCS_RS=1 cargo check -p astute-server --features cuda
