@@ -425,6 +425,19 @@ impl Store {
         }))
     }
 
+    /// Run `id`'s status alone (what a live stream polls), `None` for an unknown run.
+    pub async fn run_status(&self, id: &str) -> anyhow::Result<Option<Status>> {
+        let row = sqlx::query("SELECT status FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let status: String = row.try_get("status")?;
+            Status::parse(&status).ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))
+        })
+        .transpose()
+    }
+
     /// Runs matching `query`, and how many match in all.
     pub async fn list_runs(&self, query: &RunQuery) -> anyhow::Result<(Vec<RunSummary>, i64)> {
         let mut conditions = Vec::new();

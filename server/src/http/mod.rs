@@ -107,6 +107,17 @@ async fn openapi() -> impl axum::response::IntoResponse {
     )
 }
 
+/// The answer to a create: 201, the new job's place, its id and `queued`.
+fn queued(place: &str, id: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, format!("{place}/{id}"))],
+        Json(serde_json::json!({ "id": id, "status": crate::store::Status::Queued })),
+    )
+        .into_response()
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }

@@ -70,7 +70,7 @@ pub async fn tradeoff(
 
 /// A run's mean training loss per epoch, from its events.
 pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    if state.store.run(&id).await?.is_none() {
+    if state.store.run_status(&id).await?.is_none() {
         return Err(ApiError::not_found("run"));
     }
     let mut points = Vec::new();

@@ -81,13 +81,7 @@ pub async fn create(
         )
         .await?;
     tracing::info!(run = %id, by = %who, "run queued");
-    let location = format!("/api/runs/{id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!({ "id": id, "status": Status::Queued })),
-    )
-        .into_response())
+    Ok(super::queued("/api/runs", &id))
 }
 
 pub async fn get(
@@ -225,7 +219,7 @@ pub async fn events(
     Params(query): Params<EventQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    if state.store.run(&id).await?.is_none() {
+    if state.store.run_status(&id).await?.is_none() {
         return Err(ApiError::not_found("run"));
     }
     let after = headers
@@ -269,8 +263,8 @@ fn live_events(
                 }
                 // The status is read before the events: every event stored before the run
                 // ended is sent before the final status.
-                let status = match state.store.run(&id).await {
-                    Ok(Some(run)) => run.summary.status,
+                let status = match state.store.run_status(&id).await {
+                    Ok(Some(status)) => status,
                     _ => return None,
                 };
                 let fresh = state

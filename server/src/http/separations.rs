@@ -8,13 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::AppState;
 use super::auth::Authorized;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Params};
-use crate::store::{SeparationRecord, Status};
+use crate::store::SeparationRecord;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,12 +43,7 @@ pub async fn create(
         .create_separation(&spec, None, &state.provenance("POST /api/separations"))
         .await?;
     tracing::info!(separation = %id, by = %who, "separation queued");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/separations/{id}"))],
-        Json(json!({ "id": id, "status": Status::Queued })),
-    )
-        .into_response())
+    Ok(super::queued("/api/separations", &id))
 }
 
 pub async fn get(
