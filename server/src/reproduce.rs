@@ -29,6 +29,34 @@ impl Scale {
             Self::Paper => "paper",
         }
     }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Smoke, Self::Cpu, Self::Paper]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
+    /// Fills the fields of `spec` that this scale sets and `spec` leaves open.
+    pub fn apply(self, spec: &mut ExperimentSpec) {
+        let (epochs, subset, eval_train, batch_size) = match self {
+            Self::Paper => return,
+            Self::Smoke => (1, 256, 256, Some(64)),
+            // A grid of 20 runs, 16 of them adversarial (each batch attacked 10 times),
+            // must fit in about two hours on 2 cores: 24,000 training images per run, and
+            // the train-set metrics on 1,000 of them.
+            Self::Cpu => (3, 8_000, 1_000, None),
+        };
+        spec.epochs.get_or_insert(epochs);
+        spec.subset.get_or_insert(subset);
+        spec.eval_train.get_or_insert(eval_train);
+        if let Some(batch_size) = batch_size {
+            spec.batch_size.get_or_insert(batch_size);
+        }
+        if self == Self::Cpu && matches!(spec.dataset, DatasetId::Mnist | DatasetId::MnistSample) {
+            // SGD at the preset's 0.01 barely moves in 3 epochs on 8,000 digits.
+            spec.learning_rate.get_or_insert(0.05);
+        }
+    }
 }
 
 /// One training run of a table's grid.
@@ -122,27 +150,7 @@ pub fn plan(
             spec.dropout = row.dropout.map_or(0.0, f64::from);
             spec.epsilon = Some(row.epsilon as f32);
             spec.seed = seed;
-            match scale {
-                Scale::Paper => {}
-                Scale::Smoke => {
-                    spec.epochs = Some(1);
-                    spec.subset = Some(256);
-                    spec.batch_size = Some(64);
-                    spec.eval_train = Some(256);
-                }
-                Scale::Cpu => {
-                    // A grid of 20 runs, 16 of them adversarial (each batch attacked
-                    // 10 times), must fit in about two hours on 2 cores: 24,000 training
-                    // images per run, and the train-set metrics on 1,000 of them.
-                    spec.eval_train = Some(1_000);
-                    spec.epochs = Some(3);
-                    spec.subset = Some(8_000);
-                    if matches!(dataset, DatasetId::Mnist | DatasetId::MnistSample) {
-                        // SGD at the preset's 0.01 barely moves in 3 epochs on 8,000 digits.
-                        spec.learning_rate = Some(0.05);
-                    }
-                }
-            }
+            scale.apply(&mut spec);
             runs.push(PlannedRun {
                 spec,
                 stands_in_for,

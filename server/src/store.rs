@@ -228,8 +228,18 @@ pub const SEED_FORMAT: &str = "astute-results-1";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Seed {
     pub format: String,
-    pub runs: Vec<RunDetail>,
+    pub runs: Vec<SeedRun>,
     pub separations: Vec<SeparationRecord>,
+}
+
+/// A finished run with its history: every event but the per-batch ones (claims, epochs
+/// with their mean loss, checkpoints), so its training curve survives the export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedRun {
+    #[serde(flatten)]
+    pub run: RunDetail,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<serde_json::Value>,
 }
 
 /// Columns a run list may be sorted by (API name = column name).
@@ -830,7 +840,22 @@ impl Store {
                 .collect::<Result<_, _>>()?;
         let mut runs = Vec::new();
         for id in ids {
-            runs.extend(self.run(&id).await?);
+            let Some(run) = self.run(&id).await? else {
+                continue;
+            };
+            let mut events = Vec::new();
+            let mut after = 0;
+            loop {
+                let page = self.events_after(&id, after).await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                events.extend(
+                    page.into_iter()
+                        .map(|e| e.event)
+                        .filter(|e| e["event"] != "batch"),
+                );
+            }
+            runs.push(SeedRun { run, events });
         }
         let mut separations = Vec::new();
         for record in self.done_separations().await? {
@@ -862,8 +887,8 @@ impl Store {
             return Ok(false);
         }
         let mut tx = self.pool.begin().await?;
-        for run in &seed.runs {
-            insert_done_run(&mut tx, run).await?;
+        for seeded in &seed.runs {
+            insert_done_run(&mut tx, &seeded.run, &seeded.events).await?;
         }
         for record in &seed.separations {
             insert_done_separation(&mut tx, record).await?;
@@ -872,10 +897,17 @@ impl Store {
         Ok(true)
     }
 
-    /// Records a run trained outside any worker (`astute train`), finished, with its result.
-    pub async fn record_run(&self, run: &RunDetail) -> anyhow::Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert_done_run(&mut conn, run).await
+    /// Records a run trained outside any worker (`astute train`), finished, with its result
+    /// and `events` (its history, as a worker would have stored it).
+    pub async fn record_run(
+        &self,
+        run: &RunDetail,
+        events: &[serde_json::Value],
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_done_run(&mut tx, run, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records a measurement made outside any worker (`astute separation`).
@@ -941,9 +973,13 @@ fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<Separat
     })
 }
 
-/// Stores a finished run as it is (from a seed, or run by `astute train` in its own
-/// process).
-async fn insert_done_run(conn: &mut sqlx::AnyConnection, run: &RunDetail) -> anyhow::Result<()> {
+/// Stores a finished run as it is, with its events numbered from 1 (from a seed, or run by
+/// `astute train` in its own process).
+async fn insert_done_run(
+    conn: &mut sqlx::AnyConnection,
+    run: &RunDetail,
+    events: &[serde_json::Value],
+) -> anyhow::Result<()> {
     let s = &run.summary;
     let result = run
         .result
@@ -979,6 +1015,15 @@ async fn insert_done_run(conn: &mut sqlx::AnyConnection, run: &RunDetail) -> any
     .bind(s.stands_in_for.as_deref())
     .execute(&mut *conn)
     .await?;
+    for (seq, event) in (1..).zip(events) {
+        sqlx::query("INSERT INTO run_events (run_id, seq, at, event) VALUES ($1, $2, $3, $4)")
+            .bind(&s.id)
+            .bind(seq)
+            .bind(s.finished_at.unwrap_or(s.created_at))
+            .bind(event.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

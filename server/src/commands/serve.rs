@@ -61,6 +61,9 @@ pub struct ServeArgs {
     write_rate: f64,
     #[arg(long, default_value_t = 10.0)]
     write_burst: f64,
+    /// The web app's folder, as `cargo xtask site` builds it.
+    #[arg(long, env = "ASTUTE_SITE_DIR", default_value = "target/site")]
+    site: std::path::PathBuf,
     #[command(flatten)]
     worker: WorkerArgs,
 }
@@ -158,6 +161,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             data: args.worker.data.dirs(),
             backend: args.worker.backend_name(),
             shutdown: shutdown.clone(),
+            datasets: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -180,7 +184,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut stop = shutdown.clone();
         axum::serve(
             listener,
-            router(state, limits).into_make_service_with_connect_info::<SocketAddr>(),
+            router(state, limits, &args.site).into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|&s| s).await;

@@ -8,6 +8,7 @@ use astute::data::DatasetId;
 use astute::method::Method;
 use astute::metric::LipschitzStep;
 use astute::model::Architecture;
+use astute::train::TrainEvent;
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
@@ -103,6 +104,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let started_at = crate::store::now_ms();
     let split = args.data.load(args.dataset)?;
     let mut progress = TrainProgress::new(!args.json);
+    // The run's history for the store, as a worker would have recorded it (batches aside).
+    let mut history = Vec::new();
     let json = args.json;
     let executed = execute(
         &spec,
@@ -110,7 +113,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &device,
         Execution {
             checkpoint_dir: args.checkpoint_dir.clone(),
-            on_event: &mut |e| progress.observe(e),
+            on_event: &mut |e| {
+                if !matches!(e, TrainEvent::Batch { .. }) {
+                    history.extend(serde_json::to_value(e).ok());
+                }
+                progress.observe(e)
+            },
             cancel: None,
             eval_train: (args.eval_train > 0).then_some(args.eval_train),
             lipschitz_step: args.lipschitz_step,
@@ -136,7 +144,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             started_at,
         )?;
         let id = run.summary.id.clone();
-        record(&args.store, async |store| store.record_run(&run).await)?;
+        record(&args.store, async |store| {
+            store.record_run(&run, &history).await
+        })?;
         eprintln!("recorded as run {id} in the store");
     }
     Ok(())

@@ -4,10 +4,13 @@
 mod auth;
 mod error;
 mod extract;
+mod images;
 mod limit;
 mod plots;
 mod runs;
+mod scales;
 mod separations;
+mod site;
 mod tables;
 
 use std::path::PathBuf;
@@ -24,12 +27,15 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::token_hash;
+pub use images::DatasetCache;
 pub use limit::{Rate, RateLimits};
 
 use crate::store::{Provenance, Store};
 
 /// The largest request body accepted (a spec is a few hundred bytes).
 const BODY_LIMIT: usize = 64 * 1024;
+/// Every other path under `/api`: a JSON 404, not the web app's page.
+const UNKNOWN_API_PATHS: &str = "/api/{*rest}";
 /// Ordinary requests are answered within this or fail with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -42,6 +48,8 @@ pub struct AppState {
     pub backend: String,
     /// Turns true when the server shuts down: live streams end.
     pub shutdown: watch::Receiver<bool>,
+    /// The dataset whose images pages last asked for.
+    pub datasets: DatasetCache,
 }
 
 impl AppState {
@@ -55,11 +63,17 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState, limits: RateLimits) -> Router {
+/// The API under `/api`, and the web app in `site` everywhere else.
+pub fn router(state: AppState, limits: RateLimits, site: &std::path::Path) -> Router {
     let ordinary = Router::new()
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi))
         .route("/api/datasets", get(datasets))
+        .route(
+            "/api/datasets/{id}/images/{split}/{index}",
+            get(images::image),
+        )
+        .route("/api/scales", get(scales::list))
         .route("/api/runs", get(runs::list).post(runs::create))
         .route("/api/runs/{id}", get(runs::get).delete(runs::delete))
         .route("/api/runs/{id}/cancel", post(runs::cancel))
@@ -87,12 +101,14 @@ pub fn router(state: AppState, limits: RateLimits) -> Router {
         ));
     // Live streams stay open as long as their run goes on: no timeout.
     let streams = Router::new().route("/api/runs/{id}/events", get(runs::events));
-    ordinary
+    let api = ordinary
         .merge(streams)
-        .fallback(|| async { error::ApiError::not_found("route") })
+        .route(UNKNOWN_API_PATHS, axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(limits, limit::limit))
-        .layer(CompressionLayer::new())
+        // The site's files come compressed already.
+        .layer(CompressionLayer::new());
+    api.merge(site::routes(site))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -116,6 +132,10 @@ fn queued(place: &str, id: &str) -> axum::response::Response {
         Json(serde_json::json!({ "id": id, "status": crate::store::Status::Queued })),
     )
         .into_response()
+}
+
+async fn unknown_route() -> error::ApiError {
+    error::ApiError::not_found("route")
 }
 
 async fn health() -> Json<serde_json::Value> {

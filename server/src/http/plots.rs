@@ -54,6 +54,7 @@ pub async fn tradeoff(
                 test_acc: r.test_acc?,
                 adv_test_acc: r.adv_test_acc?,
                 lipschitz: r.test_lipschitz?,
+                link: Some(format!("/runs/{}", r.id)),
             })
         })
         .collect();

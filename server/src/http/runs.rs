@@ -65,20 +65,35 @@ pub async fn list(
     }))
 }
 
+#[derive(Deserialize)]
+pub struct CreateQuery {
+    /// `smoke`, `cpu` or `paper`: fills what the spec leaves open, and labels the run.
+    scale: Option<String>,
+}
+
 pub async fn create(
     State(state): State<AppState>,
     Authorized(who): Authorized,
-    Body(spec): Body<ExperimentSpec>,
+    Params(query): Params<CreateQuery>,
+    Body(mut spec): Body<ExperimentSpec>,
 ) -> ApiResult<Response> {
+    let scale = query
+        .scale
+        .as_deref()
+        .map(super::scales::parse)
+        .transpose()?;
+    if let Some(scale) = scale {
+        scale.apply(&mut spec);
+    }
     spec.train_config()
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let origin = store::Origin {
+        scale: scale.map(|s| s.name().to_owned()),
+        stands_in_for: None,
+    };
     let id = state
         .store
-        .create_run(
-            &spec,
-            &store::Origin::default(),
-            &state.provenance("POST /api/runs"),
-        )
+        .create_run(&spec, &origin, &state.provenance("POST /api/runs"))
         .await?;
     tracing::info!(run = %id, by = %who, "run queued");
     Ok(super::queued("/api/runs", &id))

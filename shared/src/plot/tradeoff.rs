@@ -13,6 +13,8 @@ pub struct TradeoffPoint {
     pub test_acc: f64,
     pub adv_test_acc: f64,
     pub lipschitz: f64,
+    /// Where the point leads when clicked (its run's page), if anywhere.
+    pub link: Option<String>,
 }
 
 /// Marker radius for a Lipschitz constant: 3 px at 1 or below, 3 more per factor of 10.
@@ -61,7 +63,46 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, Plo
             .map_err(err)?;
         root.present().map_err(err)?;
     }
-    Ok(svg)
+    Ok(link_markers(&svg, points))
+}
+
+/// Wraps the k-th marker of `svg` in a link to `points[k].link`, with a tooltip: plotters
+/// draws the markers in the points' order and has no links of its own.
+fn link_markers(svg: &str, points: &[TradeoffPoint]) -> String {
+    let mut out = String::with_capacity(svg.len() + points.len() * 80);
+    let mut rest = svg;
+    for point in points {
+        let Some(start) = rest.find("<circle") else {
+            break;
+        };
+        let Some(length) = rest[start..].find("/>") else {
+            break;
+        };
+        let end = start + length + 2;
+        out.push_str(&rest[..start]);
+        match &point.link {
+            Some(link) => out.push_str(&format!(
+                "<a href=\"{}\" target=\"_top\"><title>{}: test {:.2} %, adversarial {:.2} %, L = {:.2}</title>{}</a>",
+                escape(link),
+                escape(&point.label),
+                point.test_acc,
+                point.adv_test_acc,
+                point.lipschitz,
+                &rest[start..end]
+            )),
+            None => out.push_str(&rest[start..end]),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -84,18 +125,28 @@ mod tests {
                 test_acc: 99.2,
                 adv_test_acc: 59.8,
                 lipschitz: 67.25,
+                link: Some("/runs/a1".into()),
             },
             TradeoffPoint {
                 label: "trades:6".into(),
                 test_acc: 97.5,
                 adv_test_acc: 93.7,
                 lipschitz: 2.87,
+                link: None,
             },
         ];
         let svg = tradeoff_svg(&points, "Table 2").unwrap();
         assert!(svg.contains("natural (L = 67.2)") || svg.contains("natural (L = 67.3)"));
         assert!(svg.contains("trades:6 (L = 2.9)"));
         assert_eq!(svg.matches("<circle").count(), 2);
+        // The first point links to its run, around its own marker; the second has no link.
+        assert_eq!(svg.matches("<a href=").count(), 1);
+        let link = svg.find("<a href=\"/runs/a1\"").unwrap();
+        let first_circle = svg.find("<circle").unwrap();
+        assert!(link < first_circle && first_circle < svg.find("</a>").unwrap());
+        assert!(
+            svg.contains("<title>natural: test 99.20 %, adversarial 59.80 %, L = 67.25</title>")
+        );
         assert!(tradeoff_svg(&[], "none").is_err());
     }
 }

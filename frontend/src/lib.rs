@@ -1,0 +1,25 @@
+//! The Astute web app: datasets and their separation, experiments with live progress, the
+//! shared result viewer and the paper's argument. Client-side rendered with Leptos; it
+//! reads everything from the server's JSON API and draws figures the server renders, so
+//! these pages stay small (no burn inside).
+
+mod api;
+mod app;
+mod components;
+mod export;
+mod live;
+mod pages;
+mod query;
+mod token;
+
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(app::App);
+}

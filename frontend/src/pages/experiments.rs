@@ -1,0 +1,431 @@
+//! Experiments: choose a dataset, methods, dropout, ε, scale and seeds; see what it will
+//! cost; launch (with a token); watch each run live and cancel it. The form lives in the
+//! URL, and so do the runs being watched (`?watch=`), so a reload or a shared link keeps
+//! both.
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+use super::{query_param, set_query_params};
+use crate::api;
+use crate::components::{Failed, loaded};
+use crate::live;
+use crate::token;
+
+/// Forward-and-backward passes per training image: the attack steps a method runs on
+/// each batch, plus the update (METHODS.md).
+fn passes_per_image(method: &str) -> f64 {
+    match method.split(':').next().unwrap_or("") {
+        "natural" => 1.0,
+        "gr" => 3.0,
+        "llr" => 6.0,
+        "at" => 11.0,
+        _ => 12.0, // rst, trades: a clean and an attacked pass per step
+    }
+}
+
+/// Passes per evaluated image: clean, PGD-10 and the 10-step Lipschitz ascent.
+const EVALUATION_PASSES: f64 = 22.0;
+/// Image-passes per second of the CPU backend on 2 cores (CNN1, `astute bench train`):
+/// the basis of the time estimate, which a GPU beats by far.
+const PASSES_PER_SECOND_2_CORES: f64 = 600.0;
+
+const METHODS: &[(&str, &str)] = &[
+    ("natural", "Natural"),
+    ("gr", "Gradient regularisation (GR)"),
+    ("llr", "Locally linear regularisation (LLR)"),
+    ("at", "Adversarial training (AT)"),
+    ("rst", "Robust self-training, RST(λ)"),
+    ("trades", "TRADES(β)"),
+];
+
+#[component]
+pub fn Experiments() -> impl IntoView {
+    let catalog = LocalResource::new(|| api::get::<Vec<Value>>("/api/datasets"));
+    let set_params = set_query_params();
+    let param = |name, default: &'static str| {
+        let value = query_param(name);
+        Signal::derive(move || value.get().unwrap_or_else(|| default.to_owned()))
+    };
+    let dataset = param("dataset", "mnist-sample");
+    let methods = param("methods", "natural,trades");
+    let lambda = param("lambda", "1");
+    let beta = param("beta", "6");
+    let dropout = param("dropout", "0");
+    let epsilon = param("eps", "");
+    let scale = param("scale", "smoke");
+    let seeds = param("seeds", "1");
+    let watching = query_param("watch");
+
+    let scales = LocalResource::new(move || {
+        let dataset = dataset.get();
+        async move {
+            api::get::<Vec<Value>>(&format!("/api/scales?dataset={}", api::encode(&dataset))).await
+        }
+    });
+
+    let chosen_methods = move || -> Vec<String> {
+        let (lambda, beta) = (lambda.get(), beta.get());
+        methods
+            .get()
+            .split(',')
+            .filter(|m| !m.is_empty())
+            .map(|m| match m {
+                "rst" => format!("rst:{lambda}"),
+                "trades" => format!("trades:{beta}"),
+                other => other.to_owned(),
+            })
+            .collect()
+    };
+
+    let toggle_method = {
+        let set_params = set_params.clone();
+        move |name: &'static str, on: bool| {
+            let mut list: Vec<String> = methods
+                .get_untracked()
+                .split(',')
+                .filter(|m| !m.is_empty() && *m != name)
+                .map(str::to_owned)
+                .collect();
+            if on {
+                list.push(name.to_owned());
+            }
+            set_params(&[("methods", list.join(","))]);
+        }
+    };
+
+    let estimate = move || -> Option<String> {
+        let settings = scales.get()?.ok()?;
+        let chosen = settings
+            .iter()
+            .find(|s| s["name"].as_str() == Some(&scale.get()))?
+            .clone();
+        let seeds: f64 = seeds.get().parse().ok()?;
+        let images = chosen["subset"].as_f64().unwrap_or(60_000.0);
+        let epochs = chosen["epochs"].as_f64()?;
+        let evaluated =
+            chosen["eval_train"].as_f64().unwrap_or(10_000.0) + 10_000.0_f64.min(images);
+        let methods = chosen_methods();
+        let passes: f64 = methods
+            .iter()
+            .map(|m| images * epochs * passes_per_image(m) + evaluated * EVALUATION_PASSES)
+            .sum::<f64>()
+            * seeds;
+        let minutes = passes / PASSES_PER_SECOND_2_CORES / 60.0;
+        Some(format!(
+            "{} run(s): {epochs} epoch(s) on {images} training images each; about {:.1} million image passes, ≈ {} on 2 CPU cores (a GPU is far faster).",
+            methods.len() as f64 * seeds,
+            passes / 1e6,
+            if minutes < 90.0 {
+                format!("{minutes:.0} min")
+            } else {
+                format!("{:.1} h", minutes / 60.0)
+            }
+        ))
+    };
+
+    let (problem, set_problem) = signal(None::<String>);
+    let launch = Action::new_local(move |specs: &Vec<Value>| {
+        let specs = specs.clone();
+        let scale = scale.get_untracked();
+        async move {
+            let mut ids = Vec::new();
+            for spec in specs {
+                match api::post(&format!("/api/runs?scale={scale}"), Some(&spec)).await {
+                    Ok(created) => ids.push(created["id"].as_str().unwrap_or("").to_owned()),
+                    Err(failure) => return (ids, Some(failure)),
+                }
+            }
+            (ids, None)
+        }
+    });
+    {
+        let set_params = set_params.clone();
+        Effect::new(move || {
+            if let Some((ids, failure)) = launch.value().get() {
+                set_problem.set(failure.map(|f| f.to_string()));
+                if !ids.is_empty() {
+                    let mut all: Vec<String> = watching
+                        .get_untracked()
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    all.extend(ids);
+                    set_params(&[("watch", all.join(","))]);
+                }
+            }
+        });
+    }
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let seeds: u64 = match seeds.get_untracked().parse() {
+            Ok(n) if (1..=10).contains(&n) => n,
+            _ => {
+                set_problem.set(Some("Seeds: choose 1 to 10.".into()));
+                return;
+            }
+        };
+        let methods = chosen_methods();
+        if methods.is_empty() {
+            set_problem.set(Some("Choose at least one method.".into()));
+            return;
+        }
+        let dropout: f64 = match dropout.get_untracked().parse() {
+            Ok(d) if (0.0..1.0).contains(&d) => d,
+            _ => {
+                set_problem.set(Some(
+                    "Dropout: a rate from 0 up to (not including) 1.".into(),
+                ));
+                return;
+            }
+        };
+        let eps = epsilon.get_untracked();
+        let mut specs = Vec::new();
+        for method in &methods {
+            for seed in 0..seeds {
+                let mut spec = json!({
+                    "dataset": dataset.get_untracked(), "method": method,
+                    "dropout": dropout, "seed": seed,
+                });
+                if !eps.trim().is_empty() {
+                    match eps.trim().parse::<f64>() {
+                        Ok(e) => spec["epsilon"] = json!(e),
+                        Err(_) => {
+                            set_problem.set(Some(format!("ε: {eps:?} is not a number.")));
+                            return;
+                        }
+                    }
+                }
+                specs.push(spec);
+            }
+        }
+        set_problem.set(None);
+        launch.dispatch(specs);
+    };
+
+    let field = move |name: &'static str| {
+        let set_params = set_params.clone();
+        move |event: leptos::ev::Event| set_params(&[(name, event_target_value(&event))])
+    };
+    let dataset_options = loaded(catalog, move |datasets: Vec<Value>| {
+        datasets
+            .into_iter()
+            .filter(|d| d["available"].as_bool() == Some(true))
+            .map(|d| {
+                let id = d["id"].as_str().unwrap_or("").to_owned();
+                let label = format!("{} ({})", id, d["title"].as_str().unwrap_or(""));
+                let selected = id == dataset.get_untracked();
+                view! { <option value=id selected=selected>{label}</option> }
+            })
+            .collect_view()
+    });
+    let method_boxes = METHODS
+        .iter()
+        .map(|&(name, label)| {
+            let toggle = toggle_method.clone();
+            let checked = move || methods.get().split(',').any(|m| m == name);
+            view! {
+                <label class="check">
+                    <input type="checkbox" prop:checked=checked
+                        on:change=move |e| toggle(name, event_target_checked(&e))/>
+                    {label}
+                </label>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <h1>"Experiments"</h1>
+        <p class="lede">"Train the paper's methods on a dataset of this server and watch them live. Each method and seed is one run; all of them land in the shared results."</p>
+        <form class="experiment" on:submit=submit>
+            <fieldset>
+                <legend>"Data and network"</legend>
+                <label>"Dataset "
+                    <select on:change=field("dataset")>{dataset_options}</select>
+                </label>
+                <label>"ε (ℓ∞; empty = the dataset's) "
+                    <input type="text" inputmode="decimal" prop:value=epsilon on:change=field("eps") placeholder="0.1"/>
+                </label>
+                <label>"Dropout rate "
+                    <input type="number" min="0" max="0.9" step="0.1" prop:value=dropout on:change=field("dropout")/>
+                </label>
+            </fieldset>
+            <fieldset>
+                <legend>"Methods (several at once)"</legend>
+                {method_boxes}
+                <label>"RST λ " <input type="number" min="0" step="0.5" prop:value=lambda on:change=field("lambda")/></label>
+                <label>"TRADES β " <input type="number" min="0" step="1" prop:value=beta on:change=field("beta")/></label>
+            </fieldset>
+            <fieldset>
+                <legend>"Budget"</legend>
+                <label>"Scale "
+                    <select on:change=field("scale") prop:value=scale>
+                        <option value="smoke">"smoke: one epoch on 256 images (a minute)"</option>
+                        <option value="cpu">"cpu: 3 epochs on 8,000 images"</option>
+                        <option value="paper">"paper: the full protocol (a GPU's work)"</option>
+                    </select>
+                </label>
+                <label>"Seeds " <input type="number" min="1" max="10" prop:value=seeds on:change=field("seeds")/></label>
+                <p class="estimate" aria-live="polite">{move || estimate().unwrap_or_default()}</p>
+            </fieldset>
+            <TokenField/>
+            <button type="submit" disabled=move || launch.pending().get()>
+                {move || if launch.pending().get() { "Launching…" } else { "Launch" }}
+            </button>
+            {move || problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+        </form>
+        <section aria-labelledby="live-title">
+            <h2 id="live-title">"Runs launched here"</h2>
+            {move || {
+                let ids: Vec<String> = watching.get().unwrap_or_default().split(',')
+                    .filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                if ids.is_empty() {
+                    view! { <p class="hint">"Launched runs appear here with their live progress."</p> }.into_any()
+                } else {
+                    ids.into_iter().map(|id| view! { <LiveRun id/> }).collect_view().into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// The access token field (kept in this browser only).
+#[component]
+pub fn TokenField() -> impl IntoView {
+    let (saved, set_saved) = signal(token::get().is_some());
+    view! {
+        <fieldset>
+            <legend>"Access"</legend>
+            <label>"Token "
+                <input type="password" autocomplete="off" placeholder=move || if saved.get() { "saved in this browser" } else { "from `astute token create`" }
+                    on:change=move |e| { token::set(&event_target_value(&e)); set_saved.set(token::get().is_some()); }/>
+            </label>
+        </fieldset>
+    }
+}
+
+/// One run's live progress: status, epoch and batch bars, loss curve, images/s, ETA,
+/// and a cancel button.
+#[component]
+pub fn LiveRun(id: String) -> impl IntoView {
+    let (status, set_status) = signal(String::from("…"));
+    let (epoch, set_epoch) = signal((0usize, 0usize));
+    let (batch, set_batch) = signal((0usize, 0usize));
+    let (losses, set_losses) = signal(Vec::<f64>::new());
+    let (speed, set_speed) = signal(None::<(f64, f64)>);
+    let (result, set_result) = signal(None::<Value>);
+    let summary_id = id.clone();
+    let refresh = move || {
+        let id = summary_id.clone();
+        leptos::task::spawn_local(async move {
+            if let Ok(run) = api::get::<Value>(&format!("/api/runs/{id}")).await {
+                set_status.set(run["status"].as_str().unwrap_or("?").to_owned());
+                set_result.set(Some(run));
+            }
+        });
+    };
+    refresh();
+    let stream = live::follow(
+        &id,
+        move |event| match event["event"].as_str() {
+            Some("claimed") => set_status.set("running".into()),
+            Some("epoch_started") => {
+                set_status.set("running".into());
+                let e = event["epoch"].as_u64().unwrap_or(0) as usize;
+                set_epoch.set((e, event["epochs"].as_u64().unwrap_or(0) as usize));
+            }
+            Some("batch") => {
+                set_batch.set((
+                    event["batch"].as_u64().unwrap_or(0) as usize + 1,
+                    event["batches"].as_u64().unwrap_or(0) as usize,
+                ));
+                if let Some(loss) = event["loss"].as_f64() {
+                    set_losses.update(|l| l.push(loss));
+                }
+                set_speed.set(Some((
+                    event["images_per_second"].as_f64().unwrap_or(0.0),
+                    event["eta_seconds"].as_f64().unwrap_or(0.0),
+                )));
+            }
+            Some("evaluating") => set_status.set("evaluating".into()),
+            _ => {}
+        },
+        move |final_status| {
+            set_status.set(final_status);
+            refresh();
+        },
+    );
+    let stream = StoredValue::new_local(stream);
+    on_cleanup(move || stream.update_value(|s| drop(s.take())));
+
+    let (problem, set_problem) = signal(None::<api::Failure>);
+    let cancel_id = id.clone();
+    let cancel = move |_| {
+        let id = cancel_id.clone();
+        leptos::task::spawn_local(async move {
+            match api::post(&format!("/api/runs/{id}/cancel"), None).await {
+                Ok(answer) => {
+                    set_status.set(answer["status"].as_str().unwrap_or("cancelling").to_owned())
+                }
+                Err(failure) => set_problem.set(Some(failure)),
+            }
+        });
+    };
+    let link = format!("/runs/{id}");
+    view! {
+        <article class="live-run" aria-label=format!("run {id}")>
+            <header>
+                <a href=link>{id.clone()}</a>
+                " " {move || result.get().map(|r| format!("{} · {} · {}", r["dataset"].as_str().unwrap_or(""), r["architecture"].as_str().unwrap_or(""), r["method"].as_str().unwrap_or("")))}
+                " " <span class=move || format!("badge {}", status.get())>{move || status.get()}</span>
+            </header>
+            <label class="bar">"Epoch "{move || format!("{} / {}", (epoch.get().0 + 1).min(epoch.get().1.max(1)), epoch.get().1)}
+                <progress max=move || epoch.get().1.max(1) value=move || epoch.get().0/>
+            </label>
+            <label class="bar">"Batch "{move || format!("{} / {}", batch.get().0, batch.get().1)}
+                <progress max=move || batch.get().1.max(1) value=move || batch.get().0/>
+            </label>
+            <p class="speed">{move || speed.get().map(|(ips, eta)| format!("{ips:.0} images/s · about {eta:.0} s left in this epoch"))}</p>
+            <LossCurve losses/>
+            {move || result.get().filter(|r| r["status"] == "done").map(|r| view! {
+                <p class="ok">{format!("Done: test accuracy {:.2} %, adversarial {:.2} %, Lipschitz {:.2}",
+                    r["test_acc"].as_f64().unwrap_or(f64::NAN), r["adv_test_acc"].as_f64().unwrap_or(f64::NAN),
+                    r["test_lipschitz"].as_f64().unwrap_or(f64::NAN))}</p>
+            })}
+            {move || result.get().and_then(|r| r["error"].as_str().map(|e| view! { <p class="error" role="alert">{format!("The run failed: {e}")}</p> }))}
+            <button on:click=cancel disabled=move || matches!(status.get().as_str(), "done" | "failed" | "cancelled")>"Cancel"</button>
+            {move || problem.get().map(|failure| view! { <Failed failure/> })}
+        </article>
+    }
+}
+
+/// The training loss per reported batch, as a small line chart.
+#[component]
+fn LossCurve(losses: ReadSignal<Vec<f64>>) -> impl IntoView {
+    const W: f64 = 320.0;
+    const H: f64 = 80.0;
+    let points = move || {
+        let l = losses.get();
+        let max = l.iter().cloned().fold(f64::MIN, f64::max).max(1e-9);
+        let n = l.len().max(2) - 1;
+        l.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                format!(
+                    "{:.1},{:.1}",
+                    i as f64 * W / n as f64,
+                    H - v / max * (H - 4.0)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    view! {
+        <svg class="loss" viewBox=format!("0 0 {W} {H}") role="img"
+            aria-label=move || format!("Training loss over {} reported batches, last {:.3}", losses.get().len(), losses.get().last().copied().unwrap_or(f64::NAN))>
+            <polyline points=points fill="none" stroke="currentColor" stroke-width="1.5"/>
+        </svg>
+    }
+}

@@ -1,0 +1,59 @@
+//! One module per page; each keeps what a visitor would share in the URL's query.
+
+mod datasets;
+mod experiments;
+mod paper;
+mod results;
+mod run;
+
+pub use datasets::Datasets;
+pub use experiments::Experiments;
+pub use paper::Paper;
+pub use results::Results;
+pub use run::RunPage;
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <h1>"Page not found"</h1>
+        <p>"There is no page here. Try " <a href="/results">"the results"</a> " or " <a href="/datasets">"the datasets"</a> "."</p>
+    }
+}
+
+/// A query parameter of the current URL, as a signal.
+pub(crate) fn query_param(name: &'static str) -> Signal<Option<String>> {
+    let query = use_query_map();
+    Signal::derive(move || query.read().get(name))
+}
+
+/// Sets (or, when empty, removes) query parameters of the current URL without adding a
+/// history entry per keystroke, so the address bar always holds the page's state.
+pub(crate) fn set_query_params() -> impl Fn(&[(&str, String)]) + Clone + Send + Sync + 'static {
+    let navigate = use_navigate();
+    let query = use_query_map();
+    move |changes: &[(&str, String)]| {
+        let mut params = query.get_untracked();
+        for (name, value) in changes {
+            if value.is_empty() {
+                params.remove(name);
+            } else {
+                params.replace((*name).to_owned(), value.clone());
+            }
+        }
+        let path = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        navigate(
+            &format!("{path}{}", params.to_query_string()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    }
+}

@@ -1,0 +1,151 @@
+// Astute's pages in headless Chromium against a real server: each page renders without
+// console errors (screenshots at desktop and phone widths), a run launched from the
+// Experiments page shows up in the viewer, the filter language narrows the runs table,
+// CSV export holds the filtered rows, a shared URL restores the view, the Datasets page
+// shows Fashion-MNIST's histogram, and failures read as sentences.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { DESKTOP, PHONE, open, screenshot, startLab, stopLab } from "./harness.mjs";
+
+let lab;
+before(async () => {
+  lab = await startLab();
+});
+after(async () => {
+  if (lab) await stopLab(lab);
+});
+
+async function api(path) {
+  const reply = await fetch(lab.base + path);
+  assert.equal(reply.status, 200, path);
+  return reply.json();
+}
+
+test("every page renders, with no console error, at desktop and phone widths", async () => {
+  const { runs } = await api("/api/runs?limit=1&status=done");
+  assert.ok(runs.length > 0, "the shipped results hold finished runs");
+  const pages = {
+    paper: ["/", "Must robustness cost accuracy?"],
+    datasets: ["/datasets?d=fashion-mnist", "Separation of fashion-mnist"],
+    experiments: ["/experiments", "Runs launched here"],
+    tables: ["/results?table=2", "Table 2"],
+    runs: ["/results?view=runs", "run(s)"],
+    plot: ["/results?view=plot", "Each point is a finished run"],
+    run: [`/runs/${runs[0].id}`, `Run ${runs[0].id}`],
+  };
+  for (const [name, [path, expected]] of Object.entries(pages)) {
+    for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
+      const { page, errors, context } = await open(lab, path, viewport);
+      await page.getByText(expected).first().waitFor({ timeout: 15000 });
+      await page.waitForLoadState("networkidle");
+      await screenshot(page, `${name}-${width}`);
+      assert.deepEqual(errors, [], `console errors on ${path} (${width})`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px at ${width} width`);
+      await context.close();
+    }
+  }
+});
+
+test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as images", async () => {
+  const { page, errors, context } = await open(lab, "/datasets?d=fashion-mnist");
+  const histogram = page.locator('img[src$="/histogram.svg"]');
+  await histogram.waitFor();
+  await page.waitForLoadState("networkidle");
+  const drawn = await histogram.evaluate((img) => img.complete && img.naturalWidth > 0);
+  assert.ok(drawn, "the histogram image loaded");
+  const pairs = page.locator(".pair img");
+  assert.ok((await pairs.count()) >= 2);
+  const loaded = await pairs.evaluateAll((imgs) => imgs.every((i) => i.complete && i.naturalWidth === 28));
+  assert.ok(loaded, "every pair image is a 28×28 picture");
+  // The measured minimum is the one the exact search gives (Table 1 for Fashion-MNIST).
+  await page.getByText("train-train: min 0.3176").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a run launched from the Experiments page finishes and appears in the viewer", async () => {
+  const { page, errors, context } = await open(
+    lab, "/experiments?dataset=mnist&methods=natural&scale=smoke&seeds=1");
+  await page.getByLabel("Token").fill(lab.token);
+  await page.getByLabel("Token").blur();
+  await page.getByRole("button", { name: "Launch" }).click();
+  const card = page.locator(".live-run").first();
+  await card.waitFor();
+  await card.getByText("Done: test accuracy").waitFor({ timeout: 240000 });
+  const id = await card.locator("header a").textContent();
+  assert.match(page.url(), new RegExp(`watch=${id}`), "the URL keeps the launched run");
+  assert.deepEqual(errors, []);
+
+  await page.goto(`${lab.base}/results?view=runs&q=${encodeURIComponent("dataset = mnist")}`);
+  const row = page.locator("table.runs tbody tr", { hasText: id });
+  await row.waitFor();
+  assert.match(await row.textContent(), /natural/);
+  assert.match(await row.textContent(), /done/);
+  await context.close();
+});
+
+async function rowCount(page) {
+  await page.locator("table.runs").waitFor();
+  return page.locator("table.runs tbody tr").count();
+}
+
+test("a filter narrows the runs table, CSV export holds those rows, and the URL restores the view", async () => {
+  const { page, errors, context } = await open(lab, "/results?view=runs");
+  const all = await rowCount(page);
+  const filter = "method = natural or method ~ trades";
+  await page.getByLabel("Filter").fill(filter);
+  await page.getByLabel("Filter").press("Enter");
+  await page.waitForURL(/q=/);
+  const narrowed = await rowCount(page);
+  assert.ok(narrowed > 0 && narrowed < all, `${narrowed} of ${all} rows`);
+  const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
+  assert.ok(methods.every((m) => m === "natural" || m.startsWith("trades")), methods.join());
+
+  // Sort by adversarial accuracy, descending: a second click reverses the first.
+  const sortButton = page.getByRole("button", { name: /Adv\. test acc\./ });
+  await sortButton.click();
+  await sortButton.click();
+  await page.waitForURL(/desc=1/);
+  const adversarial = (await page.locator("table.runs tbody tr td:nth-child(13)").allTextContents()).map(Number);
+  assert.deepEqual(adversarial, [...adversarial].sort((a, b) => b - a));
+
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export CSV" }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
+  assert.equal(csv[0].split(",")[0], "id");
+  assert.equal(csv.length - 1, narrowed, "one CSV line per shown row");
+  const shownIds = await page.locator("table.runs tbody tr td:nth-child(2)").allTextContents();
+  assert.deepEqual(csv.slice(1).map((line) => line.split(",")[0]), shownIds);
+
+  // The same URL in a fresh browser context gives the same view.
+  const shared = page.url();
+  const again = await open(lab, new URL(shared).pathname + new URL(shared).search);
+  assert.equal(await rowCount(again.page), narrowed);
+  assert.equal(await again.page.getByLabel("Filter").inputValue(), filter);
+  const idsAgain = await again.page.locator("table.runs tbody tr td:nth-child(2)").allTextContents();
+  assert.deepEqual(idsAgain, shownIds);
+  await screenshot(again.page, "runs-filtered-desktop");
+  assert.deepEqual([...errors, ...again.errors], []);
+  await again.context.close();
+  await context.close();
+});
+
+test("failures are said in the page: a wrong filter, no token, the server unreachable", async () => {
+  const { page, context } = await open(lab, "/results?view=runs&q=" + encodeURIComponent("adv_tst_acc > 5"));
+  await page.getByRole("alert").filter({ hasText: "unknown field `adv_tst_acc`" }).waitFor();
+
+  await page.goto(`${lab.base}/experiments?dataset=mnist&methods=natural&scale=smoke`);
+  await page.getByRole("button", { name: "Launch" }).click();
+  await page.getByRole("alert").filter({ hasText: "needs an access token" }).waitFor();
+
+  await page.route("**/api/**", (route) => route.abort());
+  await page.goto(`${lab.base}/results`);
+  await page.getByText("server unreachable").waitFor();
+  await page.getByRole("alert").filter({ hasText: "The Astute server is not answering" }).first().waitFor();
+  await context.close();
+});
