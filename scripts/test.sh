@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, every test, the separation kernels of other
-# CPUs (NEON under qemu, wasm SIMD under Node), the browser (wasm32) build of the core and
-# the CUDA path's type check. `--install` first installs the system packages,
+# The whole test suite: formatting, lints, every test, the web app in headless Chromium,
+# the separation kernels of other CPUs (NEON under qemu, wasm SIMD under Node), the
+# browser (wasm32) build of the core and the CUDA path's type check. `--install` first installs the system packages,
 # Rust targets and components the suite needs (what CI does on a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--install" ]; then
     export DEBIAN_FRONTEND=noninteractive
     packages=(dataset-fashion-mnist qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-        postgresql curl)
+        postgresql curl chromium)
     command -v node >/dev/null || packages+=(nodejs)
     missing=()
     for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -25,17 +25,28 @@ fi
 # Real data the tests read: the Debian Fashion-MNIST and the MNIST sample beside the repo.
 export ASTUTE_DATA_DIR="${ASTUTE_DATA_DIR:-$(cd .. && pwd)/shared/data}"
 
-echo "== cargo fmt --check"
+# Each step reports its duration when the next begins, so slow steps show in CI logs.
+step() {
+    if [ -n "${step_name:-}" ]; then echo "   ($step_name: $((SECONDS - step_started)) s)"; fi
+    step_name=$1
+    step_started=$SECONDS
+    echo "== $1"
+}
+
+step "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo test (the API tests also on a private PostgreSQL server)"
+step "cargo test (the API tests also on a private PostgreSQL server)"
 pgdir=$(mktemp -d)
 trap 'scripts/test-postgres.sh stop "$pgdir/pg"' EXIT
 ASTUTE_TEST_POSTGRES_URL=$(scripts/test-postgres.sh start "$pgdir/pg")
 export ASTUTE_TEST_POSTGRES_URL ASTUTE_REQUIRE_POSTGRES=1
 cargo test --workspace
-echo "== separation kernels on aarch64 (NEON, under qemu) and WebAssembly (simd128, under Node's WASI)"
+step "the web app (cargo xtask site) in headless Chromium, against the debug astute"
+cargo xtask site
+(cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
+step "separation kernels on aarch64 (NEON, under qemu) and WebAssembly (simd128, under Node's WASI)"
 CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
 CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
     cargo test -p astute --release --no-default-features --features std \
@@ -44,7 +55,8 @@ CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C target-feature=+simd128" \
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings --experimental-wasi-unstable-preview1 $PWD/scripts/wasi-run.mjs" \
     cargo test -p astute --release --no-default-features --features std \
     --target wasm32-wasip1 --test separation
-echo "== astute for the browser (wasm32, no file I/O, no threads)"
+step "astute for the browser (wasm32, no file I/O, no threads)"
 cargo build -p astute --target wasm32-unknown-unknown --no-default-features --features flex-wasm
-echo "== the CUDA build of the server type-checks (DOCS_RS=1 skips burn-cuda's LLVM download)"
+step "the CUDA build of the server type-checks (DOCS_RS=1 skips burn-cuda's LLVM download)"
 DOCS_RS=1 cargo check -p astute-server --features cuda
+step "all passed"

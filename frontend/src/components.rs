@@ -67,6 +67,7 @@ pub fn PaperTable(table: Value) -> impl IntoView {
         })
         .unwrap_or_default();
     let rows = table["rows"].as_array().cloned().unwrap_or_default();
+    let separation = table["number"] == 1;
     let header = columns
         .iter()
         .map(|c| view! { <th scope="col">{quantity(c).to_owned()}</th> })
@@ -125,8 +126,14 @@ pub fn PaperTable(table: Value) -> impl IntoView {
                         {(!measured_on.is_empty()).then(|| view! {
                             <span class="stand-in">" measured on " {measured_on.join(", ")}</span>
                         })}
-                        {runs.into_iter().enumerate().map(|(i, id)| view! {
-                            " " <a class="run-link" href=format!("/runs/{id}")>{format!("run {}", i + 1)}</a>
+                        {runs.into_iter().enumerate().map(|(i, id)| {
+                            // Table 1's measurements are separation reports, shown by dataset.
+                            let (href, label) = if separation {
+                                (format!("/datasets?d={}", row["dataset"].as_str().unwrap_or("")), "report".to_owned())
+                            } else {
+                                (format!("/runs/{id}"), format!("run {}", i + 1))
+                            };
+                            view! { " " <a class="run-link" href=href>{label}</a> }
                         }).collect_view()}
                     </th>
                     {cells}

@@ -42,6 +42,13 @@ test("every page renders, with no console error, at desktop and phone widths", a
       await page.waitForLoadState("networkidle");
       await screenshot(page, `${name}-${width}`);
       assert.deepEqual(errors, [], `console errors on ${path} (${width})`);
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll("input, select, textarea, button")]
+          .filter((el) => !(el.getAttribute("aria-label")
+            || [...(el.labels ?? [])].map((l) => l.textContent.trim()).join("")
+            || el.textContent.trim()))
+          .map((el) => el.outerHTML.slice(0, 100)));
+      assert.deepEqual(unlabelled, [], `controls without a name on ${path}`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px at ${width} width`);
       await context.close();
@@ -84,6 +91,31 @@ test("a run launched from the Experiments page finishes and appears in the viewe
   await row.waitFor();
   assert.match(await row.textContent(), /natural/);
   assert.match(await row.textContent(), /done/);
+  await context.close();
+});
+
+test("the keyboard alone filters and sorts the runs table", async () => {
+  const { page, errors, context } = await open(lab, "/results?view=runs");
+  await page.locator("table.runs").waitFor();
+  const focusOn = async (matches) => {
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      if (await page.evaluate(matches)) return;
+    }
+    throw new Error("Tab never reached the control");
+  };
+  await focusOn(() => document.activeElement?.classList.contains("filter"));
+  await page.keyboard.type("method = natural");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/q=method/);
+  await focusOn(() => document.activeElement?.textContent.startsWith("Test acc."));
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/sort=test_acc/);
+  const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
+  assert.ok(methods.length > 0 && methods.every((m) => m === "natural"), methods.join());
+  const accuracies = (await page.locator("table.runs tbody tr td:nth-child(12)").allTextContents()).map(Number);
+  assert.deepEqual(accuracies, [...accuracies].sort((a, b) => a - b));
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

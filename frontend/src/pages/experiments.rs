@@ -24,6 +24,8 @@ fn passes_per_image(method: &str) -> f64 {
     }
 }
 
+/// The test set a run is evaluated on, about: 10,000 images for most datasets.
+const TEST_IMAGES: f64 = 10_000.0;
 /// Passes per evaluated image: clean, PGD-10 and the 10-step Lipschitz ascent.
 const EVALUATION_PASSES: f64 = 22.0;
 /// Image-passes per second of the CPU backend on 2 cores (CNN1, `astute bench train`):
@@ -48,6 +50,7 @@ pub fn Experiments() -> impl IntoView {
         Signal::derive(move || value.get().unwrap_or_else(|| default.to_owned()))
     };
     let dataset = param("dataset", "mnist-sample");
+    let architecture = param("arch", "");
     let methods = param("methods", "natural,trades");
     let lambda = param("lambda", "1");
     let beta = param("beta", "6");
@@ -103,8 +106,7 @@ pub fn Experiments() -> impl IntoView {
         let seeds: f64 = seeds.get().parse().ok()?;
         let images = chosen["subset"].as_f64().unwrap_or(60_000.0);
         let epochs = chosen["epochs"].as_f64()?;
-        let evaluated =
-            chosen["eval_train"].as_f64().unwrap_or(10_000.0) + 10_000.0_f64.min(images);
+        let evaluated = chosen["eval_train"].as_f64().unwrap_or(10_000.0) + TEST_IMAGES;
         let methods = chosen_methods();
         let passes: f64 = methods
             .iter()
@@ -113,9 +115,13 @@ pub fn Experiments() -> impl IntoView {
             * seeds;
         let minutes = passes / PASSES_PER_SECOND_2_CORES / 60.0;
         Some(format!(
-            "{} run(s): {epochs} epoch(s) on {images} training images each; about {:.1} million image passes, ≈ {} on 2 CPU cores (a GPU is far faster).",
+            "{} run(s): {epochs} epoch(s) on {images} training images each; about {} image passes, ≈ {} on 2 CPU cores (a GPU is far faster).",
             methods.len() as f64 * seeds,
-            passes / 1e6,
+            if passes >= 1e6 {
+                format!("{:.1} million", passes / 1e6)
+            } else {
+                format!("{:.0} thousand", passes / 1e3)
+            },
             if minutes < 90.0 {
                 format!("{minutes:.0} min")
             } else {
@@ -189,6 +195,9 @@ pub fn Experiments() -> impl IntoView {
                     "dataset": dataset.get_untracked(), "method": method,
                     "dropout": dropout, "seed": seed,
                 });
+                if !architecture.get_untracked().is_empty() {
+                    spec["architecture"] = json!(architecture.get_untracked());
+                }
                 if !eps.trim().is_empty() {
                     match eps.trim().parse::<f64>() {
                         Ok(e) => spec["epsilon"] = json!(e),
@@ -244,6 +253,16 @@ pub fn Experiments() -> impl IntoView {
                 <legend>"Data and network"</legend>
                 <label>"Dataset "
                     <select on:change=field("dataset")>{dataset_options}</select>
+                </label>
+                <label>"Network "
+                    <select on:change=field("arch") prop:value=architecture>
+                        <option value="">"the dataset's default"</option>
+                        <option value="cnn1">"CNN1 (the paper's smaller MNIST network)"</option>
+                        <option value="cnn2">"CNN2"</option>
+                        <option value="wrn-16-4">"WRN-16-4 (colour images)"</option>
+                        <option value="resnet50">"ResNet-50"</option>
+                        <option value="mlp-3-64">"MLP, 3 layers of 64 (the spiral)"</option>
+                    </select>
                 </label>
                 <label>"ε (ℓ∞; empty = the dataset's) "
                     <input type="text" inputmode="decimal" prop:value=epsilon on:change=field("eps") placeholder="0.1"/>

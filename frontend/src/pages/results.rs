@@ -365,7 +365,7 @@ fn TradeoffFigure() -> impl IntoView {
                 "Test accuracy against adversarial accuracy of every finished run."
             </object>
             <figcaption>
-                "Each point is a finished run: test accuracy (x) against adversarial test accuracy (y); the marker's shape names the method, its size the local Lipschitz constant. Click a point to open its run."
+                "Each point is a finished run: test accuracy (x) against adversarial test accuracy (y), labelled with its network, method and local Lipschitz constant L; the larger the marker, the larger L. Click a point to open its run. In the paper, the more robust methods are also the smoother ones (smaller L)."
             </figcaption>
         </figure>
     }

@@ -115,6 +115,10 @@ fn RunDetail(run: Value) -> impl IntoView {
             <a class="button" href=format!("/api/runs/{id}")>"JSON"</a>
         </p>
         <details>
+            <summary>"Events"</summary>
+            <EventLog id=id.clone()/>
+        </details>
+        <details>
             <summary>"Delete this run"</summary>
             <TokenField/>
             <button class="danger" on:click=delete>"Delete run and its weights"</button>
@@ -124,5 +128,32 @@ fn RunDetail(run: Value) -> impl IntoView {
                 Some(Err(failure)) => view! { <Failed failure/> }.into_any(),
             }}
         </details>
+    }
+}
+
+/// Every stored event of the run (the same stream live progress reads), as a list.
+#[component]
+fn EventLog(id: String) -> impl IntoView {
+    let (events, set_events) = signal(Vec::<Value>::new());
+    let (ended, set_ended) = signal(None::<String>);
+    let stream = crate::live::follow(
+        &id,
+        move |event| set_events.update(|list| list.push(event)),
+        move |status| set_ended.set(Some(status)),
+    );
+    let stream = StoredValue::new_local(stream);
+    on_cleanup(move || stream.update_value(|s| drop(s.take())));
+    view! {
+        <ol class="events">
+            {move || events.get().into_iter().map(|event| {
+                let name = event["event"].as_str().unwrap_or("?").to_owned();
+                let details = event.as_object().map(|o| o.iter()
+                    .filter(|(k, _)| k.as_str() != "event")
+                    .map(|(k, v)| format!("{k} {}", crate::export::cell(v, 4)))
+                    .collect::<Vec<_>>().join(" · ")).unwrap_or_default();
+                view! { <li><strong>{name}</strong> " " {details}</li> }
+            }).collect_view()}
+        </ol>
+        {move || ended.get().map(|status| view! { <p class="hint">{format!("Final status: {status}.")}</p> })}
     }
 }

@@ -52,13 +52,17 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, Plo
         chart
             .draw_series(points.iter().enumerate().map(|(k, p)| {
                 let color = PALETTE[k % PALETTE.len()];
+                let label = format!("{} (L = {:.1})", p.label, p.lipschitz);
+                // Labels of points in the right part of the chart go to their left, so
+                // they stay inside the figure (about 6.5 px per character at 12 px).
+                let dx = if p.test_acc > x0 + 0.6 * (x1 - x0) {
+                    -8 - (label.chars().count() as f64 * 6.5) as i32
+                } else {
+                    8
+                };
                 EmptyElement::at((p.test_acc, p.adv_test_acc))
                     + Circle::new((0, 0), radius(p.lipschitz), color.mix(0.6).filled())
-                    + Text::new(
-                        format!("{} (L = {:.1})", p.label, p.lipschitz),
-                        (8, -14),
-                        ("sans-serif", 12),
-                    )
+                    + Text::new(label, (dx, -14), ("sans-serif", 12))
             }))
             .map_err(err)?;
         root.present().map_err(err)?;
