@@ -448,6 +448,7 @@ fn lifecycle(lab: &Lab) {
     assert!((0.0..=100.0).contains(&test_acc));
     assert_eq!(run["test_acc"].as_f64(), Some(test_acc));
     assert_eq!(run["provenance"]["backend"], "cpu");
+    assert_eq!(run["weights"], format!("/api/runs/{first}/weights"));
     let weights = agent()
         .get(&server.url(&format!("/api/runs/{first}/weights")))
         .call()
@@ -859,6 +860,8 @@ fn a_new_store_serves_the_shipped_results() {
     for run in runs {
         let id = run["id"].as_str().unwrap();
         let served = server.run(id);
+        // Shipped results carry no weights, and the run says so.
+        assert!(served["weights"].is_null());
         assert_eq!(served["result"], run["result"]);
         assert_eq!(served["provenance"], run["provenance"]);
         // Each shipped run carries its history: one finished epoch per trained epoch, so

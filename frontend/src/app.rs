@@ -23,7 +23,7 @@ pub fn App() -> impl IntoView {
                 </nav>
                 <ServerStatus/>
             </header>
-            <main id="main">
+            <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("/") view=pages::Paper/>
                     <Route path=path!("/paper") view=pages::Paper/>
@@ -37,7 +37,7 @@ pub fn App() -> impl IntoView {
                 "Astute reproduces "
                 <em>"A Closer Look at Accuracy vs. Robustness"</em>
                 " (NeurIPS 2020). Data as JSON: "
-                <a href="/api/openapi.json">"API"</a>
+                <a href="/api/openapi.json" rel="external">"API"</a>
             </footer>
         </Router>
     }

@@ -58,14 +58,7 @@ pub fn number(value: &Value, decimals: usize) -> String {
 #[component]
 pub fn PaperTable(table: Value) -> impl IntoView {
     let decimals = table["decimals"].as_u64().unwrap_or(2) as usize;
-    let columns: Vec<String> = table["columns"]
-        .as_array()
-        .map(|c| {
-            c.iter()
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let columns = strings(&table["columns"]);
     let rows = table["rows"].as_array().cloned().unwrap_or_default();
     let separation = table["number"] == 1;
     let header = columns
@@ -103,22 +96,8 @@ pub fn PaperTable(table: Value) -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let runs: Vec<String> = row["runs"]
-                .as_array()
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|r| r.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let measured_on: Vec<String> = row["measured_on"]
-                .as_array()
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|r| r.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let runs = strings(&row["runs"]);
+            let measured_on = strings(&row["measured_on"]);
             view! {
                 <tr>
                     <th scope="row">
@@ -126,15 +105,13 @@ pub fn PaperTable(table: Value) -> impl IntoView {
                         {(!measured_on.is_empty()).then(|| view! {
                             <span class="stand-in">" measured on " {measured_on.join(", ")}</span>
                         })}
-                        {runs.into_iter().enumerate().map(|(i, id)| {
-                            // Table 1's measurements are separation reports, shown by dataset.
-                            let (href, label) = if separation {
-                                (format!("/datasets?d={}", row["dataset"].as_str().unwrap_or("")), "report".to_owned())
-                            } else {
-                                (format!("/runs/{id}"), format!("run {}", i + 1))
-                            };
-                            view! { " " <a class="run-link" href=href>{label}</a> }
-                        }).collect_view()}
+                        // Table 1's measurements are separation reports, shown by dataset.
+                        {(separation && !runs.is_empty()).then(|| view! {
+                            " " <a class="run-link" href=format!("/datasets?d={}", row["dataset"].as_str().unwrap_or(""))>"report"</a>
+                        })}
+                        {(!separation).then(|| runs.into_iter().enumerate().map(|(i, id)| view! {
+                            " " <a class="run-link" href=format!("/runs/{id}")>{format!("run {}", i + 1)}</a>
+                        }).collect_view())}
                     </th>
                     {cells}
                 </tr>
@@ -156,6 +133,19 @@ pub fn PaperTable(table: Value) -> impl IntoView {
             </table>
         </div>
     }
+}
+
+/// The strings of a JSON array (none when it is not one).
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A table row's setting in words: dataset, ε, network, method, dropout.

@@ -20,11 +20,13 @@ impl Drop for Stream {
 }
 
 /// Follows run `id`: `on_progress` gets each stored event (JSON), `on_status` the final
-/// status, after which the stream closes.
+/// status, after which the stream closes; `on_gone` is called if the server ends the
+/// stream without one (the run does not exist).
 pub fn follow(
     id: &str,
     on_progress: impl Fn(Value) + 'static,
     on_status: impl Fn(String) + 'static,
+    on_gone: impl Fn() + 'static,
 ) -> Option<Stream> {
     let source = EventSource::new(&format!("/api/runs/{id}/events")).ok()?;
     let progress = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
@@ -44,14 +46,24 @@ pub fn follow(
             on_status(status);
         }
     });
+    // A stream the server refuses (the run is gone) closes for good: say so once.
+    let watched = source.clone();
+    let failed = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+        if watched.ready_state() == EventSource::CLOSED {
+            on_gone();
+        }
+    });
     source
         .add_event_listener_with_callback("progress", progress.as_ref().unchecked_ref())
+        .ok()?;
+    source
+        .add_event_listener_with_callback("error", failed.as_ref().unchecked_ref())
         .ok()?;
     source
         .add_event_listener_with_callback("status", status.as_ref().unchecked_ref())
         .ok()?;
     Some(Stream {
         source,
-        _handlers: vec![progress, status],
+        _handlers: vec![progress, status, failed],
     })
 }

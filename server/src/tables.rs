@@ -144,7 +144,7 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
             number,
             title: match number {
                 2 => "MNIST: methods compared on two networks",
-                3 => "CIFAR-10 (two radii), SVHN and Restricted ImageNet: methods compared",
+                3 => "CIFAR-10 and Restricted ImageNet: methods compared",
                 _ => "Dropout: each method with and without",
             },
             decimals: 2,

@@ -49,6 +49,13 @@ test("every page renders, with no console error, at desktop and phone widths", a
             || el.textContent.trim()))
           .map((el) => el.outerHTML.slice(0, 100)));
       assert.deepEqual(unlabelled, [], `controls without a name on ${path}`);
+      if (width === "desktop") {
+        // Everything the first visit of this page transferred (compressed, with headers).
+        const bytes = await page.evaluate(() => performance.getEntries()
+          .reduce((sum, entry) => sum + (entry.transferSize ?? 0), 0));
+        console.log(`first load of ${path}: ${(bytes / 1000).toFixed(1)} KB transferred`);
+        assert.ok(bytes <= 1_000_000, `${path} transferred ${bytes} bytes on first load`);
+      }
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px at ${width} width`);
       await context.close();

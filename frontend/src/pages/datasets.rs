@@ -30,10 +30,12 @@ pub fn Datasets() -> impl IntoView {
                 let set_params = set_params.clone();
                 let pick = id.clone();
                 let current = id.clone();
+                let pressed = id.clone();
                 view! {
                     <tr class:current=move || chosen() == current>
                         <th scope="row">
-                            <button class="link" on:click=move |_| set_params(&[("d", pick.clone())])>
+                            <button class="link" aria-pressed=move || (chosen() == pressed).to_string()
+                                on:click=move |_| set_params(&[("d", pick.clone())])>
                                 {id.clone()}
                             </button>
                         </th>

@@ -47,9 +47,9 @@ pub fn Experiments() -> impl IntoView {
     let set_params = set_query_params();
     let param = |name, default: &'static str| {
         let value = query_param(name);
-        Signal::derive(move || value.get().unwrap_or_else(|| default.to_owned()))
+        Memo::new(move |_| value.get().unwrap_or_else(|| default.to_owned()))
     };
-    let dataset = param("dataset", "mnist-sample");
+    let dataset = param("dataset", "fashion-mnist");
     let architecture = param("arch", "");
     let methods = param("methods", "natural,trades");
     let lambda = param("lambda", "1");
@@ -218,17 +218,23 @@ pub fn Experiments() -> impl IntoView {
         let set_params = set_params.clone();
         move |event: leptos::ev::Event| set_params(&[(name, event_target_value(&event))])
     };
-    let dataset_options = loaded(catalog, move |datasets: Vec<Value>| {
-        datasets
+    let dataset_field = field("dataset");
+    let dataset_choice = loaded(catalog, move |datasets: Vec<Value>| {
+        let options = datasets
             .into_iter()
             .filter(|d| d["available"].as_bool() == Some(true))
             .map(|d| {
                 let id = d["id"].as_str().unwrap_or("").to_owned();
                 let label = format!("{} ({})", id, d["title"].as_str().unwrap_or(""));
-                let selected = id == dataset.get_untracked();
-                view! { <option value=id selected=selected>{label}</option> }
+                view! { <option value=id>{label}</option> }
             })
-            .collect_view()
+            .collect_view();
+        let on_change = dataset_field.clone();
+        view! {
+            <label>"Dataset "
+                <select on:change=on_change prop:value=move || dataset.get()>{options}</select>
+            </label>
+        }
     });
     let method_boxes = METHODS
         .iter()
@@ -251,9 +257,7 @@ pub fn Experiments() -> impl IntoView {
         <form class="experiment" on:submit=submit>
             <fieldset>
                 <legend>"Data and network"</legend>
-                <label>"Dataset "
-                    <select on:change=field("dataset")>{dataset_options}</select>
-                </label>
+                {dataset_choice}
                 <label>"Network "
                     <select on:change=field("arch") prop:value=architecture>
                         <option value="">"the dataset's default"</option>
@@ -281,7 +285,7 @@ pub fn Experiments() -> impl IntoView {
                 <legend>"Budget"</legend>
                 <label>"Scale "
                     <select on:change=field("scale") prop:value=scale>
-                        <option value="smoke">"smoke: one epoch on 256 images (a minute)"</option>
+                        <option value="smoke">"smoke: one epoch on 256 images (to try things out)"</option>
                         <option value="cpu">"cpu: 3 epochs on 8,000 images"</option>
                         <option value="paper">"paper: the full protocol (a GPU's work)"</option>
                     </select>
@@ -328,12 +332,17 @@ pub fn TokenField() -> impl IntoView {
 /// One run's live progress: status, epoch and batch bars, loss curve, images/s, ETA,
 /// and a cancel button.
 #[component]
-pub fn LiveRun(id: String) -> impl IntoView {
+pub fn LiveRun(
+    id: String,
+    /// Called with the final status when the run ends.
+    #[prop(optional)]
+    on_end: Option<Callback<String>>,
+) -> impl IntoView {
     let (status, set_status) = signal(String::from("…"));
     let (epoch, set_epoch) = signal((0usize, 0usize));
     let (batch, set_batch) = signal((0usize, 0usize));
     let (losses, set_losses) = signal(Vec::<f64>::new());
-    let (speed, set_speed) = signal(None::<(f64, f64)>);
+    let (speed, set_speed) = signal(None::<(f64, Option<f64>)>);
     let (result, set_result) = signal(None::<Value>);
     let summary_id = id.clone();
     let refresh = move || {
@@ -365,16 +374,20 @@ pub fn LiveRun(id: String) -> impl IntoView {
                 }
                 set_speed.set(Some((
                     event["images_per_second"].as_f64().unwrap_or(0.0),
-                    event["eta_seconds"].as_f64().unwrap_or(0.0),
+                    event["eta_seconds"].as_f64(),
                 )));
             }
             Some("evaluating") => set_status.set("evaluating".into()),
             _ => {}
         },
         move |final_status| {
+            if let Some(on_end) = on_end {
+                on_end.run(final_status.clone());
+            }
             set_status.set(final_status);
             refresh();
         },
+        move || set_status.set("not found".into()),
     );
     let stream = StoredValue::new_local(stream);
     on_cleanup(move || stream.update_value(|s| drop(s.take())));
@@ -406,7 +419,10 @@ pub fn LiveRun(id: String) -> impl IntoView {
             <label class="bar">"Batch "{move || format!("{} / {}", batch.get().0, batch.get().1)}
                 <progress max=move || batch.get().1.max(1) value=move || batch.get().0/>
             </label>
-            <p class="speed">{move || speed.get().map(|(ips, eta)| format!("{ips:.0} images/s · about {eta:.0} s left in this epoch"))}</p>
+            <p class="speed">{move || speed.get().map(|(ips, eta)| match eta {
+                Some(eta) => format!("{ips:.0} images/s · about {eta:.0} s of training left"),
+                None => format!("{ips:.0} images/s"),
+            })}</p>
             <LossCurve losses/>
             {move || result.get().filter(|r| r["status"] == "done").map(|r| view! {
                 <p class="ok">{format!("Done: test accuracy {:.2} %, adversarial {:.2} %, Lipschitz {:.2}",

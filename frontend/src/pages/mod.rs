@@ -24,10 +24,11 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// A query parameter of the current URL, as a signal.
-pub(crate) fn query_param(name: &'static str) -> Signal<Option<String>> {
+/// A query parameter of the current URL, as a memo: readers re-run only when this
+/// parameter changes, not when another one does.
+pub(crate) fn query_param(name: &'static str) -> Memo<Option<String>> {
     let query = use_query_map();
-    Signal::derive(move || query.read().get(name))
+    Memo::new(move |_| query.read().get(name))
 }
 
 /// Sets (or, when empty, removes) query parameters of the current URL without adding a

@@ -49,7 +49,7 @@ pub fn Results() -> impl IntoView {
         let set_params = set_params.clone();
         let current = move || view_name.get().unwrap_or_else(|| "tables".into()) == name;
         view! {
-            <button role="tab" aria-selected=move || current().to_string()
+            <button aria-pressed=move || current().to_string()
                 class:active=current on:click=move |_| set_params(&[("view", name.to_owned())])>
                 {label}
             </button>
@@ -57,7 +57,7 @@ pub fn Results() -> impl IntoView {
     };
     view! {
         <h1>"Results"</h1>
-        <div role="tablist" class="tabs" aria-label="Views">
+        <div role="group" class="tabs" aria-label="View">
             {tab("tables", "Paper tables")}
             {tab("runs", "All runs")}
             {tab("plot", "Trade-off figure")}
@@ -301,7 +301,7 @@ fn Runs() -> impl IntoView {
                 .cloned()
                 .collect();
             view! {
-                <p class="count" aria-live="polite">{format!("{} of {} run(s){}", rows.len(), total, if total > all.len() as i64 { format!(" (the {} most recent are loaded)", all.len()) } else { String::new() })}</p>
+                <p class="count" aria-live="polite">{format!("{} {} of {} run(s){}", rows.len(), if grouped.get().is_some() { "group(s)" } else { "shown" }, total, if total > all.len() as i64 { format!(" (the {} most recent are loaded)", all.len()) } else { String::new() })}</p>
                 <div class="toolbar">{exports}</div>
                 {(compared.len() >= 2).then(|| view! { <Compare runs=compared/> })}
                 <div class="table-wrap">

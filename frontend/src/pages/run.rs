@@ -19,15 +19,22 @@ pub fn RunPage() -> impl IntoView {
     });
     view! {
         <p><a href="/results?view=runs">"← All runs"</a></p>
-        {loaded(run, |run| view! { <RunDetail run/> })}
+        {loaded(run, move |detail| view! {
+            <RunDetail run=detail on_end=Callback::new(move |_| run.refetch())/>
+        })}
     }
 }
 
 #[component]
-fn RunDetail(run: Value) -> impl IntoView {
+fn RunDetail(
+    run: Value,
+    /// Reloads the run when it ends, so its results appear without a reload.
+    on_end: Callback<String>,
+) -> impl IntoView {
     let id = run["id"].as_str().unwrap_or("").to_owned();
     let status = run["status"].as_str().unwrap_or("").to_owned();
     let finished = matches!(status.as_str(), "done" | "failed" | "cancelled");
+    let measured = !run["result"].is_null();
     let metrics = &run["result"]["metrics"];
     let rows = ["train", "test"]
         .into_iter()
@@ -39,7 +46,7 @@ fn RunDetail(run: Value) -> impl IntoView {
                     <td>{number(&m["accuracy"], 2)}</td>
                     <td>{number(&m["adversarial_accuracy"], 2)}</td>
                     <td>{number(&m["lipschitz"], 2)}</td>
-                    <td>{m["images"].to_string()}</td>
+                    <td>{crate::export::cell(&m["images"], 0)}</td>
                 </tr>
             }
         })
@@ -64,6 +71,9 @@ fn RunDetail(run: Value) -> impl IntoView {
     );
     let curve = !run["spec"]["curve"].as_array().is_none_or(Vec::is_empty);
     let (deleted, set_deleted) = signal(None::<Result<(), api::Failure>>);
+    // The event log opens its stream only when shown.
+    let (events_open, set_events_open) = signal(false);
+    let events_id = id.clone();
     let delete_id = id.clone();
     let delete = move |_| {
         let id = delete_id.clone();
@@ -79,8 +89,8 @@ fn RunDetail(run: Value) -> impl IntoView {
             {run["stands_in_for"].as_str().map(|s| format!(" · stands in for {s}"))}
             {run["error"].as_str().map(|e| view! { <span class="error" role="alert">{format!(" · failed: {e}")}</span> })}
         </p>
-        {(!finished).then(|| view! { <LiveRun id=id.clone()/> })}
-        {finished.then(|| view! {
+        {(!finished).then(|| view! { <LiveRun id=id.clone() on_end/> })}
+        {measured.then(|| view! {
             <div class="table-wrap">
                 <table>
                     <caption>"Measured (PGD-10 and the empirical local Lipschitz constant at the run's ε)"</caption>
@@ -111,12 +121,12 @@ fn RunDetail(run: Value) -> impl IntoView {
             <section><h2>"Provenance"</h2><dl>{definition(&run["provenance"])}</dl></section>
         </div>
         <p>
-            {(status == "done").then(|| view! { <a class="button" href=format!("/api/runs/{id}/weights") download>"Download weights (safetensors)"</a> " " })}
-            <a class="button" href=format!("/api/runs/{id}")>"JSON"</a>
+            {run["weights"].as_str().map(|weights| view! { <a class="button" href=weights.to_owned() download>"Download weights (safetensors)"</a> " " })}
+            <a class="button" href=format!("/api/runs/{id}") rel="external">"JSON"</a>
         </p>
-        <details>
+        <details on:toggle=move |e| set_events_open.set(event_target::<web_sys::HtmlDetailsElement>(&e).open())>
             <summary>"Events"</summary>
-            <EventLog id=id.clone()/>
+            {move || events_open.get().then(|| view! { <EventLog id=events_id.clone()/> })}
         </details>
         <details>
             <summary>"Delete this run"</summary>
@@ -140,6 +150,7 @@ fn EventLog(id: String) -> impl IntoView {
         &id,
         move |event| set_events.update(|list| list.push(event)),
         move |status| set_ended.set(Some(status)),
+        move || set_ended.set(Some("unknown: the server ended the stream".into())),
     );
     let stream = StoredValue::new_local(stream);
     on_cleanup(move || stream.update_value(|s| drop(s.take())));

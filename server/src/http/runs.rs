@@ -99,16 +99,33 @@ pub async fn create(
     Ok(super::queued("/api/runs", &id))
 }
 
+/// A run as `GET /api/runs/{id}` answers: the stored run, and where its weights are when
+/// this server holds them (shipped and remote runs may have none here).
+#[derive(Serialize)]
+pub struct RunAnswer {
+    #[serde(flatten)]
+    run: RunDetail,
+    weights: Option<String>,
+}
+
+/// Whether this server holds the trained weights of run `id`.
+fn has_weights(state: &AppState, id: &str) -> bool {
+    crate::worker::run_dir(&state.state_dir, id)
+        .join("weights.safetensors")
+        .is_file()
+}
+
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<RunDetail>> {
-    state
+) -> ApiResult<Json<RunAnswer>> {
+    let run = state
         .store
         .run(&id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("run"))
+        .ok_or_else(|| ApiError::not_found("run"))?;
+    let weights = has_weights(&state, &id).then(|| format!("/api/runs/{id}/weights"));
+    Ok(Json(RunAnswer { run, weights }))
 }
 
 pub async fn cancel(
@@ -198,11 +215,7 @@ pub async fn models(
     let (runs, _) = state.store.list_runs(&query).await?;
     Ok(Json(
         runs.into_iter()
-            .filter(|r| {
-                crate::worker::run_dir(&state.state_dir, &r.id)
-                    .join("weights.safetensors")
-                    .is_file()
-            })
+            .filter(|r| has_weights(&state, &r.id))
             .map(|r| ModelEntry {
                 weights: format!("/api/runs/{}/weights", r.id),
                 id: r.id,
