@@ -1009,6 +1009,34 @@ fn images_scales_and_the_site() {
     }
 }
 
+/// `astute reproduce` started again takes up the jobs of the first start instead of
+/// queueing the whole grid twice.
+#[test]
+fn a_repeated_reproduction_reuses_its_jobs() {
+    let lab = Lab::sqlite();
+    let reproduce = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_astute"))
+            .args(["reproduce", "--table", "2", "--scale", "smoke", "--no-wait"])
+            .args(lab.worker_args())
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{log}");
+        log
+    };
+    let first = reproduce();
+    assert!(first.contains("queued 20 training run(s)"), "{first}");
+    let again = reproduce();
+    assert!(again.contains("queued 0 training run(s)"), "{again}");
+    assert!(
+        again.contains("20 run(s) of this table at this scale were already"),
+        "{again}"
+    );
+    let server = lab.serve_with(0, &["--no-seed"]);
+    let queued = server.get("/api/runs?status=queued").json();
+    assert_eq!(queued["total"], 20);
+}
+
 /// `astute train` and `astute separation` record what they measure in the same store:
 /// a server running on it shows them at once.
 #[test]

@@ -381,6 +381,24 @@ impl Store {
     }
 
     /// Queues a training run; returns its id.
+    /// A queued, running or finished run of exactly `spec` at `scale`, if there is one:
+    /// a reproduction started again takes up its own jobs instead of repeating them.
+    pub async fn find_run(
+        &self,
+        spec: &ExperimentSpec,
+        scale: Option<&str>,
+    ) -> anyhow::Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT id FROM runs WHERE spec = $1 AND scale = $2 \
+             AND status IN ('queued', 'running', 'done') ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(serde_json::to_string(spec)?)
+        .bind(scale)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+
     pub async fn create_run(
         &self,
         spec: &ExperimentSpec,

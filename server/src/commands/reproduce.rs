@@ -57,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let store = args.worker.store.open().await?;
         let scale = Some(args.scale.name().to_owned());
         let mut runs = Vec::new();
+        let mut reused = 0;
         let mut separations = Vec::new();
         match &plan {
             Plan::Separations(specs) => {
@@ -74,13 +75,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                         scale: scale.clone(),
                         stands_in_for: p.stands_in_for.map(|d| d.to_string()),
                     };
-                    runs.push(store.create_run(&p.spec, &origin, &provenance).await?);
+                    match store.find_run(&p.spec, scale.as_deref()).await? {
+                        Some(id) => {
+                            reused += 1;
+                            runs.push(id);
+                        }
+                        None => runs.push(store.create_run(&p.spec, &origin, &provenance).await?),
+                    }
                 }
             }
         }
         eprintln!(
-            "{command}: queued {} training run(s) and {} separation measurement(s)",
-            runs.len(),
+            "{command}: queued {} training run(s) and {} separation measurement(s); \
+             {reused} run(s) of this table at this scale were already queued or done",
+            runs.len() - reused,
             separations.len()
         );
         if args.no_wait {
