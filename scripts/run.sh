@@ -8,5 +8,6 @@ cd "$(dirname "$0")/.."
 if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
 fi
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo xtask site
 exec cargo run --release -p astute-server -- serve "$@"
