@@ -7,8 +7,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-# rust-toolchain.toml names the toolchain and its wasm target.
-RUN rustup show active-toolchain
+# rust-toolchain.toml names the toolchain; the web app needs its wasm target.
+RUN rustup target add wasm32-unknown-unknown
 RUN cargo xtask site --out /out/site
 # burn-cuda's build script fetches its LLVM here: the build needs network access.
 RUN cargo build --release -p astute-server --features cuda \
