@@ -66,8 +66,11 @@ fn site(out: &Path) -> anyhow::Result<()> {
             "building the web app for {TARGET} failed (is the target installed? `rustup target add {TARGET}`)"
         );
     }
-    let wasm = root
-        .join("target")
+    // Where cargo put it: CARGO_TARGET_DIR when set, else the workspace's target/.
+    let cargo_target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let wasm = cargo_target
         .join(TARGET)
         .join(PROFILE)
         .join("astute_frontend.wasm");
