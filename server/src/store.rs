@@ -616,6 +616,19 @@ impl Store {
         Ok(row.try_get::<Option<i64>, _>("seq")?.unwrap_or(0))
     }
 
+    /// All of run `id`'s events, oldest first (read a page at a time).
+    pub async fn events(&self, id: &str) -> anyhow::Result<Vec<StoredEvent>> {
+        let mut all: Vec<StoredEvent> = Vec::new();
+        loop {
+            let after = all.last().map_or(0, |e| e.seq);
+            let page = self.events_after(id, after).await?;
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+        }
+    }
+
     /// Run `id`'s events after number `after`, oldest first.
     pub async fn events_after(&self, id: &str, after: i64) -> anyhow::Result<Vec<StoredEvent>> {
         let rows = sqlx::query(
@@ -861,18 +874,13 @@ impl Store {
             let Some(run) = self.run(&id).await? else {
                 continue;
             };
-            let mut events = Vec::new();
-            let mut after = 0;
-            loop {
-                let page = self.events_after(&id, after).await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                events.extend(
-                    page.into_iter()
-                        .map(|e| e.event)
-                        .filter(|e| e["event"] != "batch"),
-                );
-            }
+            let events = self
+                .events(&id)
+                .await?
+                .into_iter()
+                .map(|e| e.event)
+                .filter(|e| e["event"] != "batch")
+                .collect();
             runs.push(SeedRun { run, events });
         }
         let mut separations = Vec::new();

@@ -74,19 +74,18 @@ pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     if state.store.run_status(&id).await?.is_none() {
         return Err(ApiError::not_found("run"));
     }
-    let mut points = Vec::new();
-    let mut after = 0;
-    loop {
-        let events = state.store.events_after(&id, after).await?;
-        let Some(last) = events.last() else { break };
-        after = last.seq;
-        points.extend(events.iter().filter_map(|e| {
+    let mut points: Vec<(f64, f64)> = state
+        .store
+        .events(&id)
+        .await?
+        .iter()
+        .filter_map(|e| {
             (e.event["event"] == "epoch_finished").then_some((
                 e.event["epoch"].as_f64()? + 1.0,
                 e.event["mean_loss"].as_f64()?,
             ))
-        }));
-    }
+        })
+        .collect();
     if points.is_empty() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
