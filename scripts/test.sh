@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, every test, the web app in headless Chromium,
-# the separation kernels of other CPUs (NEON under qemu, wasm SIMD under Node), the
-# browser (wasm32) build of the core and the CUDA path's type check. `--install` first installs the system packages,
-# Rust targets and components the suite needs (what CI does on a fresh machine).
+# The whole test suite: formatting, lints (with the CUDA path type-checked), every test,
+# the web app and the playground's engine (the core on wasm32, WebGPU and CPU) in headless
+# Chromium, and the separation kernels of other CPUs (NEON under qemu, wasm SIMD under
+# Node). `--install` first installs the system packages, Rust targets and components the
+# suite needs (what CI does on a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,15 +36,15 @@ step() {
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+step "cargo clippy, with the CUDA build of the server type-checked (DOCS_RS=1 skips burn-cuda's LLVM download)"
+DOCS_RS=1 cargo clippy --workspace --all-targets --features astute-server/cuda -- -D warnings
 step "cargo test (the API tests also on a private PostgreSQL server)"
 pgdir=$(mktemp -d)
 trap 'scripts/test-postgres.sh stop "$pgdir/pg"' EXIT
 ASTUTE_TEST_POSTGRES_URL=$(scripts/test-postgres.sh start "$pgdir/pg")
 export ASTUTE_TEST_POSTGRES_URL ASTUTE_REQUIRE_POSTGRES=1
 cargo test --workspace
-step "the web app (cargo xtask site) in headless Chromium, against the debug astute"
+step "the web app and the playground engine (cargo xtask site) in headless Chromium, against the debug astute"
 cargo xtask site
 (cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
 step "separation kernels on aarch64 (NEON, under qemu) and WebAssembly (simd128, under Node's WASI)"
@@ -55,8 +56,4 @@ CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS="-C target-feature=+simd128" \
 CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings --experimental-wasi-unstable-preview1 $PWD/scripts/wasi-run.mjs" \
     cargo test -p astute --release --no-default-features --features std \
     --target wasm32-wasip1 --test separation
-step "astute for the browser type-checks (wasm32, no file I/O, no threads)"
-cargo check -p astute --target wasm32-unknown-unknown --no-default-features --features flex-wasm
-step "the CUDA build of the server type-checks (DOCS_RS=1 skips burn-cuda's LLVM download)"
-DOCS_RS=1 cargo check -p astute-server --features cuda
 step "all passed"

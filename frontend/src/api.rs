@@ -113,6 +113,18 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Answer<T> {
     json(send("GET", path, None).await?).await
 }
 
+/// `GET path` as raw bytes (weights, sample images).
+pub async fn bytes(path: &str) -> Answer<Vec<u8>> {
+    let response = send("GET", path, None).await?;
+    let promise = response
+        .array_buffer()
+        .map_err(|e| Failure::Unexpected(format!("{e:?}")))?;
+    let buffer = JsFuture::from(promise)
+        .await
+        .map_err(|_| Failure::Unreachable)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 /// `POST path` with a JSON body (or none), answered with JSON.
 pub async fn post(path: &str, body: Option<&Value>) -> Answer<Value> {
     json(send("POST", path, body).await?).await

@@ -19,6 +19,7 @@ pub fn App() -> impl IntoView {
                     <A href="/datasets">"Datasets"</A>
                     <A href="/experiments">"Experiments"</A>
                     <A href="/results">"Results"</A>
+                    <A href="/playground">"Playground"</A>
                     <A href="/paper">"Paper"</A>
                 </nav>
                 <ServerStatus/>
@@ -31,6 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/experiments") view=pages::Experiments/>
                     <Route path=path!("/results") view=pages::Results/>
                     <Route path=path!("/runs/:id") view=pages::RunPage/>
+                    <Route path=path!("/playground") view=pages::Playground/>
                 </Routes>
             </main>
             <footer class="bottom">

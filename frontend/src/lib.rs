@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod components;
+mod engine;
 mod export;
 mod live;
 mod pages;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use astute::attack::{MultiTargeted, Pgd, eval_copy, fgsm};
+use astute::attack::{Goal, MultiTargeted, Pgd, eval_copy, fgsm, seeded_start};
 use astute::burn::module::Param;
 use astute::burn::prelude::*;
 use astute::burn::tensor::{Distribution, TensorData};
@@ -104,6 +104,94 @@ fn fgsm_takes_one_full_signed_step() {
     for (a, e) in adv.iter().zip(expected) {
         assert!((a - e).abs() < 1e-6, "{adv:?}");
     }
+}
+
+#[test]
+fn targeted_pgd_walks_toward_the_target_of_a_linear_model() {
+    let device = cpu().autodiff();
+    // Three classes; class 2's weights are w, the others' are 0: the gradient of class 2's
+    // cross-entropy is −(1 − p₂)·w, so descending it moves x along +sign(w), the analytic
+    // optimum. The clean image is class 0 (z₂ = −0.3 < 0); the attacked one is class 2.
+    let w = [1.0f32, -1.0, 0.5, -0.5];
+    let mut cols = Vec::new();
+    for &v in &w {
+        cols.extend([0.0, 0.0, v]);
+    }
+    let model = LinearModel {
+        weight: Param::from_tensor(Tensor::from_data(TensorData::new(cols, [4, 3]), &device)),
+    };
+    let x = vec![0.4f32, 0.6, 0.4, 0.6];
+    let clean = images(x.clone(), 1, 4, &device);
+    let goal = Goal::Targeted(labels(vec![2], &device));
+    let reached = |images: Tensor<4>| {
+        goal.reached(model.forward(images))
+            .into_data()
+            .try_to_vec::<bool>()
+            .unwrap()
+    };
+    assert_eq!(reached(clean.clone()), [false]);
+    let attack = Pgd {
+        epsilon: 0.2,
+        steps: 5,
+        step_size: 0.05,
+        restarts: 1,
+        random_start: false,
+    };
+    let mut iterates = 0;
+    let adv = attack.attack_with(
+        &model,
+        &clean,
+        &goal,
+        |_| unreachable!(),
+        |_, _| iterates += 1,
+    );
+    assert_eq!(iterates, 5, "one observation per step");
+    assert_eq!(reached(adv.clone()), [true]);
+    let adv = adv.into_data().try_to_vec::<f32>().unwrap();
+    for (j, ((a, v), c)) in adv.iter().zip(w).zip(&x).enumerate() {
+        let expected = c + 0.2 * v.signum();
+        assert!((a - expected).abs() < 1e-6, "pixel {j}: {a} vs {expected}");
+    }
+}
+
+#[test]
+fn seeded_starts_depend_on_image_seeds_only() {
+    let device = cpu();
+    let (n, d, eps) = (3, 50, 0.1);
+    let x: Vec<f32> = pseudo_random(n * d, 9);
+    let batch = seeded_start(&images(x.clone(), n, d, &device), eps, 7, 0)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for i in 0..n {
+        let alone = images(x[i * d..(i + 1) * d].to_vec(), 1, d, &device);
+        let start = seeded_start(&alone, eps, 7 + i as u64, 0)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(
+            start,
+            batch[i * d..(i + 1) * d],
+            "image {i} alone and in a batch"
+        );
+        for (s, c) in start.iter().zip(&x[i * d..]) {
+            assert!((s - c).abs() <= eps + 1e-6 && (0.0..=1.0).contains(s));
+        }
+    }
+    let restart = seeded_start(&images(x.clone(), n, d, &device), eps, 7, 1)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert_ne!(restart, batch, "a restart draws new numbers");
+    let moved = batch
+        .iter()
+        .zip(&x)
+        .filter(|(s, c)| (*s - *c).abs() > 1e-3)
+        .count();
+    assert!(
+        moved > n * d / 2,
+        "the start is spread over the ball, not the clean image"
+    );
 }
 
 #[test]

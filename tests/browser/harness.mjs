@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
-const root = resolve(import.meta.dirname, "../..");
+export const root = resolve(import.meta.dirname, "../..");
 export const binary = process.env.ASTUTE_BIN ?? join(root, "target/debug/astute");
 const site = process.env.ASTUTE_SITE_DIR ?? join(root, "target/site");
 export const screenshots = join(root, "target/screenshots");
@@ -48,7 +48,14 @@ async function freePort() {
   });
 }
 
-export async function startLab() {
+/** Chromium's flags for WebGPU on a machine without a GPU: SwiftShader's software Vulkan. */
+export const WEBGPU_FLAGS = [
+  "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
+  "--use-webgpu-adapter=swiftshader", "--enable-unsafe-swiftshader",
+];
+
+/** `webgpu`: start Chromium with WebGPU enabled (software adapter) instead of no GPU at all. */
+export async function startLab({ webgpu = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "astute-browser-"));
   const mnist = join(dir, "data/mnist");
   mkdirSync(mnist, { recursive: true });
@@ -71,7 +78,7 @@ export async function startLab() {
       if (i > 300) throw new Error("astute serve did not start within 30 s");
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { base, token, browser: await launchChromium(), server };
+    return { base, token, browser: await launchChromium(webgpu ? WEBGPU_FLAGS : ["--disable-gpu"]), server };
   } catch (error) {
     server.kill("SIGTERM");
     throw error;
@@ -79,11 +86,11 @@ export async function startLab() {
 }
 
 /** Debian's Chromium, headless, with nothing that reaches for the network. */
-function launchChromium() {
+function launchChromium(gpuFlags) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: [
-      "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+      "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", ...gpuFlags,
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
       "--no-first-run", "--disable-quic",
     ],

@@ -1,10 +1,12 @@
 //! `cargo xtask site`: builds the web app into a folder `astute serve --site` serves.
 //!
-//! The steps: compile `astute-frontend` to wasm32, bind it with the `wasm-bindgen` library
-//! at exactly the version in Cargo.lock (no CLI to install) without its name section,
-//! name every asset after a hash of its bytes (so the
-//! server can let browsers cache them for a year), write `index.html`, and store a gzip
-//! copy beside each file for the server to send as is.
+//! The steps: compile the web app (`astute-frontend`) and the playground's engine
+//! (`astute-engine`, a separate bundle only the playground pages load) to wasm32, bind
+//! each with the `wasm-bindgen` library at exactly the version in Cargo.lock (no CLI to
+//! install) without its name section, name every asset after a hash of its bytes (so the
+//! server can let browsers cache them for a year), write `index.html`, copy the
+//! playground's models and samples, and store a gzip copy beside each file for the server
+//! to send as is.
 
 use std::fs;
 use std::io::Write;
@@ -28,7 +30,6 @@ enum Task {
     },
 }
 
-const PROFILE: &str = "wasm-release";
 const TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() -> anyhow::Result<()> {
@@ -44,50 +45,95 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn site(out: &Path) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let root = workspace_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args([
-            "build",
-            "-p",
-            "astute-frontend",
-            "--lib",
-            "--target",
-            TARGET,
-            "--profile",
-            PROFILE,
-        ])
-        .status()
-        .context("running cargo")?;
-    if !status.success() {
-        bail!(
-            "building the web app for {TARGET} failed (is the target installed? `rustup target add {TARGET}`)"
-        );
-    }
-    // Where cargo put it: CARGO_TARGET_DIR when set, else the workspace's target/.
-    let cargo_target = std::env::var_os("CARGO_TARGET_DIR")
+/// One wasm bundle: a crate, how cargo builds it, and what wasm-bindgen names it.
+struct Bundle {
+    package: &'static str,
+    /// The library's file stem (the package name with `_`).
+    lib: &'static str,
+    out_name: &'static str,
+    profile: &'static str,
+    features: &'static [&'static str],
+    /// Extra rustc flags, built in a target folder of their own so that the two bundles'
+    /// different flags do not rebuild each other's dependencies.
+    rustflags: Option<&'static str>,
+}
+
+const APP: Bundle = Bundle {
+    package: "astute-frontend",
+    lib: "astute_frontend",
+    out_name: "astute",
+    profile: "wasm-release",
+    features: &[],
+    rustflags: None,
+};
+
+/// burn on the CPU runs its kernels with wasm SIMD (every browser with WebGPU has it).
+const ENGINE: Bundle = Bundle {
+    package: "astute-engine",
+    lib: "astute_engine",
+    out_name: "engine",
+    profile: "engine-release",
+    features: &["--no-default-features", "--features", "browser"],
+    rustflags: Some("-C target-feature=+simd128"),
+};
+
+/// Compiles and binds `bundle`; returns the folder holding `OUT_NAME.js` and `OUT_NAME_bg.wasm`.
+fn build(root: &Path, bundle: &Bundle) -> anyhow::Result<PathBuf> {
+    // Where cargo puts it: CARGO_TARGET_DIR when set, else the workspace's target/.
+    let mut cargo_target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"));
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root).args([
+        "build",
+        "-p",
+        bundle.package,
+        "--lib",
+        "--target",
+        TARGET,
+        "--profile",
+        bundle.profile,
+    ]);
+    command.args(bundle.features);
+    if let Some(flags) = bundle.rustflags {
+        cargo_target = cargo_target.join(bundle.out_name);
+        command
+            .env("CARGO_TARGET_DIR", &cargo_target)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", flags);
+    }
+    let status = command.status().context("running cargo")?;
+    if !status.success() {
+        bail!(
+            "building {} for {TARGET} failed (is the target installed? `rustup target add {TARGET}`)",
+            bundle.package
+        );
+    }
     let wasm = cargo_target
         .join(TARGET)
-        .join(PROFILE)
-        .join("astute_frontend.wasm");
-
-    let bound = root.join("target").join("site-bindgen");
+        .join(bundle.profile)
+        .join(format!("{}.wasm", bundle.lib));
+    let bound = root
+        .join("target")
+        .join(format!("site-bindgen-{}", bundle.out_name));
     let _ = fs::remove_dir_all(&bound);
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&wasm)
-        .out_name("astute")
+        .out_name(bundle.out_name)
         .web(true)?
         .typescript(false)
         // Function names are half the module; a panic message still says what failed.
         .remove_name_section(true)
         .remove_producers_section(true)
         .generate(&bound)
-        .context("wasm-bindgen")?;
-    let bound_wasm = bound.join("astute_bg.wasm");
+        .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
+    Ok(bound)
+}
+
+fn site(out: &Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let root = workspace_root();
+    let app = build(&root, &APP)?;
+    let engine = build(&root, &ENGINE)?;
 
     let out = if out.is_absolute() {
         out.to_path_buf()
@@ -97,25 +143,36 @@ fn site(out: &Path) -> anyhow::Result<()> {
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(out.join("assets"))?;
     let static_dir = root.join("static");
-    let script = publish(&out, &bound.join("astute.js"), "astute", "js")?;
-    let module = publish(&out, &bound_wasm, "astute", "wasm")?;
+    let script = publish(&out, &app.join("astute.js"), "astute", "js")?;
+    let module = publish(&out, &app.join("astute_bg.wasm"), "astute", "wasm")?;
+    let engine_script = publish(&out, &engine.join("engine.js"), "engine", "js")?;
+    let engine_module = publish(&out, &engine.join("engine_bg.wasm"), "engine", "wasm")?;
+    copy_tree(&static_dir.join("playground"), &out.join("playground-data"))?;
     let style = publish(&out, &static_dir.join("style.css"), "style", "css")?;
     let icon = publish(&out, &static_dir.join("favicon.svg"), "favicon", "svg")?;
     let page = fs::read_to_string(static_dir.join("index.html"))?
         .replace("{{script}}", &script)
         .replace("{{module}}", &module)
         .replace("{{style}}", &style)
-        .replace("{{icon}}", &icon);
+        .replace("{{icon}}", &icon)
+        .replace("{{engine_script}}", &engine_script)
+        .replace("{{engine_module}}", &engine_module);
     fs::write(out.join("index.html"), page)?;
 
-    let mut first_load = 0;
-    println!("{:<40} {:>10} {:>10}", "file", "bytes", "gzipped");
+    let first_load_files = [&script, &module, &style, &icon].map(|p| out.join(&p[1..]));
+    let (mut first_load, mut engine_load) = (0, 0);
+    println!("{:<48} {:>10} {:>10}", "file", "bytes", "gzipped");
     for file in files(&out)? {
         let bytes = fs::read(&file)?;
         let gzipped = gzip(&bytes)?;
-        first_load += gzipped.len();
+        if file.ends_with("index.html") || first_load_files.contains(&file) {
+            first_load += gzipped.len();
+        }
+        if file == out.join(&engine_script[1..]) || file == out.join(&engine_module[1..]) {
+            engine_load += gzipped.len();
+        }
         println!(
-            "{:<40} {:>10} {:>10}",
+            "{:<48} {:>10} {:>10}",
             file.strip_prefix(&out)?.display(),
             bytes.len(),
             gzipped.len()
@@ -125,8 +182,9 @@ fn site(out: &Path) -> anyhow::Result<()> {
         fs::write(name, gzipped)?;
     }
     println!(
-        "first load (every file above, gzipped): {:.1} KB; built in {:.0} s into {}",
+        "first load (page, app, style, icon; gzipped): {:.1} KB; the playground engine adds {:.1} KB; built in {:.0} s into {}",
         first_load as f64 / 1e3,
+        engine_load as f64 / 1e3,
         started.elapsed().as_secs_f64(),
         out.display()
     );
@@ -152,6 +210,21 @@ fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
     encoder.write_all(bytes)?;
     Ok(encoder.finish()?)
+}
+
+/// Copies the folder `from` to `to` (made anew), if `from` exists.
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    for file in files(from)? {
+        let target = to.join(file.strip_prefix(from)?);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::copy(&file, &target).with_context(|| format!("copying {}", file.display()))?;
+    }
+    Ok(())
 }
 
 /// The files under `dir`, sorted.

@@ -3,12 +3,14 @@
 mod datasets;
 mod experiments;
 mod paper;
+mod playground;
 mod results;
 mod run;
 
 pub use datasets::Datasets;
 pub use experiments::Experiments;
 pub use paper::Paper;
+pub use playground::Playground;
 pub use results::Results;
 pub use run::RunPage;
 

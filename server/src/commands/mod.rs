@@ -1,5 +1,6 @@
 //! The subcommands, one module each: an `Args` struct (clap) and a `run` function.
 
+mod attack;
 mod bench;
 mod data;
 mod data_dirs;
@@ -7,6 +8,7 @@ pub mod datasets;
 mod distance_classifier;
 mod eval;
 mod export;
+mod playground;
 mod predict;
 mod progress;
 mod prune;
@@ -38,6 +40,9 @@ enum Command {
     Train(train::Args),
     /// Evaluate a weights file: clean and PGD accuracy, local Lipschitz constant, gaps.
     Eval(eval::Args),
+    /// Robust accuracy under seeded PGD-10 on the first test images, computed exactly as
+    /// the browser playground computes it.
+    Attack(attack::Args),
     /// Print a weights file's logits on the first test images (JSON).
     Predict(predict::Args),
     /// List the datasets Astute knows and which are found on this machine.
@@ -63,6 +68,9 @@ enum Command {
     /// API tokens for the write endpoints.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Train the browser playground's models and write its samples and manifest
+    /// (static/playground; models already there are kept).
+    Playground(playground::Args),
     /// Measure training throughput (images/s of one CNN2 step: natural, AT, TRADES).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -77,6 +85,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Attack(args) => attack::run(args),
+        Command::Playground(args) => playground::run(args),
         Command::Data(command) => data::run(command),
         Command::Predict(args) => predict::run(args),
         Command::Datasets(args) => datasets::run(args),

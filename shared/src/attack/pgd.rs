@@ -2,7 +2,8 @@
 //! cross-entropy, projected after every step.
 
 use burn::prelude::*;
-use burn::tensor::Distribution;
+use burn::tensor::{Bool, Distribution, TensorData};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use super::{input_gradient, project};
 use crate::loss::{cross_entropy, predictions};
@@ -17,6 +18,33 @@ pub struct Pgd {
     pub restarts: usize,
     /// Start from a uniform point in the ε-ball (the paper) rather than the clean image.
     pub random_start: bool,
+}
+
+/// What an attack pushes the prediction toward.
+#[derive(Debug, Clone)]
+pub enum Goal {
+    /// Away from these true labels: ascend their cross-entropy.
+    Untargeted(Tensor<1, Int>),
+    /// Toward these classes: descend their cross-entropy.
+    Targeted(Tensor<1, Int>),
+}
+
+impl Goal {
+    /// The per-example objective the attack ascends.
+    pub fn objective(&self, logits: Tensor<2>) -> Tensor<1> {
+        match self {
+            Self::Untargeted(labels) => cross_entropy(logits, labels),
+            Self::Targeted(targets) => cross_entropy(logits, targets).neg(),
+        }
+    }
+
+    /// Which examples the attack has already won: misclassified, or classified as the target.
+    pub fn reached(&self, logits: Tensor<2>) -> Tensor<1, Bool> {
+        match self {
+            Self::Untargeted(labels) => predictions(logits).not_equal(labels.clone()),
+            Self::Targeted(targets) => predictions(logits).equal(targets.clone()),
+        }
+    }
 }
 
 impl Pgd {
@@ -47,46 +75,107 @@ impl Pgd {
         Ok(())
     }
 
+    /// Untargeted adversarial images, random starts drawn by the backend's generator.
     pub fn attack<M: Classifier>(
         &self,
         model: &M,
         images: &Tensor<4>,
         labels: &Tensor<1, Int>,
     ) -> Tensor<4> {
-        let mut best = self.single_run(model, images, labels);
-        for _ in 1..self.restarts {
-            let still_correct =
-                predictions(model.forward(best.clone().detach())).equal(labels.clone());
-            let candidate = self.single_run(model, images, labels);
-            let mask = still_correct.reshape([-1, 1, 1, 1]).expand(images.shape());
-            best = best.mask_where(mask, candidate);
+        let goal = Goal::Untargeted(labels.clone());
+        self.attack_with(
+            model,
+            images,
+            &goal,
+            |_| self.backend_start(images),
+            |_, _| (),
+        )
+    }
+
+    /// Adversarial images toward `goal`, restart `r` starting from `start(r)` when
+    /// `random_start` is set (from the clean images otherwise); `observe(r, x)` sees every
+    /// iterate. Each example keeps the first restart that reaches the goal, or the last one.
+    pub fn attack_with<M: Classifier>(
+        &self,
+        model: &M,
+        images: &Tensor<4>,
+        goal: &Goal,
+        mut start: impl FnMut(usize) -> Tensor<4>,
+        mut observe: impl FnMut(usize, &Tensor<4>),
+    ) -> Tensor<4> {
+        let mut run = |r| {
+            let from = if self.random_start {
+                start(r)
+            } else {
+                images.clone()
+            };
+            self.ascend(model, images, from, goal, |x| observe(r, x))
+        };
+        let mut best = run(0);
+        for r in 1..self.restarts {
+            let reached = goal.reached(model.forward(best.clone().detach()));
+            let candidate = run(r);
+            let mask = reached.reshape([-1, 1, 1, 1]).expand(images.shape());
+            best = candidate.mask_where(mask, best);
         }
         best
     }
 
-    fn single_run<M: Classifier>(
+    /// `steps` projected signed-gradient steps on `goal` from `start`; `observe` sees
+    /// every iterate (the playground steps through them).
+    pub fn ascend<M: Classifier>(
         &self,
         model: &M,
         images: &Tensor<4>,
-        labels: &Tensor<1, Int>,
+        start: Tensor<4>,
+        goal: &Goal,
+        mut observe: impl FnMut(&Tensor<4>),
     ) -> Tensor<4> {
-        let mut x = if self.random_start {
-            let noise = images.random_like(Distribution::Uniform(
-                -f64::from(self.epsilon),
-                f64::from(self.epsilon),
-            ));
-            project(images.clone() + noise, images, self.epsilon)
-        } else {
-            images.clone()
-        };
+        let mut x = start;
         for _ in 0..self.steps {
-            let g = input_gradient(model, &x, |logits, _| cross_entropy(logits, labels));
+            let g = input_gradient(model, &x, |logits, _| goal.objective(logits));
             x = project(
                 x.detach() + g.sign().mul_scalar(self.step_size),
                 images,
                 self.epsilon,
             );
+            observe(&x);
         }
         x.detach()
     }
+
+    /// A uniform start in the ε-ball from the backend's generator (fast, on the device).
+    fn backend_start(&self, images: &Tensor<4>) -> Tensor<4> {
+        let eps = f64::from(self.epsilon);
+        project(
+            images.clone() + images.random_like(Distribution::Uniform(-eps, eps)),
+            images,
+            self.epsilon,
+        )
+    }
+}
+
+/// Seeds of one restart are this far apart, so restarts never share an image's seed.
+const RESTART_SEED_STRIDE: u64 = 1 << 32;
+
+/// A uniform start in the ε-ball drawn on the host: image `k` of the batch from
+/// `seed + k`, restart `r` from `seed + r·2³²`. Backends generate random numbers
+/// differently; these are the same on every backend and platform, and a set cut into
+/// batches draws what it draws in one batch (each batch passes `seed + its offset`), so an
+/// attack replays exactly in the browser and on a server.
+pub fn seeded_start(images: &Tensor<4>, epsilon: f32, seed: u64, restart: usize) -> Tensor<4> {
+    let shape = images.shape();
+    let [n, ..] = images.dims();
+    let per_image = shape.num_elements() / n.max(1);
+    let first = seed.wrapping_add((restart as u64).wrapping_mul(RESTART_SEED_STRIDE));
+    let noise: Vec<f32> = (0..n as u64)
+        .flat_map(|k| {
+            let mut rng = StdRng::seed_from_u64(first.wrapping_add(k));
+            (0..per_image)
+                .map(|_| rng.random_range(-epsilon..=epsilon))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let noise = Tensor::from_data(TensorData::new(noise, shape), &images.device());
+    project(images.clone() + noise, images, epsilon)
 }

@@ -234,26 +234,31 @@ mod files {
     }
 }
 
+/// An IDX3 file declaring `count` images of `rows` × `cols`, followed by `pixels` (the
+/// caller keeps them consistent; tests write inconsistent files on purpose).
+pub fn encode_images(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
+    let mut out = IMAGES_MAGIC.to_be_bytes().to_vec();
+    for d in [count, rows, cols] {
+        out.extend(d.to_be_bytes());
+    }
+    out.extend_from_slice(pixels);
+    out
+}
+
+/// An IDX1 file of `labels`.
+pub fn encode_labels(labels: &[u8]) -> Vec<u8> {
+    let mut out = LABELS_MAGIC.to_be_bytes().to_vec();
+    out.extend((labels.len() as u32).to_be_bytes());
+    out.extend_from_slice(labels);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// An IDX3 file of `count` images of `rows` × `cols` with the given pixels.
-    fn images_file(count: u32, rows: u32, cols: u32, pixels: &[u8]) -> Vec<u8> {
-        let mut out = IMAGES_MAGIC.to_be_bytes().to_vec();
-        for d in [count, rows, cols] {
-            out.extend(d.to_be_bytes());
-        }
-        out.extend_from_slice(pixels);
-        out
-    }
-
-    fn labels_file(labels: &[u8]) -> Vec<u8> {
-        let mut out = LABELS_MAGIC.to_be_bytes().to_vec();
-        out.extend((labels.len() as u32).to_be_bytes());
-        out.extend_from_slice(labels);
-        out
-    }
+    use encode_images as images_file;
+    use encode_labels as labels_file;
 
     fn names() -> Vec<String> {
         (0..10).map(|d| d.to_string()).collect()

@@ -1,0 +1,174 @@
+//! The surface the web app imports: an `Engine` class whose methods return promises of
+//! JSON (the types of `astute-engine-api`). Work runs on the page's thread between
+//! awaits; the page stays responsive because WebGPU work and read-backs are awaited.
+
+use std::rc::Rc;
+
+use astute::burn::prelude::Device;
+use astute_engine_api::{AttackRequest, BackendChoice, BackendKind, BackendReport};
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::{Lab, LabError};
+
+impl From<LabError> for JsValue {
+    fn from(e: LabError) -> Self {
+        JsError::new(&e.0).into()
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    serde_json::to_string(value)
+        .map(|s| JsValue::from_str(&s))
+        .map_err(|e| JsError::new(&e.to_string()).into())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, JsValue> {
+    serde_json::from_str(text).map_err(|e| JsError::new(&format!("bad {what}: {e}")).into())
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Opens the WebGPU device, or says why not; the flag tells a software adapter.
+async fn webgpu() -> Result<(Device, BackendReport, bool), String> {
+    let (device, setup) = Device::wgpu_options()
+        .init_with_setup_async()
+        .await
+        .map_err(|e| format!("WebGPU is not available here ({e})"))?;
+    let info = setup.adapter.get_info();
+    let software = info.device_type == astute::burn::tensor::wgpu::wgpu::DeviceType::Cpu;
+    // Browsers may hide the adapter's name; its type is always there.
+    let name = match (info.name.is_empty(), software) {
+        (false, _) => info.name.clone(),
+        (true, true) => "a software adapter".to_string(),
+        (true, false) => "a GPU".to_string(),
+    };
+    Ok((
+        device,
+        BackendReport {
+            kind: BackendKind::Webgpu,
+            detail: name,
+            note: None,
+        },
+        software,
+    ))
+}
+
+fn cpu(note: Option<String>) -> (Device, BackendReport) {
+    (
+        Device::flex(),
+        BackendReport {
+            kind: BackendKind::Cpu,
+            detail: "WebAssembly with SIMD, one thread".into(),
+            note,
+        },
+    )
+}
+
+/// The engine: a device and the models loaded on it.
+#[wasm_bindgen]
+pub struct Engine {
+    lab: Rc<Lab>,
+    report: BackendReport,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// `choice`: `auto`, `webgpu` or `cpu`. Resolves to an `Engine`.
+    pub fn start(choice: String) -> Promise {
+        future_to_promise(async move {
+            let choice = BackendChoice::parse(&choice).ok_or_else(|| {
+                JsError::new(&format!("unknown backend '{choice}': auto, webgpu or cpu"))
+            })?;
+            let (device, report) = match choice {
+                BackendChoice::Cpu => cpu(None),
+                BackendChoice::Webgpu => {
+                    let (device, report, _) = webgpu().await.map_err(|e| JsError::new(&e))?;
+                    (device, report)
+                }
+                BackendChoice::Auto => match webgpu().await {
+                    Ok((_, report, true)) => cpu(Some(format!(
+                        "WebGPU offers {}, which runs on the CPU: WebAssembly is faster",
+                        report.detail
+                    ))),
+                    Ok((device, report, false)) => (device, report),
+                    Err(why) => cpu(Some(why)),
+                },
+            };
+            Ok(Engine {
+                lab: Rc::new(Lab::new(device)),
+                report,
+            }
+            .into())
+        })
+    }
+
+    /// Where the work runs, as JSON (`BackendReport`).
+    pub fn backend(&self) -> Result<JsValue, JsValue> {
+        json(&self.report)
+    }
+
+    /// Loads safetensors weights; returns the model's handle.
+    pub fn load(&self, weights: Vec<u8>) -> Result<usize, JsValue> {
+        Ok(self.lab.load(weights)?)
+    }
+
+    /// Logits of `pixels` (NCHW in [0, 1], any number of images), flattened.
+    pub fn logits(&self, model: usize, pixels: Vec<f32>) -> Promise {
+        let lab = self.lab.clone();
+        future_to_promise(async move {
+            let logits = lab.logits(model, &pixels).await?;
+            Ok(js_sys::Float32Array::from(logits.as_slice()).into())
+        })
+    }
+
+    /// One attack (`request`: `AttackRequest` JSON) on one image; resolves to
+    /// `AttackResult` JSON.
+    pub fn attack(&self, model: usize, pixels: Vec<f32>, label: u8, request: String) -> Promise {
+        let lab = self.lab.clone();
+        future_to_promise(async move {
+            let request: AttackRequest = parse(&request, "attack request")?;
+            json(&lab.attack(model, &pixels, label, &request).await?)
+        })
+    }
+
+    /// Eq. (3) at one image; resolves to `LipschitzEstimate` JSON.
+    pub fn lipschitz(&self, model: usize, pixels: Vec<f32>, epsilon: f32) -> Promise {
+        let lab = self.lab.clone();
+        future_to_promise(async move { json(&lab.lipschitz(model, &pixels, epsilon).await?) })
+    }
+
+    /// Robust accuracy at each ε on a set of images; resolves to `[CurvePoint]` JSON.
+    pub fn curve(
+        &self,
+        model: usize,
+        pixels: Vec<f32>,
+        labels: Vec<u8>,
+        epsilons: Vec<f32>,
+        seed: u64,
+    ) -> Promise {
+        let lab = self.lab.clone();
+        future_to_promise(async move {
+            json(&lab.curve(model, &pixels, &labels, &epsilons, seed).await?)
+        })
+    }
+}
+
+/// The pixels of an IDX3 image file (the playground's samples), checked by the same
+/// parser the native loaders use.
+#[wasm_bindgen(js_name = idxImages)]
+pub fn idx_images(bytes: Vec<u8>) -> Result<Vec<u8>, JsValue> {
+    astute::data::idx::parse_images(bytes)
+        .map(|images| images.pixels)
+        .map_err(|e| JsError::new(&e.to_string()).into())
+}
+
+/// The labels of an IDX1 file.
+#[wasm_bindgen(js_name = idxLabels)]
+pub fn idx_labels(bytes: Vec<u8>) -> Result<Vec<u8>, JsValue> {
+    astute::data::idx::parse_labels(bytes).map_err(|e| JsError::new(&e.to_string()).into())
+}

@@ -1,0 +1,12 @@
+//! The in-browser engine: Astute's own models and attacks (the `astute` core), running on
+//! WebGPU or on the CPU backend compiled to WebAssembly. [`Lab`] holds the work and is
+//! plain async Rust, tested natively; `browser` (feature `browser`) is the thin
+//! wasm-bindgen surface the web app imports.
+
+mod lab;
+mod readback;
+
+#[cfg(feature = "browser")]
+mod browser;
+
+pub use lab::{Lab, LabError};

@@ -1,0 +1,182 @@
+//! The playground's engine (`astute-engine`), a second wasm bundle imported on demand: the
+//! other pages never download it. `index.html` names its files in
+//! `<meta name="astute-engine">`; this module imports it once per page load and wraps its
+//! promises of JSON in typed async calls.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use astute_engine_api::{
+    AttackRequest, AttackResult, BackendChoice, BackendReport, CurvePoint, LipschitzEstimate,
+};
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The engine's `Engine` class (see `engine/src/browser.rs`).
+    #[derive(Clone)]
+    pub type JsEngine;
+    #[wasm_bindgen(method, catch)]
+    fn backend(this: &JsEngine) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn load(this: &JsEngine, weights: &[u8]) -> Result<usize, JsValue>;
+    #[wasm_bindgen(method)]
+    fn attack(this: &JsEngine, model: usize, pixels: &[f32], label: u8, request: &str) -> Promise;
+    #[wasm_bindgen(method)]
+    fn lipschitz(this: &JsEngine, model: usize, pixels: &[f32], epsilon: f32) -> Promise;
+    #[wasm_bindgen(method)]
+    fn curve(
+        this: &JsEngine,
+        model: usize,
+        pixels: &[f32],
+        labels: &[u8],
+        epsilons: &[f32],
+        seed: u64,
+    ) -> Promise;
+}
+
+/// A JS exception or rejection as the sentence it carries.
+fn message(error: JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}
+
+fn decode<T: DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    let text = value
+        .as_string()
+        .ok_or_else(|| "the engine answered with something other than JSON".to_string())?;
+    serde_json::from_str(&text).map_err(|e| format!("the engine's answer was not understood: {e}"))
+}
+
+async fn settle(promise: Promise) -> Result<JsValue, String> {
+    JsFuture::from(promise).await.map_err(message)
+}
+
+fn get(target: &JsValue, key: &str) -> Result<JsValue, String> {
+    Reflect::get(target, &JsValue::from_str(key)).map_err(message)
+}
+
+fn call(target: &JsValue, key: &str, arguments: &[JsValue]) -> Result<JsValue, String> {
+    let function: Function = get(target, key)?
+        .dyn_into()
+        .map_err(|_| format!("the engine has no function `{key}`"))?;
+    let arguments: js_sys::Array = arguments.iter().collect();
+    function.apply(target, &arguments).map_err(message)
+}
+
+/// The engine bundle's two files, from the page's `<meta name="astute-engine">`.
+fn bundle_urls() -> Result<(String, String), String> {
+    let meta = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=astute-engine]").ok().flatten())
+        .ok_or("this page was built without the playground engine (cargo xtask site)")?;
+    let script = meta.get_attribute("content").unwrap_or_default();
+    let module = meta.get_attribute("data-module").unwrap_or_default();
+    Ok((script, module))
+}
+
+/// A started engine and the module it came from.
+#[derive(Clone)]
+pub struct Engine {
+    js: JsEngine,
+    module: JsValue,
+    pub report: BackendReport,
+}
+
+thread_local! {
+    static STARTED: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    /// Model id → handle in the engine: each model's weights are fetched once per page.
+    static LOADED: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
+}
+
+impl Engine {
+    /// Imports and starts the engine on the first call; later calls return the same engine
+    /// (a page's WebGPU device is opened once, so changing `choice` needs a reload).
+    pub async fn get(choice: BackendChoice) -> Result<Engine, String> {
+        if let Some(engine) = STARTED.with(|s| s.borrow().clone()) {
+            return Ok(engine);
+        }
+        let (script, module_url) = bundle_urls()?;
+        let import = Function::new_with_args("url", "return import(url)");
+        let module = import
+            .call1(&JsValue::NULL, &JsValue::from_str(&script))
+            .map_err(message)?;
+        let module = settle(module.unchecked_into()).await.map_err(|e| {
+            format!("the engine could not be downloaded ({e}); check the connection and reload")
+        })?;
+        let options = Object::new();
+        Reflect::set(&options, &"module_or_path".into(), &module_url.into()).map_err(message)?;
+        settle(call(&module, "default", &[options.into()])?.unchecked_into())
+            .await
+            .map_err(|e| {
+                format!("this browser could not start the engine's WebAssembly (it needs WebAssembly SIMD): {e}")
+            })?;
+        let class = get(&module, "Engine")?;
+        let js: JsEngine =
+            settle(call(&class, "start", &[JsValue::from_str(choice.name())])?.unchecked_into())
+                .await?
+                .unchecked_into();
+        let report = decode(js.backend().map_err(message)?)?;
+        let engine = Engine { js, module, report };
+        STARTED.with(|s| *s.borrow_mut() = Some(engine.clone()));
+        Ok(engine)
+    }
+
+    /// The handle of the model whose weights are at `url`, fetching them the first time.
+    pub async fn model(&self, id: &str, url: &str) -> Result<usize, String> {
+        if let Some(handle) = LOADED.with(|l| l.borrow().get(id).copied()) {
+            return Ok(handle);
+        }
+        let weights = crate::api::bytes(url)
+            .await
+            .map_err(|e| format!("the weights of {id} did not arrive: {e}"))?;
+        let handle = self.js.load(&weights).map_err(message)?;
+        LOADED.with(|l| l.borrow_mut().insert(id.to_owned(), handle));
+        Ok(handle)
+    }
+
+    pub async fn attack(
+        &self,
+        model: usize,
+        pixels: &[f32],
+        label: u8,
+        request: &AttackRequest,
+    ) -> Result<AttackResult, String> {
+        let request = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        decode(settle(self.js.attack(model, pixels, label, &request)).await?)
+    }
+
+    pub async fn lipschitz(
+        &self,
+        model: usize,
+        pixels: &[f32],
+        epsilon: f32,
+    ) -> Result<LipschitzEstimate, String> {
+        decode(settle(self.js.lipschitz(model, pixels, epsilon)).await?)
+    }
+
+    pub async fn curve(
+        &self,
+        model: usize,
+        pixels: &[f32],
+        labels: &[u8],
+        epsilons: &[f32],
+        seed: u64,
+    ) -> Result<Vec<CurvePoint>, String> {
+        decode(settle(self.js.curve(model, pixels, labels, epsilons, seed)).await?)
+    }
+
+    /// Parses an IDX file with the core's checked parser: `idxImages` or `idxLabels`.
+    pub fn idx(&self, function: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
+        let array = js_sys::Uint8Array::from(bytes);
+        let parsed: js_sys::Uint8Array =
+            call(&self.module, function, &[array.into()])?.unchecked_into();
+        Ok(parsed.to_vec())
+    }
+}

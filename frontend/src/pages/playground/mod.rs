@@ -1,0 +1,690 @@
+//! The attack playground: the shipped natural and robust models run in the visitor's
+//! browser (WebGPU or WebAssembly, through the engine bundle) and anyone attacks them.
+//! Every choice lives in the URL (`?d= m= vs= i= attack= eps= steps= step= restarts=
+//! target= seed= backend=`), so a link reproduces the attack.
+
+mod curve;
+mod picture;
+mod sketch;
+
+use astute_engine_api::{
+    AttackKind, AttackRequest, AttackResult, BackendChoice, CurvePoint, ModelEntry,
+    PlaygroundManifest, SampleSet, cross_entropy, margin, prediction, softmax,
+};
+use leptos::prelude::*;
+
+use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
+use self::picture::{Palette, Picture};
+use self::sketch::Sketch;
+use super::{query_param, set_query_params};
+use crate::api;
+use crate::engine::Engine;
+
+const MANIFEST: &str = "/playground-data/manifest.json";
+
+/// A dataset's shipped test images, decoded.
+#[derive(Debug, Clone, PartialEq)]
+struct Samples {
+    set: SampleSet,
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+}
+
+impl Samples {
+    fn per_image(&self) -> usize {
+        self.set.shape.iter().product()
+    }
+
+    fn image(&self, index: usize) -> Option<(Vec<f32>, u8)> {
+        let n = self.per_image();
+        let pixels = self.pixels.get(index * n..(index + 1) * n)?;
+        Some((
+            pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
+            *self.labels.get(index)?,
+        ))
+    }
+}
+
+/// The image under attack: its pixels, true class and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+struct Target {
+    pixels: Vec<f32>,
+    label: u8,
+    source: String,
+}
+
+/// What one model did with the image.
+#[derive(Debug, Clone, PartialEq)]
+struct Outcome {
+    model: ModelEntry,
+    attack: AttackResult,
+    lipschitz: f32,
+    lipschitz_ms: f64,
+}
+
+async fn load_samples(set: SampleSet, choice: BackendChoice) -> Result<Samples, String> {
+    let engine = Engine::get(choice).await?;
+    let fetch = |path: String| async move {
+        api::bytes(&format!("/playground-data/{path}"))
+            .await
+            .map_err(|e| format!("the sample images did not arrive: {e}"))
+    };
+    let pixels = engine.idx("idxImages", &fetch(set.images.clone()).await?)?;
+    let labels = engine.idx("idxLabels", &fetch(set.labels.clone()).await?)?;
+    Ok(Samples {
+        set,
+        pixels,
+        labels,
+    })
+}
+
+async fn attack_with(
+    model: ModelEntry,
+    target: Target,
+    request: AttackRequest,
+    choice: BackendChoice,
+) -> Result<Outcome, String> {
+    let engine = Engine::get(choice).await?;
+    let handle = engine
+        .model(&model.id, &format!("/playground-data/{}", model.weights))
+        .await?;
+    let attack = engine
+        .attack(handle, &target.pixels, target.label, &request)
+        .await?;
+    let lipschitz = if request.epsilon > 0.0 {
+        let estimate = engine
+            .lipschitz(handle, &target.pixels, request.epsilon)
+            .await?;
+        (estimate.value, estimate.milliseconds)
+    } else {
+        (0.0, 0.0)
+    };
+    Ok(Outcome {
+        model,
+        attack,
+        lipschitz: lipschitz.0,
+        lipschitz_ms: lipschitz.1,
+    })
+}
+
+fn parse_or<T: std::str::FromStr>(value: Option<String>, default: T) -> T {
+    value.and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[component]
+pub fn Playground() -> impl IntoView {
+    let manifest = LocalResource::new(|| api::get::<PlaygroundManifest>(MANIFEST));
+    let backend_param = query_param("backend");
+    let choice = Memo::new(move |_| {
+        backend_param
+            .get()
+            .and_then(|b| BackendChoice::parse(&b))
+            .unwrap_or_default()
+    });
+    let engine = LocalResource::new(move || {
+        let choice = choice.get();
+        async move { Engine::get(choice).await.map(|e| e.report) }
+    });
+    let set_params = set_query_params();
+
+    let dataset_param = query_param("d");
+    let dataset = Memo::new(move |_| dataset_param.get().unwrap_or_else(|| "mnist-sample".into()));
+    let (model_a, model_b) = (query_param("m"), query_param("vs"));
+    let index_param = query_param("i");
+    let index = Memo::new(move |_| parse_or(index_param.get(), 0usize));
+    let (kind_p, eps_p, steps_p, step_p, restarts_p, target_p, seed_p) = (
+        query_param("attack"),
+        query_param("eps"),
+        query_param("steps"),
+        query_param("step"),
+        query_param("restarts"),
+        query_param("target"),
+        query_param("seed"),
+    );
+    let epsilon = Memo::new(move |_| parse_or(eps_p.get(), 0.1f32).clamp(0.0, 1.0));
+    let request = Memo::new(move |_| {
+        let kind = match kind_p.get().as_deref() {
+            Some("fgsm") => AttackKind::Fgsm,
+            Some("multi-targeted") => AttackKind::MultiTargeted,
+            _ => AttackKind::Pgd,
+        };
+        let epsilon = epsilon.get();
+        let default_step = if kind == AttackKind::MultiTargeted {
+            epsilon / 10.0
+        } else {
+            epsilon / 5.0
+        };
+        AttackRequest {
+            kind,
+            epsilon,
+            steps: parse_or(
+                steps_p.get(),
+                if kind == AttackKind::MultiTargeted {
+                    20
+                } else {
+                    10
+                },
+            ),
+            step_size: parse_or(step_p.get(), default_step),
+            restarts: parse_or(restarts_p.get(), 1),
+            target: target_p.get().and_then(|t| t.parse().ok()),
+            seed: parse_or(seed_p.get(), 0),
+        }
+    });
+
+    let entries = Memo::new(move |_| -> Vec<ModelEntry> {
+        match manifest.get() {
+            Some(Ok(m)) => m
+                .models
+                .into_iter()
+                .filter(|e| e.dataset == dataset.get())
+                .collect(),
+            _ => Vec::new(),
+        }
+    });
+    let chosen_models = Memo::new(move |_| -> Vec<ModelEntry> {
+        let entries = entries.get();
+        let d = dataset.get();
+        let pick = |id: Option<String>, default: String| {
+            let id = id.unwrap_or(default);
+            entries.iter().find(|e| e.id == id).cloned()
+        };
+        let first = pick(model_a.get(), format!("{d}-natural-plain"));
+        let second = match model_b.get().as_deref() {
+            Some("none") => None,
+            other => pick(other.map(str::to_owned), format!("{d}-trades6-plain")),
+        };
+        first.into_iter().chain(second).collect()
+    });
+
+    let samples = LocalResource::new(move || {
+        let set = match manifest.get() {
+            Some(Ok(m)) => m.samples_of(&dataset.get()).cloned(),
+            _ => None,
+        };
+        let choice = choice.get();
+        async move {
+            match set {
+                Some(set) => load_samples(set, choice).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let custom = RwSignal::new(None::<(Vec<f32>, String)>);
+    let custom_label = RwSignal::new(0u8);
+    let target = Memo::new(move |_| -> Option<Target> {
+        if let Some((pixels, source)) = custom.get() {
+            return Some(Target {
+                pixels,
+                label: custom_label.get(),
+                source,
+            });
+        }
+        let samples = samples.get()?.ok()??;
+        let (pixels, label) = samples.image(index.get())?;
+        Some(Target {
+            pixels,
+            label,
+            source: format!("test image {} of {}", index.get(), samples.set.title),
+        })
+    });
+
+    let outcomes = LocalResource::new(move || {
+        let (models, target, request, choice) = (
+            chosen_models.get(),
+            target.get(),
+            request.get(),
+            choice.get(),
+        );
+        async move {
+            let Some(target) = target else {
+                return Vec::new();
+            };
+            let mut found = Vec::new();
+            for model in models {
+                let id = model.label();
+                found.push(
+                    attack_with(model, target.clone(), request.clone(), choice)
+                        .await
+                        .map_err(|e| format!("{id}: {e}")),
+                );
+            }
+            found
+        }
+    });
+
+    let class_names = Memo::new(move |_| -> Vec<String> {
+        match manifest.get() {
+            Some(Ok(m)) => m
+                .samples_of(&dataset.get())
+                .map(|s| s.class_names.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    });
+
+    let field = {
+        let set_params = set_params.clone();
+        move |name: &'static str| {
+            let set_params = set_params.clone();
+            move |event: leptos::ev::Event| set_params(&[(name, event_target_value(&event))])
+        }
+    };
+    let pick_sample = {
+        let set_params = set_params.clone();
+        move |i: usize| {
+            custom.set(None);
+            set_params(&[("i", i.to_string())]);
+        }
+    };
+    let change_backend = {
+        let set_params = set_params.clone();
+        move |event: leptos::ev::Event| {
+            set_params(&[("backend", event_target_value(&event))]);
+            // A page opens its WebGPU device once: a new backend needs a new page.
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        }
+    };
+    let on_image = Callback::new(move |(pixels, source): (Vec<f32>, String)| {
+        custom.set(Some((pixels, source)));
+    });
+
+    let backend_badge = move || match engine.get() {
+        None => view! { <p class="backend" role="status">"Starting the engine…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Some(Ok(report)) => {
+            let kind = match report.kind {
+                astute_engine_api::BackendKind::Webgpu => "WebGPU",
+                astute_engine_api::BackendKind::Cpu => "CPU",
+            };
+            view! {
+                <p class="backend" data-backend=kind.to_lowercase()>
+                    "Running in this browser on " <strong>{kind}</strong> ": " {report.detail.clone()}
+                    {report.note.clone().map(|n| view! { <span class="note">" (" {n} ")"</span> })}
+                </p>
+            }
+            .into_any()
+        }
+    };
+
+    let model_options = move |selected: Option<String>, allow_none: bool| {
+        let entries = entries.get();
+        let none = allow_none.then(|| view! { <option value="none" selected=selected.as_deref() == Some("none")>"none"</option> });
+        let options = entries
+            .into_iter()
+            .map(|e| {
+                let is = selected.as_deref() == Some(e.id.as_str());
+                view! { <option value=e.id.clone() selected=is>{e.label()}</option> }
+            })
+            .collect_view();
+        view! { {none}{options} }
+    };
+
+    let controls = {
+        let field = field.clone();
+        move || {
+            let r = request.get();
+            let names = class_names.get();
+            let models = chosen_models.get();
+            let a = models.first().map(|m| m.id.clone());
+            let b = if model_b.get().as_deref() == Some("none") {
+                Some("none".to_string())
+            } else {
+                models.get(1).map(|m| m.id.clone())
+            };
+            let targets = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| view! { <option value=i.to_string() selected=r.target == Some(i)>{format!("{i}: {n}")}</option> })
+                .collect_view();
+            let is_pgd = r.kind == AttackKind::Pgd;
+            view! {
+                <fieldset class="controls">
+                    <legend>"Attack"</legend>
+                    <label>"Dataset "
+                        <select on:change=field("d") prop:value=move || dataset.get()>
+                            <option value="mnist-sample">"MNIST (sample)"</option>
+                            <option value="fashion-mnist">"Fashion-MNIST"</option>
+                        </select>
+                    </label>
+                    <label>"Model "<select on:change=field("m")>{model_options(a, false)}</select></label>
+                    <label>"Compare with "<select on:change=field("vs")>{model_options(b, true)}</select></label>
+                    <label>"Attack "
+                        <select on:change=field("attack")>
+                            <option value="pgd" selected=is_pgd>"PGD"</option>
+                            <option value="fgsm" selected=r.kind == AttackKind::Fgsm>"FGSM"</option>
+                            <option value="multi-targeted" selected=r.kind == AttackKind::MultiTargeted>"Multi-targeted"</option>
+                        </select>
+                    </label>
+                    <label>"Goal "
+                        <select on:change=field("target") disabled=r.kind == AttackKind::MultiTargeted>
+                            <option value="" selected=r.target.is_none()>"any wrong class (untargeted)"</option>
+                            {targets}
+                        </select>
+                    </label>
+                    <label class="wide">{format!("ε = {:.3} ", r.epsilon)}
+                        <input type="range" min="0" max="0.3" step="0.005" prop:value=r.epsilon.to_string()
+                            on:change=field("eps") aria-label="ε, the ℓ∞ budget"/>
+                    </label>
+                    <label>"Steps "<input type="number" min="1" max="200" prop:value=r.steps.to_string()
+                        on:change=field("steps") disabled=r.kind == AttackKind::Fgsm/></label>
+                    <label>"Step size "<input type="number" min="0" max="1" step="0.001" prop:value=format!("{:.4}", r.step_size)
+                        on:change=field("step") disabled=r.kind == AttackKind::Fgsm/></label>
+                    <label>"Restarts "<input type="number" min="1" max="20" prop:value=r.restarts.to_string()
+                        on:change=field("restarts") disabled=!is_pgd/></label>
+                    <label>"Seed "<input type="number" min="0" prop:value=r.seed.to_string()
+                        on:change=field("seed") disabled=!is_pgd/></label>
+                    <label>"Engine "
+                        <select on:change=change_backend.clone()>
+                            <option value="auto" selected=choice.get() == BackendChoice::Auto>"automatic"</option>
+                            <option value="webgpu" selected=choice.get() == BackendChoice::Webgpu>"WebGPU"</option>
+                            <option value="cpu" selected=choice.get() == BackendChoice::Cpu>"CPU (WebAssembly)"</option>
+                        </select>
+                    </label>
+                </fieldset>
+            }
+        }
+    };
+
+    let gallery = move || match samples.get() {
+        None => {
+            view! { <p class="loading" role="status">"Loading the sample images…"</p> }.into_any()
+        }
+        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Some(Ok(None)) => view! { <p>"No samples ship for this dataset."</p> }.into_any(),
+        Some(Ok(Some(samples))) => {
+            let side = samples.set.shape[2] as u32;
+            let current = index.get();
+            let pick_sample = pick_sample.clone();
+            let thumbs = (0..samples.set.count.min(24))
+                .filter_map(|i| samples.image(i).map(|(pixels, label)| (i, pixels, label)))
+                .map(|(i, pixels, label)| {
+                    let pick_sample = pick_sample.clone();
+                    let name = samples.set.class_names.get(usize::from(label)).cloned().unwrap_or_default();
+                    view! {
+                        <button class="thumb" aria-pressed=(i == current && custom.get().is_none()).to_string()
+                            title=format!("test image {i}: {name}") on:click=move |_| pick_sample(i)>
+                            <Picture values=Signal::stored(pixels) width=side palette=Palette::Grey caption=format!("{i}")/>
+                        </button>
+                    }
+                })
+                .collect_view();
+            view! { <div class="thumbs" role="group" aria-label="Sample test images">{thumbs}</div> }.into_any()
+        }
+    };
+
+    let results = move || match outcomes.get() {
+        None => view! { <p class="loading" role="status">"Attacking…"</p> }.into_any(),
+        Some(found) => {
+            let names = class_names.get();
+            let target = target.get();
+            found
+                .into_iter()
+                .map(|o| match (o, target.clone()) {
+                    (Ok(o), Some(t)) => {
+                        view! { <OutcomeView outcome=o target=t names=names.clone()/> }.into_any()
+                    }
+                    (Err(e), _) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    (Ok(_), None) => ().into_any(),
+                })
+                .collect_view()
+                .into_any()
+        }
+    };
+
+    let custom_controls = move || {
+        custom.get().map(|(_, source)| {
+            let options = class_names
+                .get()
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| view! { <option value=i.to_string() selected=usize::from(custom_label.get()) == i>{format!("{i}: {n}")}</option> })
+                .collect_view();
+            view! {
+                <p>"Attacking " {source} ". Its true class: "
+                    <select aria-label="The true class of your image"
+                        on:change=move |e| custom_label.set(event_target_value(&e).parse().unwrap_or(0))>{options}</select>
+                    " " <button class="link" on:click=move |_| custom.set(None)>"back to the samples"</button>
+                </p>
+            }
+        })
+    };
+
+    view! {
+        <h1>"Attack playground"</h1>
+        <p class="lede">
+            "Natural and adversarially trained networks, trained by Astute and running here in your
+             browser. Push an image around inside an ℓ∞ ball of radius ε and see which network changes
+             its mind. The paper's point: the robust ones can keep both their accuracy and their answer."
+        </p>
+        {backend_badge}
+        {controls}
+        <section aria-labelledby="image-title">
+            <h2 id="image-title">"The image"</h2>
+            {gallery}
+            {custom_controls}
+            <details>
+                <summary>"Draw a digit or upload an image"</summary>
+                <Sketch on_image/>
+            </details>
+        </section>
+        <section aria-labelledby="results-title">
+            <h2 id="results-title">"What the attack did"</h2>
+            <div class="outcomes">{results}</div>
+        </section>
+        <RobustCurve models=chosen_models samples choice/>
+    }
+}
+
+/// One model's result: the three pictures, the probabilities, the numbers, the steps.
+#[component]
+fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl IntoView {
+    let Outcome {
+        model,
+        attack,
+        lipschitz,
+        lipschitz_ms,
+    } = outcome;
+    let label = usize::from(target.label);
+    let side = (target.pixels.len() as f64).sqrt() as u32;
+    let before = softmax(&attack.clean_logits);
+    let after = softmax(&attack.adversarial_logits);
+    let (p0, p1) = (
+        prediction(&attack.clean_logits),
+        prediction(&attack.adversarial_logits),
+    );
+    let name = move |c: usize| names.get(c).cloned().unwrap_or_else(|| c.to_string());
+    let delta: Vec<f32> = attack
+        .adversarial
+        .iter()
+        .zip(&target.pixels)
+        .map(|(a, c)| a - c)
+        .collect();
+    let scale = attack.linf.max(1e-6);
+    let bars = before
+        .iter()
+        .zip(&after)
+        .enumerate()
+        .map(|(c, (b, a))| {
+            view! {
+                <tr class:truth=c == label>
+                    <th scope="row">{name(c)}</th>
+                    <td><span class="bar before" style=format!("width:{:.1}%", b * 100.0)></span>{format!("{:.1}", b * 100.0)}</td>
+                    <td><span class="bar after" style=format!("width:{:.1}%", a * 100.0)></span>{format!("{:.1}", a * 100.0)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let kept = p1 == label;
+    let verdict = if p0 != label {
+        "already wrong on the clean image"
+    } else if kept {
+        "kept its answer"
+    } else {
+        "was fooled"
+    };
+    let steps = attack.steps.clone();
+    let count = steps.len();
+    let (step, set_step) = signal(count);
+    let step_name = name.clone();
+    let step_view = move || {
+        let k = step.get();
+        let s = steps.get(k.saturating_sub(1))?;
+        Some(view! {
+            <div class="step">
+                <Picture values=Signal::stored(s.image.clone()) width=side palette=Palette::Grey caption=format!("step {k}")/>
+                <dl>
+                    <dt>"Loss (cross-entropy of the true class)"</dt><dd>{format!("{:.3}", cross_entropy(&s.logits, label))}</dd>
+                    <dt>"Margin (true class − best other logit)"</dt><dd>{format!("{:.3}", margin(&s.logits, label))}</dd>
+                    <dt>"Prediction"</dt><dd>{step_name(prediction(&s.logits))}</dd>
+                </dl>
+            </div>
+        })
+    };
+    view! {
+        <article class="outcome" class:fooled=!kept data-model=model.id.clone() data-kept=kept.to_string()
+            data-confidence-before=before[label].to_string() data-confidence-after=after[label].to_string()>
+            <h3>{model.label()}</h3>
+            <p class="measured">{format!(
+                "Trained by Astute: test accuracy {:.1} %, PGD-10 accuracy {:.1} % at ε = {}, Lipschitz {:.1}.",
+                model.test_accuracy, model.test_adversarial_accuracy, model.epsilon, model.test_lipschitz
+            )}</p>
+            <div class="pictures">
+                <Picture values=Signal::stored(target.pixels.clone()) width=side palette=Palette::Grey caption="original".into()/>
+                <Picture values=Signal::stored(delta) width=side palette=Palette::Diverging { scale } caption=format!("perturbation (blue −{scale:.3} … red +{scale:.3})")/>
+                <Picture values=Signal::stored(attack.adversarial.clone()) width=side palette=Palette::Grey caption="adversarial".into()/>
+            </div>
+            <p class="verdict">
+                {format!("{} ({:.1} %) → {} ({:.1} %): {verdict}.", name(p0), before[p0] * 100.0, name(p1), after[p1] * 100.0)}
+            </p>
+            <dl class="numbers">
+                <dt>"ℓ∞ of the perturbation"</dt><dd class="linf">{format!("{:.4}", attack.linf)}</dd>
+                <dt>"Local Lipschitz estimate here"</dt><dd>{format!("{lipschitz:.2}")}</dd>
+                <dt>"Time"</dt><dd class="timing">{format!("attack {:.0} ms, Lipschitz {:.0} ms", attack.milliseconds, lipschitz_ms)}</dd>
+            </dl>
+            <div class="table-wrap">
+                <table class="probabilities">
+                    <caption>"Class probabilities (%)"</caption>
+                    <thead><tr><th scope="col">"Class"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                    <tbody>{bars}</tbody>
+                </table>
+            </div>
+            {(count > 0).then(|| view! {
+                <div class="scrubber">
+                    <label>{format!("Step through the attack (1–{count}) ")}
+                        <input type="range" min="1" max=count.to_string() prop:value=move || step.get().to_string()
+                            on:input=move |e| set_step.set(event_target_value(&e).parse().unwrap_or(1))/>
+                    </label>
+                    {step_view}
+                </div>
+            })}
+        </article>
+    }
+}
+
+/// Robust accuracy against ε for the chosen models on the first sample images, on request.
+#[component]
+fn RobustCurve(
+    models: Memo<Vec<ModelEntry>>,
+    samples: LocalResource<Result<Option<Samples>, String>>,
+    choice: Memo<BackendChoice>,
+) -> impl IntoView {
+    let (asked, set_asked) = signal(0u32);
+    let size_param = query_param("n");
+    let size =
+        Memo::new(move |_| parse_or(size_param.get(), CURVE_SIZES[0]).clamp(1, CURVE_SIZES[3]));
+    let set_params = set_query_params();
+    let curves = LocalResource::new(move || {
+        let run = asked.get() > 0;
+        let size = size.get_untracked();
+        let models = models.get_untracked();
+        let samples = samples.get_untracked();
+        let choice = choice.get_untracked();
+        async move {
+            if !run {
+                return Ok((0, Vec::new()));
+            }
+            let samples = samples
+                .and_then(|s| s.ok())
+                .flatten()
+                .ok_or("the samples are not loaded yet")?;
+            let n = samples.set.count.min(size);
+            let pixels: Vec<f32> = samples.pixels[..n * samples.per_image()]
+                .iter()
+                .map(|&p| f32::from(p) / 255.0)
+                .collect();
+            let engine = Engine::get(choice).await?;
+            let mut lines = Vec::new();
+            for model in models {
+                let handle = engine
+                    .model(&model.id, &format!("/playground-data/{}", model.weights))
+                    .await?;
+                let points = engine
+                    .curve(handle, &pixels, &samples.labels[..n], &EPSILONS, 0)
+                    .await?;
+                lines.push((model.label(), points));
+            }
+            Ok::<_, String>((n, lines))
+        }
+    });
+    let view_curves = move || match curves.get() {
+        None => view! { <p class="loading" role="status">"Attacking every image at every ε…"</p> }
+            .into_any(),
+        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        Some(Ok((_, lines))) if lines.is_empty() => ().into_any(),
+        Some(Ok((n, lines))) => {
+            let rows = EPSILONS
+                .iter()
+                .enumerate()
+                .map(|(k, e)| {
+                    let cells = lines
+                        .iter()
+                        .map(|(_, points): &(String, Vec<CurvePoint>)| {
+                            view! { <td>{format!("{:.0} %", points[k].accuracy)}<small>{format!(" {:.0} ms", points[k].milliseconds)}</small></td> }
+                        })
+                        .collect_view();
+                    view! { <tr><th scope="row">{format!("{e}")}</th>{cells}</tr> }
+                })
+                .collect_view();
+            let heads = lines
+                .iter()
+                .map(|(l, _)| view! { <th scope="col">{l.clone()}</th> })
+                .collect_view();
+            let classes = ["line-a", "line-b"];
+            let chart = lines
+                .iter()
+                .zip(classes)
+                .map(|((l, p), c)| (l.clone(), p.clone(), c))
+                .collect();
+            view! {
+                <CurveChart lines=chart/>
+                <div class="table-wrap">
+                    <table class="curve-table">
+                        <caption>{format!("Accuracy under PGD-10 (step ε/5, seed 0) on the first {n} sample images")}</caption>
+                        <thead><tr><th scope="col">"ε"</th>{heads}</tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section aria-labelledby="curve-title">
+            <h2 id="curve-title">"Robust accuracy against ε"</h2>
+            <p>"The same attack on many images at once, computed here: where the natural model's curve
+                falls off and the robust one's stays up is the paper's trade-off, measured."</p>
+            <div class="toolbar">
+                <label>"Images "
+                    <select on:change=move |e| set_params(&[("n", event_target_value(&e))])>
+                        {CURVE_SIZES.map(|n| view! { <option value=n.to_string() selected=move || size.get() == n>{n}</option> })}
+                    </select>
+                </label>
+                <button on:click=move |_| set_asked.update(|n| *n += 1)>"Compute the curve"</button>
+            </div>
+            {view_curves}
+        </section>
+    }
+}

@@ -1,0 +1,232 @@
+//! `astute playground`: the pretrained models and sample images the browser playground
+//! ships (`static/playground/`). Each model is one `astute train` run, written as
+//! `models/ID.safetensors` with its result row as `models/ID.json`; a model whose two
+//! files exist is kept, so the command resumes and retrains only what is missing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use astute::api::ExperimentSpec;
+use astute::data::{DatasetId, idx};
+use astute::method::Method;
+use astute::metric::LipschitzStep;
+use astute::model::Architecture;
+use astute_engine_api::{ModelEntry, PlaygroundManifest, SampleSet};
+
+use super::data_dirs::DataArgs;
+use super::progress::TrainProgress;
+use super::row::RunRow;
+use crate::device::Backend;
+use crate::execute::{Execution, execute};
+use crate::reproduce::Scale;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The playground folder the site serves.
+    #[arg(long, default_value = "static/playground")]
+    out: PathBuf,
+    /// Test images shipped per dataset (the first N of its test set).
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: Backend,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+const DATASETS: [DatasetId; 2] = [DatasetId::MnistSample, DatasetId::FashionMnist];
+const METHODS: [&str; 3] = ["natural", "at", "trades:6"];
+const DROPOUTS: [f64; 2] = [0.0, 0.5];
+/// The models train at `astute reproduce`'s CPU scale.
+const SCALE: Scale = Scale::Cpu;
+
+/// One shipped model: what to train and where it goes.
+struct Planned {
+    id: String,
+    dataset: DatasetId,
+    method: String,
+    dropout: f64,
+}
+
+impl Planned {
+    fn all() -> Vec<Self> {
+        let mut all = Vec::new();
+        for dataset in DATASETS {
+            for method in METHODS {
+                for dropout in DROPOUTS {
+                    let id = format!(
+                        "{dataset}-{}-{}",
+                        method.replace(':', ""),
+                        if dropout > 0.0 { "dropout" } else { "plain" }
+                    );
+                    all.push(Self {
+                        id,
+                        dataset,
+                        method: method.to_string(),
+                        dropout,
+                    });
+                }
+            }
+        }
+        all
+    }
+
+    /// The `astute train` command that trains the same model.
+    fn command(&self) -> anyhow::Result<String> {
+        let spec = self.spec()?;
+        let option = |name: &str, value: Option<String>| {
+            value.map_or_else(String::new, |v| format!(" --{name} {v}"))
+        };
+        Ok(format!(
+            "astute train -d {} --arch cnn2 -m {} --dropout {}{}{}{}{}{} --seed 0 --no-store --json \
+             --out models/{id}.safetensors > models/{id}.json",
+            self.dataset,
+            self.method,
+            self.dropout,
+            option("epochs", spec.epochs.map(|v| v.to_string())),
+            option("subset", spec.subset.map(|v| v.to_string())),
+            option("eval-train", spec.eval_train.map(|v| v.to_string())),
+            option("batch-size", spec.batch_size.map(|v| v.to_string())),
+            option("lr", spec.learning_rate.map(|v| v.to_string())),
+            id = self.id
+        ))
+    }
+
+    fn spec(&self) -> anyhow::Result<ExperimentSpec> {
+        let method: Method = self.method.parse().map_err(anyhow::Error::msg)?;
+        let mut spec = ExperimentSpec {
+            dataset: self.dataset,
+            architecture: Some(Architecture::Cnn2),
+            method,
+            dropout: self.dropout,
+            epsilon: None,
+            epochs: None,
+            batch_size: None,
+            learning_rate: None,
+            subset: None,
+            seed: 0,
+            eval_train: None,
+            curve: Vec::new(),
+        };
+        SCALE.apply(&mut spec);
+        Ok(spec)
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Trains `planned` unless its weights and row are already there; returns the row.
+fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRow, u64)> {
+    let weights = models.join(format!("{}.safetensors", planned.id));
+    let row_path = models.join(format!("{}.json", planned.id));
+    if let (Ok(meta), Ok(text)) = (std::fs::metadata(&weights), std::fs::read(&row_path)) {
+        let row = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a result row", row_path.display()))?;
+        eprintln!("{}: kept", planned.id);
+        return Ok((row, meta.len()));
+    }
+    eprintln!("{}: training ({})", planned.id, planned.command()?);
+    let split = args.data.load(planned.dataset)?;
+    let spec = planned.spec()?;
+    let mut progress = TrainProgress::new(true);
+    let executed = execute(
+        &spec,
+        &split,
+        &args.backend.device()?,
+        Execution {
+            checkpoint_dir: None,
+            on_event: &mut |e| progress.observe(e),
+            cancel: None,
+            eval_train: spec.eval_train,
+            lipschitz_step: LipschitzStep::FifthOfEpsilon,
+        },
+        |epsilon| eprintln!("evaluating (PGD-10 and local Lipschitz at ε = {epsilon}) ..."),
+    )?;
+    progress.finish();
+    write(&weights, &executed.weights)?;
+    write(
+        &row_path,
+        serde_json::to_string_pretty(&executed.row)?.as_bytes(),
+    )?;
+    Ok((executed.row, executed.weights.len() as u64))
+}
+
+/// The first `count` test images of `dataset` as an IDX pair beside the manifest.
+fn samples(dataset: DatasetId, args: &Args) -> anyhow::Result<SampleSet> {
+    let split = args.data.load(dataset)?;
+    let test = &split.test;
+    let count = args.samples.min(test.len());
+    let shape = test.shape();
+    let per_image = shape.len();
+    let labels: Vec<u8> = test.labels()[..count]
+        .iter()
+        .map(|&l| u8::try_from(l).context("a label above 255 does not fit IDX"))
+        .collect::<Result<_, _>>()?;
+    let images = format!("samples/{dataset}-images.idx");
+    let labels_file = format!("samples/{dataset}-labels.idx");
+    write(
+        &args.out.join(&images),
+        &idx::encode_images(
+            count as u32,
+            shape.height as u32,
+            shape.width as u32,
+            &test.images()[..count * per_image],
+        ),
+    )?;
+    write(&args.out.join(&labels_file), &idx::encode_labels(&labels))?;
+    let info = dataset.info();
+    Ok(SampleSet {
+        dataset: dataset.to_string(),
+        title: info.title.to_string(),
+        class_names: test.class_names().to_vec(),
+        shape: [shape.channels, shape.height, shape.width],
+        count,
+        images,
+        labels: labels_file,
+        epsilon: info.epsilon,
+    })
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let models = args.out.join("models");
+    for dir in [&models, &args.out.join("samples")] {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut manifest = PlaygroundManifest {
+        samples: Vec::new(),
+        models: Vec::new(),
+    };
+    for dataset in DATASETS {
+        manifest.samples.push(samples(dataset, &args)?);
+    }
+    for planned in Planned::all() {
+        let (row, bytes) = model(&planned, &models, &args)?;
+        let test = row.metrics.test;
+        manifest.models.push(ModelEntry {
+            id: planned.id.clone(),
+            dataset: planned.dataset.to_string(),
+            architecture: row.architecture,
+            method: planned.method.clone(),
+            dropout: planned.dropout,
+            weights: format!("models/{}.safetensors", planned.id),
+            bytes,
+            test_accuracy: test.accuracy,
+            test_adversarial_accuracy: test.adversarial_accuracy,
+            test_lipschitz: test.lipschitz,
+            test_images: test.images,
+            epsilon: row.epsilon,
+            command: planned.command()?,
+        });
+    }
+    let path = args.out.join("manifest.json");
+    write(&path, serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    eprintln!(
+        "{}: {} models, {} sample sets",
+        path.display(),
+        manifest.models.len(),
+        manifest.samples.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,143 @@
+// The attack playground in headless Chromium, twice: without a GPU (the CPU path, burn's
+// CPU backend in WebAssembly) and with WebGPU on SwiftShader's software adapter. Each
+// time: the page names its backend; a PGD attack lowers the natural model's confidence in
+// the true class; the robust model keeps most answers at ε = 0.1; and the engine's logits
+// and seeded PGD accuracy equal what `astute predict` and `astute attack` compute natively.
+// The speed of one PGD-10 attack and of the robust-accuracy curve is printed.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { DESKTOP, PHONE, binary, open, root, screenshot, startLab, stopLab } from "./harness.mjs";
+
+const sharedData = process.env.ASTUTE_DATA_DIR ?? join(root, "../shared/data");
+const models = join(root, "static/playground/models");
+
+function native(args) {
+  return JSON.parse(execFileSync(binary, [...args, "--data-dir", sharedData]).toString());
+}
+
+/** Runs `work` in a page that has not loaded the engine, with the engine started on
+ *  `backend`, and returns what it returns. */
+async function withEngine(lab, backend, work, argument) {
+  const { page, errors, context } = await open(lab, "/paper");
+  const result = await page.evaluate(
+    async ({ backend, source, argument }) => {
+      const meta = document.querySelector("meta[name=astute-engine]");
+      const engineModule = await import(meta.content);
+      await engineModule.default({ module_or_path: meta.dataset.module });
+      const engine = await engineModule.Engine.start(backend);
+      const fetchBytes = async (path) =>
+        new Uint8Array(await (await fetch(`/playground-data/${path}`)).arrayBuffer());
+      const work = new Function(`return (${source})`)();
+      return work({ engineModule, engine, fetchBytes, argument });
+    },
+    { backend, source: work.toString(), argument },
+  );
+  assert.deepEqual(errors, [], "no console errors");
+  await context.close();
+  return result;
+}
+
+for (const mode of ["cpu", "webgpu"]) {
+  describe(`the playground on the ${mode} path`, () => {
+    let lab;
+    before(async () => {
+      lab = await startLab({ webgpu: mode === "webgpu" });
+    });
+    after(async () => {
+      if (lab) await stopLab(lab);
+    });
+    // Without WebGPU, "auto" falls back to the CPU; with it, ask for WebGPU explicitly
+    // (the automatic choice prefers the CPU over a software adapter, checked below).
+    // SwiftShader computes on the CPU, far slower than the WebAssembly path: its runs
+    // attack fewer images.
+    const backend = mode === "cpu" ? "auto" : "webgpu";
+    const [curveImages, timedAttacks, wait] = mode === "cpu" ? [100, 10, 120_000] : [20, 3, 600_000];
+
+    test("an attack fools the natural model but mostly not the robust one", async () => {
+      const path = `/playground?d=mnist-sample&m=mnist-sample-natural-plain&vs=mnist-sample-trades6-plain&i=0&n=${curveImages}&backend=${backend}`;
+      // The phone's layout is the same on both paths: SwiftShader's slow run takes the desktop only.
+      const viewports = mode === "cpu" ? [["desktop", DESKTOP], ["phone", PHONE]] : [["desktop", DESKTOP]];
+      for (const [width, viewport] of viewports) {
+        const { page, errors, context } = await open(lab, path, viewport);
+        const badge = page.locator("p.backend[data-backend]");
+        await badge.waitFor({ timeout: wait });
+        assert.equal(await badge.getAttribute("data-backend"), mode, await badge.innerText());
+        console.log(`# ${mode}: ${await badge.innerText()}`);
+        const outcomes = page.locator("article.outcome");
+        await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 2, null, { timeout: wait });
+        const natural = outcomes.nth(0);
+        assert.equal(await natural.getAttribute("data-model"), "mnist-sample-natural-plain");
+        const before = Number(await natural.getAttribute("data-confidence-before"));
+        const afterAttack = Number(await natural.getAttribute("data-confidence-after"));
+        assert.ok(afterAttack < before, `natural model: ${before} → ${afterAttack}`);
+        const linf = Number(await natural.locator("dd.linf").innerText());
+        assert.ok(linf > 0.05 && linf <= 0.1 + 1e-6, `ℓ∞ used: ${linf}`);
+        // The scrubber steps through the 10 PGD iterates.
+        assert.equal(await natural.locator(".scrubber input").getAttribute("max"), "10");
+        if (width === "desktop") {
+          await page.getByRole("button", { name: "Compute the curve" }).click();
+          const table = page.locator("table.curve-table");
+          await table.waitFor({ timeout: wait * 3 });
+          const row = table.locator("tbody tr").filter({ has: page.locator("th", { hasText: /^0\.1$/ }) });
+          const cells = await row.locator("td").allInnerTexts();
+          const [naturalAcc, robustAcc] = cells.map((c) => Number.parseFloat(c));
+          console.log(`# ${mode}: robust accuracy at ε = 0.1 on ${curveImages} samples: natural ${cells[0]}, TRADES(6) ${cells[1]}`);
+          assert.ok(robustAcc > 50, `the robust model keeps most answers (${robustAcc} %)`);
+          assert.ok(robustAcc > naturalAcc, `robust ${robustAcc} % vs natural ${naturalAcc} %`);
+        }
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
+        await screenshot(page, `playground-${mode}-${width}`);
+        assert.deepEqual(errors, [], "no console errors");
+        await context.close();
+      }
+    });
+
+    test("logits and seeded PGD accuracy equal the native ones", async () => {
+      const weights = "mnist-sample-natural-plain.safetensors";
+      const browser = await withEngine(lab, backend, async ({ engineModule, engine, fetchBytes, argument }) => {
+        const pixels = Float32Array.from(
+          engineModule.idxImages(await fetchBytes("samples/mnist-sample-images.idx")), (p) => p / 255);
+        const labels = engineModule.idxLabels(await fetchBytes("samples/mnist-sample-labels.idx"));
+        const model = engine.load(await fetchBytes(`models/${argument.weights}`));
+        const logits = Array.from(await engine.logits(model, pixels));
+        const { curveImages, timedAttacks } = argument;
+        const curve = JSON.parse(await engine.curve(model, pixels.subarray(0, curveImages * 784), labels.subarray(0, curveImages), Float32Array.of(0, 0.1), 0n));
+        // Speed: one PGD-10 attack on one image, after two warm-up attacks.
+        const request = JSON.stringify({ kind: "pgd", epsilon: 0.1, steps: 10, step_size: 0.02, restarts: 1, target: null, seed: 0 });
+        const one = pixels.subarray(0, 784);
+        for (let i = 0; i < 2; i++) await engine.attack(model, one, labels[0], request);
+        const times = [];
+        for (let i = 0; i < timedAttacks; i++) {
+          const started = performance.now();
+          await engine.attack(model, one, labels[0], request);
+          times.push(performance.now() - started);
+        }
+        times.sort((a, b) => a - b);
+        return { logits, curve, count: labels.length, attackMs: times[times.length >> 1], backend: JSON.parse(engine.backend()) };
+      }, { weights, curveImages, timedAttacks });
+      assert.equal(browser.backend.kind, mode);
+      const expected = native(["predict", join(models, weights), "-d", "mnist-sample", "--count", String(browser.count)]).flat();
+      assert.equal(browser.logits.length, expected.length);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(browser.logits[i] - expected[i]));
+      console.log(`# ${mode}: ${browser.count} images, largest logit difference from astute predict: ${worst.toExponential(2)}`);
+      assert.ok(worst <= 1e-4, `logits differ by ${worst}`);
+      const nativeCurve = native(["attack", join(models, weights), "-d", "mnist-sample", "--count", String(curveImages), "--eps", "0,0.1", "--seed", "0"]);
+      console.log(`# ${mode}: PGD-10 accuracy at ε = 0.1, seed 0, ${curveImages} samples: browser ${browser.curve[1].accuracy} %, native ${nativeCurve[1].accuracy} %`);
+      assert.deepEqual(browser.curve.map((p) => p.accuracy), nativeCurve.map((p) => p.accuracy));
+      console.log(`# ${mode}: one PGD-10 attack on one 28×28 image (CNN2), median of ${timedAttacks} after warm-up: ${browser.attackMs.toFixed(1)} ms; the ${curveImages}-image curve: ${browser.curve[1].milliseconds.toFixed(0)} ms at ε = 0.1`);
+    });
+
+    if (mode === "webgpu") {
+      test("the automatic choice prefers the CPU over a software WebGPU adapter", async () => {
+        const report = await withEngine(lab, "auto", async ({ engine }) => JSON.parse(engine.backend()));
+        assert.equal(report.kind, "cpu", JSON.stringify(report));
+        assert.match(report.note, /software|SwiftShader/i);
+      });
+    }
+  });
+}
