@@ -38,7 +38,14 @@ async fn webgpu() -> Result<(Device, BackendReport, bool), String> {
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
         .await
-        .map_err(|e| format!("WebGPU is not available here ({e})"))?;
+        .map_err(|e| {
+            let e = e.to_string();
+            if e.contains("No suitable graphics adapter") || e.contains("No adapter available") {
+                "this browser offers no WebGPU adapter".to_string()
+            } else {
+                format!("WebGPU did not start ({e})")
+            }
+        })?;
     let info = setup.adapter.get_info();
     let software = info.device_type == astute::burn::tensor::wgpu::wgpu::DeviceType::Cpu;
     // Browsers may hide the adapter's name; its type is always there.

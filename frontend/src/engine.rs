@@ -180,3 +180,14 @@ impl Engine {
         Ok(parsed.to_vec())
     }
 }
+
+/// Resolves after the browser has had a turn (input, painting): long work split by these
+/// awaits keeps the page responsive.
+pub async fn yield_to_browser() {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback(&resolve);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

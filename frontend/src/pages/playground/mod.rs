@@ -18,7 +18,7 @@ use self::picture::{Palette, Picture};
 use self::sketch::Sketch;
 use super::{query_param, set_query_params};
 use crate::api;
-use crate::engine::Engine;
+use crate::engine::{Engine, yield_to_browser};
 
 const MANIFEST: &str = "/playground-data/manifest.json";
 
@@ -592,6 +592,7 @@ fn RobustCurve(
     choice: Memo<BackendChoice>,
 ) -> impl IntoView {
     let (asked, set_asked) = signal(0u32);
+    let progress = RwSignal::new(String::new());
     let size_param = query_param("n");
     let size =
         Memo::new(move |_| parse_or(size_param.get(), CURVE_SIZES[0]).clamp(1, CURVE_SIZES[3]));
@@ -621,16 +622,26 @@ fn RobustCurve(
                 let handle = engine
                     .model(&model.id, &format!("/playground-data/{}", model.weights))
                     .await?;
-                let points = engine
-                    .curve(handle, &pixels, &samples.labels[..n], &EPSILONS, 0)
-                    .await?;
+                // One ε at a time, giving the page back to the browser in between: the
+                // engine shares the page's thread, and clicks must not wait for the curve.
+                let mut points = Vec::new();
+                for epsilon in EPSILONS {
+                    progress.set(format!("{}: ε = {epsilon}…", model.label()));
+                    points.extend(
+                        engine
+                            .curve(handle, &pixels, &samples.labels[..n], &[epsilon], 0)
+                            .await?,
+                    );
+                    yield_to_browser().await;
+                }
                 lines.push((model.label(), points));
             }
             Ok::<_, String>((n, lines))
         }
     });
-    let view_curves = move || match curves.get() {
-        None => view! { <p class="loading" role="status">"Attacking every image at every ε…"</p> }
+    let view_curves = move || {
+        match curves.get() {
+        None => view! { <p class="loading" role="status">"Attacking every image at every ε: " {move || progress.get()}</p> }
             .into_any(),
         Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
         Some(Ok((_, lines))) if lines.is_empty() => ().into_any(),
@@ -670,6 +681,7 @@ fn RobustCurve(
             }
             .into_any()
         }
+    }
     };
     view! {
         <section aria-labelledby="curve-title">
