@@ -12,7 +12,7 @@ use astute_engine_api::{
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 #[wasm_bindgen]
 extern "C" {
@@ -81,6 +81,31 @@ fn bundle_urls() -> Result<(String, String), String> {
     Ok((script, module))
 }
 
+/// Imports the bundle, instantiates its WebAssembly and starts an engine on `choice`;
+/// resolves to `[module, engine]`.
+async fn start(choice: BackendChoice) -> Result<JsValue, String> {
+    let (script, module_url) = bundle_urls()?;
+    let import = Function::new_with_args("url", "return import(url)");
+    let module = import
+        .call1(&JsValue::NULL, &JsValue::from_str(&script))
+        .map_err(message)?;
+    let module = settle(module.unchecked_into()).await.map_err(|e| {
+        format!("the engine could not be downloaded ({e}); check the connection and reload")
+    })?;
+    let options = Object::new();
+    Reflect::set(&options, &"module_or_path".into(), &module_url.into()).map_err(message)?;
+    settle(call(&module, "default", &[options.into()])?.unchecked_into())
+        .await
+        .map_err(|e| {
+            format!("this browser could not start the engine's WebAssembly (it needs WebAssembly SIMD): {e}")
+        })?;
+    let class = get(&module, "Engine")?;
+    let engine =
+        settle(call(&class, "start", &[JsValue::from_str(choice.name())])?.unchecked_into())
+            .await?;
+    Ok(js_sys::Array::of2(&module, &engine).into())
+}
+
 /// A started engine and the module it came from.
 #[derive(Clone)]
 pub struct Engine {
@@ -90,42 +115,29 @@ pub struct Engine {
 }
 
 thread_local! {
-    static STARTED: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    /// The engine's start, shared by every caller.
+    static STARTING: RefCell<Option<Promise>> = const { RefCell::new(None) };
     /// Model id → handle in the engine: each model's weights are fetched once per page.
     static LOADED: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
 }
 
 impl Engine {
-    /// Imports and starts the engine on the first call; later calls return the same engine
-    /// (a page's WebGPU device is opened once, so changing `choice` needs a reload).
+    /// Imports and starts the engine on the first call; later and concurrent calls share
+    /// that start (a page opens its WebGPU device once, so changing `choice` needs a
+    /// reload, and a failed start stays failed until then).
     pub async fn get(choice: BackendChoice) -> Result<Engine, String> {
-        if let Some(engine) = STARTED.with(|s| s.borrow().clone()) {
-            return Ok(engine);
-        }
-        let (script, module_url) = bundle_urls()?;
-        let import = Function::new_with_args("url", "return import(url)");
-        let module = import
-            .call1(&JsValue::NULL, &JsValue::from_str(&script))
-            .map_err(message)?;
-        let module = settle(module.unchecked_into()).await.map_err(|e| {
-            format!("the engine could not be downloaded ({e}); check the connection and reload")
-        })?;
-        let options = Object::new();
-        Reflect::set(&options, &"module_or_path".into(), &module_url.into()).map_err(message)?;
-        settle(call(&module, "default", &[options.into()])?.unchecked_into())
-            .await
-            .map_err(|e| {
-                format!("this browser could not start the engine's WebAssembly (it needs WebAssembly SIMD): {e}")
-            })?;
-        let class = get(&module, "Engine")?;
-        let js: JsEngine =
-            settle(call(&class, "start", &[JsValue::from_str(choice.name())])?.unchecked_into())
-                .await?
-                .unchecked_into();
+        let promise = STARTING.with(|s| {
+            s.borrow_mut()
+                .get_or_insert_with(|| {
+                    future_to_promise(async move { start(choice).await.map_err(JsValue::from) })
+                })
+                .clone()
+        });
+        let started: js_sys::Array = settle(promise).await?.unchecked_into();
+        let module = started.get(0);
+        let js: JsEngine = started.get(1).unchecked_into();
         let report = decode(js.backend().map_err(message)?)?;
-        let engine = Engine { js, module, report };
-        STARTED.with(|s| *s.borrow_mut() = Some(engine.clone()));
-        Ok(engine)
+        Ok(Engine { js, module, report })
     }
 
     /// The handle of the model whose weights are at `url`, fetching them the first time.
