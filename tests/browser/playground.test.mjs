@@ -91,6 +91,24 @@ for (const mode of ["cpu", "webgpu"]) {
           assert.ok(robustAcc > 50, `the robust model keeps most answers (${robustAcc} %)`);
           assert.ok(robustAcc > naturalAcc, `robust ${robustAcc} % vs natural ${naturalAcc} %`);
         }
+        if (mode === "cpu" && width === "desktop") {
+          // Other images: a bad file is refused in words; a drawing and a real PNG are attacked.
+          await page.getByText("Draw a digit or upload an image").click();
+          const upload = page.locator('input[type="file"]');
+          await upload.setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not an image") });
+          await page.getByText("“notes.txt” is not an image this browser can decode").waitFor();
+          const pad = await page.locator("canvas.pad").boundingBox();
+          await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.2);
+          await page.mouse.down();
+          await page.mouse.move(pad.x + pad.width / 2, pad.y + pad.height * 0.8, { steps: 8 });
+          await page.mouse.up();
+          await page.getByRole("button", { name: "Attack this drawing" }).click();
+          await page.getByText("Attacking your drawing").waitFor();
+          await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 2, null, { timeout: wait });
+          await upload.setInputFiles({ name: "digit.png", mimeType: "image/png", buffer: await page.locator("canvas.pad").screenshot() });
+          await page.getByText("Attacking “digit.png”").waitFor();
+          await page.getByRole("button", { name: "back to the samples" }).click();
+        }
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
         await screenshot(page, `playground-${mode}-${width}`);

@@ -95,18 +95,9 @@ impl Planned {
     fn spec(&self) -> anyhow::Result<ExperimentSpec> {
         let method: Method = self.method.parse().map_err(anyhow::Error::msg)?;
         let mut spec = ExperimentSpec {
-            dataset: self.dataset,
             architecture: Some(Architecture::Cnn2),
-            method,
             dropout: self.dropout,
-            epsilon: None,
-            epochs: None,
-            batch_size: None,
-            learning_rate: None,
-            subset: None,
-            seed: 0,
-            eval_train: None,
-            curve: Vec::new(),
+            ..ExperimentSpec::new(self.dataset, method)
         };
         SCALE.apply(&mut spec);
         Ok(spec)

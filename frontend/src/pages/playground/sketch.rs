@@ -16,12 +16,15 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
 }
 
-/// `source` (a canvas or a decoded image) drawn into 28 × 28 and read back as grey
-/// values in [0, 1]. Images on a light background (a photo of ink on paper) are inverted
-/// into the datasets' light-on-dark.
-fn downsample(
-    draw: impl FnOnce(&CanvasRenderingContext2d) -> Result<(), String>,
-) -> Result<Vec<f32>, String> {
+/// What to scale down: the drawing pad or a decoded upload.
+enum Source<'a> {
+    Pad(&'a HtmlCanvasElement),
+    Upload(&'a ImageBitmap),
+}
+
+/// `source` drawn into 28 × 28 and read back as grey values in [0, 1]. Images on a light
+/// background (a photo of ink on paper) are inverted into the datasets' light-on-dark.
+fn downsample(source: Source<'_>) -> Result<Vec<f32>, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -34,7 +37,16 @@ fn downsample(
     let ctx = context(&small).ok_or("no 2-D canvas in this browser")?;
     ctx.set_fill_style_str("black");
     ctx.fill_rect(0.0, 0.0, f64::from(SIDE), f64::from(SIDE));
-    draw(&ctx)?;
+    let side = f64::from(SIDE);
+    match source {
+        Source::Pad(canvas) => {
+            ctx.draw_image_with_html_canvas_element_and_dw_and_dh(canvas, 0.0, 0.0, side, side)
+        }
+        Source::Upload(bitmap) => {
+            ctx.draw_image_with_image_bitmap_and_dw_and_dh(bitmap, 0.0, 0.0, side, side)
+        }
+    }
+    .map_err(|_| "the image could not be scaled to 28 × 28".to_string())?;
     let data = ctx
         .get_image_data(0.0, 0.0, f64::from(SIDE), f64::from(SIDE))
         .map_err(|_| "the image could not be read back")?
@@ -59,6 +71,14 @@ pub fn Sketch(on_image: Callback<(Vec<f32>, String)>) -> impl IntoView {
     let (drawing, set_drawing) = signal(false);
     let (problem, set_problem) = signal(None::<String>);
     let size = SIDE * ZOOM;
+    // A scaled image goes to the page; a failure is said under the pad.
+    let deliver = move |scaled: Result<Vec<f32>, String>, name: String| match scaled {
+        Ok(values) => {
+            set_problem.set(None);
+            on_image.run((values, name));
+        }
+        Err(e) => set_problem.set(Some(e)),
+    };
 
     let clear = move || {
         if let Some(ctx) = pad.get().and_then(|c| context(&c)) {
@@ -104,23 +124,7 @@ pub fn Sketch(on_image: Callback<(Vec<f32>, String)>) -> impl IntoView {
     };
     let use_drawing = move |_| {
         let Some(canvas) = pad.get() else { return };
-        let scaled = downsample(|ctx| {
-            ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
-                &canvas,
-                0.0,
-                0.0,
-                f64::from(SIDE),
-                f64::from(SIDE),
-            )
-            .map_err(|_| "the drawing could not be scaled".to_string())
-        });
-        match scaled {
-            Ok(values) => {
-                set_problem.set(None);
-                on_image.run((values, "your drawing".into()));
-            }
-            Err(e) => set_problem.set(Some(e)),
-        }
+        deliver(downsample(Source::Pad(&canvas)), "your drawing".into());
     };
     let uploaded = move |_| {
         let Some(chosen) = file.get().and_then(|f| f.files()).and_then(|l| l.get(0)) else {
@@ -137,24 +141,9 @@ pub fn Sketch(on_image: Callback<(Vec<f32>, String)>) -> impl IntoView {
                     .await
                     .map_err(|_| format!("“{name}” is not an image this browser can decode: choose a PNG, JPEG, GIF or WebP"))?
                     .unchecked_into();
-                downsample(|ctx| {
-                    ctx.draw_image_with_image_bitmap_and_dw_and_dh(
-                        &bitmap,
-                        0.0,
-                        0.0,
-                        f64::from(SIDE),
-                        f64::from(SIDE),
-                    )
-                    .map_err(|_| "the image could not be scaled".to_string())
-                })
+                downsample(Source::Upload(&bitmap))
             };
-            match decoded.await {
-                Ok(values) => {
-                    set_problem.set(None);
-                    on_image.run((values, format!("“{name}”")));
-                }
-                Err(e) => set_problem.set(Some(e)),
-            }
+            deliver(decoded.await, format!("“{name}”"));
         });
     };
 
