@@ -1,7 +1,7 @@
 //! The attack playground: the shipped natural and robust models run in the visitor's
 //! browser (WebGPU or WebAssembly, through the engine bundle) and anyone attacks them.
 //! Every choice lives in the URL (`?d= m= vs= i= attack= eps= steps= step= restarts=
-//! target= seed= backend=`), so a link reproduces the attack.
+//! target= seed= backend= n=`, `n` being the curve's image count), so a link reproduces the attack.
 
 mod curve;
 mod picture;
