@@ -150,10 +150,8 @@ impl Lab {
         let started = Instant::now();
         let model = self.model(handle)?;
         request.validate(model.config.classes).map_err(LabError)?;
+        // One label: `batch` refuses pixels of more than one image.
         let (images, labels) = self.batch(&model, pixels, &[label])?;
-        if images.dims()[0] != 1 {
-            return Err(LabError("an attack takes one image".into()));
-        }
         let goal = match request.target {
             Some(t) => Goal::Targeted(Tensor::from_data(
                 TensorData::new(vec![t as i64], [1]),
