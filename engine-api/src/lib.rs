@@ -3,9 +3,13 @@
 
 mod logits;
 mod manifest;
+mod theory;
 
 pub use logits::{cross_entropy, margin, prediction, softmax};
 pub use manifest::{ModelEntry, PlaygroundManifest, SampleSet};
+pub use theory::{
+    TheoryConfig, TheoryData, TheoryMethod, TheoryScores, TheorySnapshot, TrainProgress,
+};
 
 use serde::{Deserialize, Serialize};
 

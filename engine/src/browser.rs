@@ -5,12 +5,12 @@
 use std::rc::Rc;
 
 use astute::burn::prelude::Device;
-use astute_engine_api::{AttackRequest, BackendChoice, BackendKind, BackendReport};
+use astute_engine_api::{AttackRequest, BackendChoice, BackendKind, BackendReport, TheoryConfig};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{Lab, LabError};
+use crate::{Lab, LabError, TheoryLab};
 
 impl From<LabError> for JsValue {
     fn from(e: LabError) -> Self {
@@ -119,6 +119,19 @@ impl Engine {
         json(&self.report)
     }
 
+    /// Starts a theory-page run (`config`: `TheoryConfig` JSON): generates the spiral,
+    /// measures the distance classifier, initialises the MLP. It runs on the CPU path
+    /// whatever the engine's device: a 2-D MLP is a few hundred small kernels per step,
+    /// which a GPU spends in dispatch and read-back, not in arithmetic.
+    pub fn theory(&self, config: String) -> Result<Theory, JsValue> {
+        let config: TheoryConfig = parse(&config, "theory settings")?;
+        let (lab, data) = TheoryLab::new(&Device::flex(), config)?;
+        Ok(Theory {
+            lab: Rc::new(lab),
+            data: json(&data)?,
+        })
+    }
+
     /// Loads safetensors weights; returns the model's handle.
     pub fn load(&self, weights: Vec<u8>) -> Result<usize, JsValue> {
         Ok(self.lab.load(weights)?)
@@ -162,6 +175,33 @@ impl Engine {
         future_to_promise(async move {
             json(&lab.curve(model, &pixels, &labels, &epsilons, seed).await?)
         })
+    }
+}
+
+/// One theory-page run: a spiral and an MLP trained on it.
+#[wasm_bindgen]
+pub struct Theory {
+    lab: Rc<TheoryLab>,
+    data: JsValue,
+}
+
+#[wasm_bindgen]
+impl Theory {
+    /// The spiral and the distance classifier, as `TheoryData` JSON.
+    pub fn data(&self) -> JsValue {
+        self.data.clone()
+    }
+
+    /// `steps` Adam steps; resolves to `TrainProgress` JSON.
+    pub fn train(&self, steps: usize) -> Promise {
+        let lab = self.lab.clone();
+        future_to_promise(async move { json(&lab.train(steps).await?) })
+    }
+
+    /// The network as it stands; resolves to `TheorySnapshot` JSON.
+    pub fn snapshot(&self) -> Promise {
+        let lab = self.lab.clone();
+        future_to_promise(async move { json(&lab.snapshot().await?) })
     }
 }
 

@@ -5,8 +5,10 @@
 
 mod lab;
 mod readback;
+mod theory;
 
 #[cfg(feature = "browser")]
 mod browser;
 
 pub use lab::{Lab, LabError};
+pub use theory::TheoryLab;
