@@ -20,6 +20,7 @@ pub fn App() -> impl IntoView {
                     <A href="/experiments">"Experiments"</A>
                     <A href="/results">"Results"</A>
                     <A href="/playground">"Playground"</A>
+                    <A href="/theory">"Theory"</A>
                     <A href="/paper">"Paper"</A>
                 </nav>
                 <ServerStatus/>
@@ -33,6 +34,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/results") view=pages::Results/>
                     <Route path=path!("/runs/:id") view=pages::RunPage/>
                     <Route path=path!("/playground") view=pages::Playground/>
+                    <Route path=path!("/theory") view=pages::TheoryPage/>
                 </Routes>
             </main>
             <footer class="bottom">

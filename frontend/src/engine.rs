@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use astute_engine_api::{
     AttackRequest, AttackResult, BackendChoice, BackendReport, CurvePoint, LipschitzEstimate,
+    TheoryConfig, TheoryData, TheorySnapshot, TrainProgress,
 };
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -36,6 +37,18 @@ extern "C" {
         epsilons: &[f32],
         seed: u64,
     ) -> Promise;
+    #[wasm_bindgen(method, catch)]
+    fn theory(this: &JsEngine, config: &str) -> Result<JsTheory, JsValue>;
+
+    /// The engine's `Theory` class: one spiral and one MLP in training.
+    #[derive(Clone)]
+    pub type JsTheory;
+    #[wasm_bindgen(method)]
+    fn data(this: &JsTheory) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn train(this: &JsTheory, steps: usize) -> Promise;
+    #[wasm_bindgen(method)]
+    fn snapshot(this: &JsTheory) -> Promise;
 }
 
 /// A JS exception or rejection as the sentence it carries.
@@ -184,12 +197,36 @@ impl Engine {
         decode(settle(self.js.curve(model, pixels, labels, epsilons, seed)).await?)
     }
 
+    /// Starts a theory-page run: the spiral, the distance classifier and a fresh MLP.
+    pub fn theory(&self, config: &TheoryConfig) -> Result<(Theory, TheoryData), String> {
+        let config = serde_json::to_string(config).map_err(|e| e.to_string())?;
+        let js = self.js.theory(&config).map_err(message)?;
+        let data = decode(js.data())?;
+        Ok((Theory { js }, data))
+    }
+
     /// Parses an IDX file with the core's checked parser: `idxImages` or `idxLabels`.
     pub fn idx(&self, function: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
         let array = js_sys::Uint8Array::from(bytes);
         let parsed: js_sys::Uint8Array =
             call(&self.module, function, &[array.into()])?.unchecked_into();
         Ok(parsed.to_vec())
+    }
+}
+
+/// A theory-page run in the engine.
+#[derive(Clone)]
+pub struct Theory {
+    js: JsTheory,
+}
+
+impl Theory {
+    pub async fn train(&self, steps: usize) -> Result<TrainProgress, String> {
+        decode(settle(self.js.train(steps)).await?)
+    }
+
+    pub async fn snapshot(&self) -> Result<TheorySnapshot, String> {
+        decode(settle(self.js.snapshot()).await?)
     }
 }
 

@@ -10,6 +10,7 @@ mod engine;
 mod export;
 mod live;
 mod pages;
+mod picture;
 mod query;
 mod token;
 

@@ -6,6 +6,7 @@ mod paper;
 mod playground;
 mod results;
 mod run;
+mod theory;
 
 pub use datasets::Datasets;
 pub use experiments::Experiments;
@@ -13,6 +14,7 @@ pub use paper::Paper;
 pub use playground::Playground;
 pub use results::Results;
 pub use run::RunPage;
+pub use theory::TheoryPage;
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -24,6 +26,11 @@ pub fn NotFound() -> impl IntoView {
         <h1>"Page not found"</h1>
         <p>"There is no page here. Try " <a href="/results">"the results"</a> " or " <a href="/datasets">"the datasets"</a> "."</p>
     }
+}
+
+/// A URL parameter's value, or `default` when it is missing or does not parse.
+pub(crate) fn parse_or<T: std::str::FromStr>(value: Option<String>, default: T) -> T {
+    value.and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// A query parameter of the current URL, as a memo: readers re-run only when this

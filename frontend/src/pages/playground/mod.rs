@@ -4,7 +4,6 @@
 //! target= seed= backend= n=`, `n` being the curve's image count), so a link reproduces the attack.
 
 mod curve;
-mod picture;
 mod sketch;
 
 use astute_engine_api::{
@@ -14,9 +13,9 @@ use astute_engine_api::{
 use leptos::prelude::*;
 
 use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
-use self::picture::{Palette, Picture};
+use crate::picture::{Palette, Picture};
 use self::sketch::Sketch;
-use super::{query_param, set_query_params};
+use super::{parse_or, query_param, set_query_params};
 use crate::api;
 use crate::engine::{Engine, yield_to_browser};
 
@@ -108,10 +107,6 @@ async fn attack_with(
         lipschitz: lipschitz.0,
         lipschitz_ms: lipschitz.1,
     })
-}
-
-fn parse_or<T: std::str::FromStr>(value: Option<String>, default: T) -> T {
-    value.and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 #[component]

@@ -1,4 +1,5 @@
-//! Images on canvases: grey pictures, and perturbations in a diverging colour scale.
+//! Images on canvases: grey pictures, and signed values (perturbations, classifier
+//! scores) in a diverging colour scale.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ pub enum Palette {
     Diverging { scale: f32 },
 }
 
-fn rgba(values: &[f32], palette: Palette) -> Vec<u8> {
+pub fn rgba(values: &[f32], palette: Palette) -> Vec<u8> {
     values
         .iter()
         .flat_map(|&v| match palette {
