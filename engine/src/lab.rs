@@ -48,7 +48,8 @@ pub struct Lab {
 /// a phone's memory.
 const CURVE_BATCH: usize = 100;
 
-fn elapsed_ms(since: Instant) -> f64 {
+/// Milliseconds since `since`, as every result reports them.
+pub(crate) fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 

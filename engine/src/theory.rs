@@ -20,6 +20,7 @@ use astute_engine_api::{
 use web_time::Instant;
 
 use crate::LabError;
+use crate::lab::elapsed_ms;
 use crate::readback::floats;
 
 /// Offsets per axis of the mesh over each ε-square on which the distance classifier's
@@ -43,10 +44,6 @@ pub struct TheoryLab {
     test: (Tensor<4>, Tensor<1, Int>),
     grid: Tensor<4>,
     training: RefCell<Option<Training>>,
-}
-
-fn elapsed_ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1e3
 }
 
 fn points(data: &Dataset) -> Vec<[f32; 2]> {
@@ -317,6 +314,9 @@ impl TheoryLab {
         );
         let robust = floats(correct(attacked, test_y)).await?;
         let hits = |v: Vec<f32>| v.iter().filter(|&&h| h > 0.5).count();
+        // Eq. (3)'s random start, from the run's seed: a snapshot is a function of the
+        // network alone, so a replayed link shows the same numbers.
+        self.device.seed(self.config.seed);
         let lipschitz = floats(Lipschitz::paper(epsilon).estimate(&model, test_x).mean()).await?[0];
         let scores = TheoryScores {
             train_accuracy: percent(

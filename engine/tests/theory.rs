@@ -159,9 +159,13 @@ fn a_run_replays_exactly_however_often_it_is_watched() {
         snapshot(&watched);
     }
     assert_eq!(seen, train(&unwatched, 15));
+    let (a, b) = (snapshot(&watched), snapshot(&unwatched));
+    assert_eq!(a.confidence, b.confidence);
+    assert_eq!(a.scores, b.scores);
     assert_eq!(
-        snapshot(&watched).confidence,
-        snapshot(&unwatched).confidence
+        snapshot(&watched).scores,
+        a.scores,
+        "a second look sees the same"
     );
 }
 

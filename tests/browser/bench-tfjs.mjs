@@ -1,8 +1,11 @@
-// Benchmark: one PGD-10 attack (ε = 0.1, step 0.02) on one 28×28 image with the shipped
-// natural CNN2, in headless Chromium, by Astute's engine (burn's CPU backend in
-// WebAssembly) and by TensorFlow.js (its wasm and cpu backends) on the same weights,
-// after warm-up. Prints each median and the ratios; first checks that TensorFlow.js's
-// port of the network gives Astute's logits. Run: `npm run bench` (after `cargo xtask site`).
+// Benchmarks in headless Chromium, Astute's engine (burn's CPU backend in WebAssembly)
+// against TensorFlow.js (its wasm and cpu backends), after warm-up:
+// - one PGD-10 attack (ε = 0.1, step 0.02) on one 28×28 image with the shipped natural
+//   CNN2, on the same weights (first checking that TensorFlow.js's port of the network
+//   gives Astute's logits);
+// - one training step of the theory page: the 3 × 64 MLP, Adam, full batch of the 400
+//   spiral points, reading the loss back as the page does.
+// Prints each median and the ratios. Run: `npm run bench` (after `cargo xtask site`).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -25,34 +28,37 @@ try {
   });
   await page.addScriptTag({ url: "/tfjs/tfjs/dist/tf.min.js" });
   await page.addScriptTag({ url: "/tfjs/tfjs-backend-wasm/dist/tf-backend-wasm.min.js" });
-  const result = await page.evaluate(async (repeats) => {
-    const fetchBytes = async (path) =>
-      new Uint8Array(await (await fetch(`/playground-data/${path}`)).arrayBuffer());
-    const weightsBytes = await fetchBytes("models/mnist-sample-natural-plain.safetensors");
+  await page.evaluate(async () => {
     const meta = document.querySelector("meta[name=astute-engine]");
-    const engineModule = await import(meta.content);
+    window.engineModule = await import(meta.content);
     await engineModule.default({ module_or_path: meta.dataset.module });
-    const pixels = Float32Array.from(
-      engineModule.idxImages(await fetchBytes("samples/mnist-sample-images.idx")).subarray(0, 784), (p) => p / 255);
-    const label = engineModule.idxLabels(await fetchBytes("samples/mnist-sample-labels.idx"))[0];
-
-    const median = async (attack) => {
-      for (let i = 0; i < 3; i++) await attack();
+    tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
+    /** The median time of `repeats` runs of `work`, after 3 warm-up runs. */
+    window.median = async (work, repeats) => {
+      for (let i = 0; i < 3; i++) await work();
       const times = [];
       for (let i = 0; i < repeats; i++) {
         const started = performance.now();
-        await attack();
+        await work();
         times.push(performance.now() - started);
       }
       return times.sort((a, b) => a - b)[repeats >> 1];
     };
+  });
+  const result = await page.evaluate(async (repeats) => {
+    const fetchBytes = async (path) =>
+      new Uint8Array(await (await fetch(`/playground-data/${path}`)).arrayBuffer());
+    const weightsBytes = await fetchBytes("models/mnist-sample-natural-plain.safetensors");
+    const pixels = Float32Array.from(
+      engineModule.idxImages(await fetchBytes("samples/mnist-sample-images.idx")).subarray(0, 784), (p) => p / 255);
+    const label = engineModule.idxLabels(await fetchBytes("samples/mnist-sample-labels.idx"))[0];
 
     // Astute: the engine the playground runs, on the CPU path.
     const engine = await engineModule.Engine.start("cpu");
     const model = engine.load(weightsBytes);
     const astuteLogits = Array.from(await engine.logits(model, pixels));
     const request = JSON.stringify({ kind: "pgd", epsilon: 0.1, steps: 10, step_size: 0.02, restarts: 1, target: null, seed: 0 });
-    const astute = await median(() => engine.attack(model, pixels, label, request));
+    const astute = await median(() => engine.attack(model, pixels, label, request), repeats);
 
     // TensorFlow.js: the same network from the same safetensors (PyTorch layouts).
     const view = new DataView(weightsBytes.buffer);
@@ -64,7 +70,6 @@ try {
       return tf.tensor(new Float32Array(bytes.buffer), shape);
     };
     const results = {};
-    tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
     for (const backend of ["wasm", "cpu"]) {
       await tf.setBackend(backend);
       await tf.ready();
@@ -101,7 +106,7 @@ try {
         await adversarial.data();
         adversarial.dispose();
       };
-      results[backend] = { ms: await median(pgd), logits: tfLogits };
+      results[backend] = { ms: await median(pgd, repeats), logits: tfLogits };
     }
     return { astute, astuteLogits, results };
   }, REPEATS);
@@ -109,13 +114,66 @@ try {
     const worst = Math.max(...logits.map((v, i) => Math.abs(v - result.astuteLogits[i])));
     assert.ok(worst < 1e-4, `TensorFlow.js (${backend}) computes another network: logits differ by ${worst}`);
   }
+  const training = await page.evaluate(async (repeats) => {
+    // Astute: the theory page's own run, natural training, 20 steps per call as the page
+    // batches them; per step.
+    const engine = await engineModule.Engine.start("cpu");
+    const theory = engine.theory(JSON.stringify({
+      points_per_class: 200, turns: 1.5, band: 0.4, seed: 0, layers: 3, width: 64,
+      method: { name: "natural" }, epsilon: 0.02, learning_rate: 0.005, resolution: 64,
+    }));
+    const data = JSON.parse(theory.data());
+    const first = JSON.parse(await theory.train(1)).losses[0];
+    const chunk = 20;
+    const astute = (await median(() => theory.train(chunk), repeats)) / chunk;
+    const astuteLast = JSON.parse(await theory.train(1)).losses[0];
+
+    // TensorFlow.js: the same MLP on the same points, Glorot-uniform start, Adam.
+    const results = {};
+    for (const backend of ["wasm", "cpu"]) {
+      await tf.setBackend(backend);
+      await tf.ready();
+      const points = tf.tensor(data.train_points.flat(), [data.train_points.length, 2]);
+      const labels = tf.oneHot(Array.from(data.train_labels), 2);
+      const sizes = [2, 64, 64, 64, 2];
+      const layers = sizes.slice(1).map((out, i) => ({
+        w: tf.variable(tf.randomUniform([sizes[i], out], -Math.sqrt(6 / (sizes[i] + out)), Math.sqrt(6 / (sizes[i] + out)))),
+        b: tf.variable(tf.zeros([out])),
+      }));
+      const forward = (x) => layers.reduce((h, { w, b }, i) => {
+        const z = h.matMul(w).add(b);
+        return i < layers.length - 1 ? tf.relu(z) : z;
+      }, x);
+      const optimizer = tf.train.adam(0.005);
+      const step = async () => {
+        const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(points)), true);
+        const value = (await loss.data())[0];
+        loss.dispose();
+        return value;
+      };
+      const tfFirst = await step();
+      const ms = await median(async () => { for (let i = 0; i < chunk; i++) await step(); }, repeats) / chunk;
+      results[backend] = { ms, first: tfFirst, last: await step() };
+    }
+    return { astute, first, astuteLast, points: data.train_points.length, results };
+  }, REPEATS);
   assert.deepEqual(errors, []);
   await context.close();
-  console.log(`PGD-10 on one 28×28 image, CNN2, median of ${REPEATS} after warm-up, headless Chromium:`);
-  console.log(`  Astute engine (burn CPU backend, WebAssembly SIMD): ${result.astute.toFixed(1)} ms`);
-  for (const [backend, { ms }] of Object.entries(result.results)) {
-    console.log(`  TensorFlow.js 4.22 (${backend} backend): ${ms.toFixed(1)} ms  → Astute is ${(ms / result.astute).toFixed(2)}× as fast`);
+  // Both learn the same problem: the loss starts near ln 2 and falls.
+  for (const [who, first, last] of [["Astute", training.first, training.astuteLast],
+    ...Object.entries(training.results).map(([b, r]) => [`TensorFlow.js (${b})`, r.first, r.last])]) {
+    assert.ok(Math.abs(first - Math.LN2) < 0.1 && last < first, `${who}: loss ${first} → ${last}`);
   }
+
+  const report = (title, astute, results, digits) => {
+    console.log(title);
+    console.log(`  Astute engine (burn CPU backend, WebAssembly SIMD): ${astute.toFixed(digits)} ms`);
+    for (const [backend, { ms }] of Object.entries(results)) {
+      console.log(`  TensorFlow.js 4.22 (${backend} backend): ${ms.toFixed(digits)} ms  → Astute is ${(ms / astute).toFixed(2)}× as fast`);
+    }
+  };
+  report(`PGD-10 on one 28×28 image, CNN2, median of ${REPEATS} after warm-up, headless Chromium:`, result.astute, result.results, 1);
+  report(`One natural training step of the theory page's 3 × 64 MLP on ${training.points} points (Adam, full batch):`, training.astute, training.results, 2);
 } finally {
   await stopLab(lab);
 }

@@ -13,11 +13,11 @@ use astute_engine_api::{
 use leptos::prelude::*;
 
 use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
-use crate::picture::{Palette, Picture};
 use self::sketch::Sketch;
 use super::{parse_or, query_param, set_query_params};
 use crate::api;
 use crate::engine::{Engine, yield_to_browser};
+use crate::picture::{Palette, Picture};
 
 const MANIFEST: &str = "/playground-data/manifest.json";
 /// The image a first visit attacks: a digit of the MNIST sample that the natural model

@@ -98,8 +98,9 @@ impl Live {
         self.losses.set(Vec::new());
         self.step.set(0);
         self.error.set(None);
-        self.status
-            .set(Some("Starting the engine and generating the spiral…".into()));
+        self.status.set(Some(
+            "Starting the engine and generating the spiral…".into(),
+        ));
         let engine = match Engine::get(BackendChoice::Cpu).await {
             Ok(engine) => engine,
             Err(e) => return self.fail(e),
@@ -265,7 +266,18 @@ fn ScoresTable(
 
 #[component]
 pub fn TheoryPage() -> impl IntoView {
-    let [n_p, turns_p, band_p, seed_p, layers_p, width_p, method_p, beta_p, eps_p, lr_p] = [
+    let [
+        n_p,
+        turns_p,
+        band_p,
+        seed_p,
+        layers_p,
+        width_p,
+        method_p,
+        beta_p,
+        eps_p,
+        lr_p,
+    ] = [
         "n", "turns", "band", "seed", "layers", "width", "method", "beta", "eps", "lr",
     ]
     .map(query_param);
@@ -344,7 +356,12 @@ pub fn TheoryPage() -> impl IntoView {
     };
     let toggle_balls = {
         let set_params = set_params.clone();
-        move |_| set_params(&[("balls", if show_balls.get_untracked() { "0" } else { "" }.into())])
+        move |_| {
+            set_params(&[(
+                "balls",
+                if show_balls.get_untracked() { "0" } else { "" }.into(),
+            )])
+        }
     };
 
     let controls = move || {
@@ -416,7 +433,11 @@ pub fn TheoryPage() -> impl IntoView {
                 .train_points
                 .iter()
                 .zip(&d.train_labels)
-                .map(|(&at, &class)| Dot { at, class, ringed: false })
+                .map(|(&at, &class)| Dot {
+                    at,
+                    class,
+                    ringed: false,
+                })
                 .collect(),
             axis: d.axis,
             epsilon: show_balls.get().then(|| config.get().epsilon),

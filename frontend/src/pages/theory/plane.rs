@@ -169,9 +169,7 @@ fn draw(canvas: &HtmlCanvasElement, plane: &Plane) -> Option<()> {
     for dot in &plane.dots {
         let (x, y) = to_canvas(dot.at);
         context.begin_path();
-        context
-            .arc(x, y, 3.2, 0.0, std::f64::consts::TAU)
-            .ok()?;
+        context.arc(x, y, 3.2, 0.0, std::f64::consts::TAU).ok()?;
         context.set_fill_style_str(CLASS_COLOURS[usize::from(dot.class.min(1))]);
         context.fill();
         context.set_line_width(if dot.ringed { 2.5 } else { 1.0 });
@@ -236,7 +234,10 @@ mod tests {
             }
         }
         let perimeter: f32 = segments.iter().map(length).sum();
-        assert!((perimeter - std::f32::consts::TAU * r).abs() < 0.01, "{perimeter}");
+        assert!(
+            (perimeter - std::f32::consts::TAU * r).abs() < 0.01,
+            "{perimeter}"
+        );
         assert!(zero_line(&grid(9, |_, _| 1.0), &axis(9)).is_empty());
     }
 
