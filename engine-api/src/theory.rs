@@ -64,6 +64,15 @@ impl TheoryConfig {
                 self.points_per_class
             ));
         }
+        if !(self.turns > 0.0 && self.turns <= 20.0) {
+            return Err(format!(
+                "{} spiral turns: choose more than 0, at most 20",
+                self.turns
+            ));
+        }
+        if !(0.0..1.0).contains(&self.band) {
+            return Err(format!("arm width {} is outside [0, 1)", self.band));
+        }
         if !(1..=6).contains(&self.layers) {
             return Err(format!("{} hidden layers: choose 1 to 6", self.layers));
         }
@@ -118,12 +127,16 @@ pub struct TheoryData {
     pub train_labels: Vec<u8>,
     pub test_points: Vec<[f32; 2]>,
     pub test_labels: Vec<u8>,
-    /// The separation r of training and test points together (half the closest
-    /// distance between the classes).
+    /// The separation r of training and test points together (half the closest ℓ∞
+    /// distance between the classes): the data's r, which decides the theorem's regime.
     pub separation: f32,
+    /// The separation of the training points alone (at least `separation`): the r of
+    /// f and of the distance classifier, which only sees them.
+    pub training_separation: f32,
     /// Coordinates of the grid's cells along each axis.
     pub axis: Vec<f32>,
-    /// Theorem 4.4's f = (dist(x, X−) − dist(x, X+)) / 2r on the grid (X+ is arm B),
+    /// Theorem 4.4's f = (dist(x, X−) − dist(x, X+)) / 2r on the grid (X+ is arm B, r the
+    /// training separation),
     /// row by row: `theorem_f[j * axis.len() + i]` is at `(axis[i], axis[j])`.
     pub theorem_f: Vec<f32>,
     /// The distance classifier g = sign(f) on the same points.
@@ -147,7 +160,8 @@ pub struct TheorySnapshot {
     pub scores: TheoryScores,
     /// The network's probability of arm B on the grid, laid out as `theorem_f`.
     pub confidence: Vec<f32>,
-    /// Whether each test point is classified correctly after the PGD attack.
+    /// Whether each test point is classified correctly, before and after the PGD attack.
+    pub correct: Vec<bool>,
     pub robust: Vec<bool>,
     pub milliseconds: f64,
 }
@@ -165,6 +179,8 @@ mod tests {
             c.validate().unwrap_err()
         };
         assert!(bad(|c| c.points_per_class = 5).contains("points per class"));
+        assert!(bad(|c| c.turns = f64::NAN).contains("turns"));
+        assert!(bad(|c| c.band = 1.0).contains("arm width"));
         assert!(bad(|c| c.layers = 0).contains("hidden layers"));
         assert!(bad(|c| c.width = 1000).contains("units"));
         assert!(bad(|c| c.epsilon = 0.0).contains("ε"));

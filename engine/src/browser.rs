@@ -119,19 +119,6 @@ impl Engine {
         json(&self.report)
     }
 
-    /// Starts a theory-page run (`config`: `TheoryConfig` JSON): generates the spiral,
-    /// measures the distance classifier, initialises the MLP. It runs on the CPU path
-    /// whatever the engine's device: a 2-D MLP is a few hundred small kernels per step,
-    /// which a GPU spends in dispatch and read-back, not in arithmetic.
-    pub fn theory(&self, config: String) -> Result<Theory, JsValue> {
-        let config: TheoryConfig = parse(&config, "theory settings")?;
-        let (lab, data) = TheoryLab::new(&Device::flex(), config)?;
-        Ok(Theory {
-            lab: Rc::new(lab),
-            data: json(&data)?,
-        })
-    }
-
     /// Loads safetensors weights; returns the model's handle.
     pub fn load(&self, weights: Vec<u8>) -> Result<usize, JsValue> {
         Ok(self.lab.load(weights)?)
@@ -176,6 +163,20 @@ impl Engine {
             json(&lab.curve(model, &pixels, &labels, &epsilons, seed).await?)
         })
     }
+}
+
+/// Starts a theory-page run (`config`: `TheoryConfig` JSON): generates the spiral,
+/// measures the distance classifier, initialises the MLP. It needs no `Engine`: it runs on
+/// the CPU path whatever the page's backend, because a 2-D MLP is a few hundred small
+/// kernels per step, which a GPU spends in dispatch and read-back, not in arithmetic.
+#[wasm_bindgen(js_name = startTheory)]
+pub fn start_theory(config: String) -> Result<Theory, JsValue> {
+    let config: TheoryConfig = parse(&config, "theory settings")?;
+    let (lab, data) = TheoryLab::new(&Device::flex(), config)?;
+    Ok(Theory {
+        lab: Rc::new(lab),
+        data: json(&data)?,
+    })
 }
 
 /// One theory-page run: a spiral and an MLP trained on it.

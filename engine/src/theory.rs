@@ -111,7 +111,7 @@ fn distance_lipschitz(
 
 impl TheoryLab {
     /// Generates the spiral, measures the distance classifier on it and initialises the
-    /// network; `device` is the engine's (an autodiff device is derived from it).
+    /// network on `device` (an autodiff device is derived from it).
     pub fn new(device: &Device, config: TheoryConfig) -> Result<(Self, TheoryData), LabError> {
         let started = Instant::now();
         config.validate().map_err(LabError)?;
@@ -127,20 +127,20 @@ impl TheoryLab {
         let (train, test) = (&spiral.split.train, &spiral.split.test);
         let search = SearchOptions::default();
         let control = Control::default();
-        let separation = |e: astute::separation::SeparationError| LabError(e.to_string());
-        let grid =
-            decision_grid(train, config.resolution, &search, &control).map_err(separation)?;
+        let failed = |e: astute::separation::SeparationError| LabError(e.to_string());
+        let grid = decision_grid(train, config.resolution, &search, &control).map_err(failed)?;
         let epsilons = [f64::from(config.epsilon)];
         let on_train =
-            distance_classifier(train, train, &epsilons, &search, &control).map_err(separation)?;
+            distance_classifier(train, train, &epsilons, &search, &control).map_err(failed)?;
         let on_test =
-            distance_classifier(train, test, &epsilons, &search, &control).map_err(separation)?;
+            distance_classifier(train, test, &epsilons, &search, &control).map_err(failed)?;
         let data = TheoryData {
             train_points: points(train),
             train_labels: labels(train),
             test_points: points(test),
             test_labels: labels(test),
             separation: spiral.r,
+            training_separation: grid.separation as f32,
             axis: grid.xs.iter().map(|&x| x as f32).collect(),
             theorem_f: grid.values.iter().map(|&v| v as f32).collect(),
             distance: TheoryScores {
@@ -155,7 +155,7 @@ impl TheoryLab {
             &data.train_points,
             &data.train_labels,
             &data.test_points,
-            grid.separation as f32,
+            data.training_separation,
             config.epsilon,
         );
 
@@ -274,25 +274,14 @@ impl TheoryLab {
     /// The network's confidence on the grid and its scores: accuracy, PGD-10 accuracy at
     /// ε (seeded start, test point `i` from seed + i) and Eq. (3) at ε on the test points.
     pub async fn snapshot(&self) -> Result<TheorySnapshot, LabError> {
-        let started = Instant::now();
         let training = self.take()?;
-        let result = self.measure(&training).await;
-        let step = training.step;
+        let result = self.measure(&training, training.step).await;
         self.training.replace(Some(training));
-        let (scores, confidence, robust) = result?;
-        Ok(TheorySnapshot {
-            step,
-            scores,
-            confidence,
-            robust,
-            milliseconds: elapsed_ms(started),
-        })
+        result
     }
 
-    async fn measure(
-        &self,
-        training: &Training,
-    ) -> Result<(TheoryScores, Vec<f32>, Vec<bool>), LabError> {
+    async fn measure(&self, training: &Training, step: usize) -> Result<TheorySnapshot, LabError> {
+        let started = Instant::now();
         let model = eval_copy(&training.model);
         let confidence = floats(
             probabilities(model.forward(self.grid.clone()))
@@ -300,8 +289,10 @@ impl TheoryLab {
                 .squeeze_dim::<1>(1),
         )
         .await?;
-        let correct =
-            |x: Tensor<4>, y: &Tensor<1, Int>| predictions(model.forward(x)).equal(y.clone()).int();
+        let hits = async |x: Tensor<4>, y: &Tensor<1, Int>| -> Result<Vec<bool>, LabError> {
+            let hit = predictions(model.forward(x)).equal(y.clone()).int();
+            Ok(floats(hit).await?.iter().map(|&h| h > 0.5).collect())
+        };
         let (train_x, train_y) = &self.train;
         let (test_x, test_y) = &self.test;
         let epsilon = self.config.epsilon;
@@ -312,29 +303,27 @@ impl TheoryLab {
             |r| seeded_start(test_x, epsilon, self.config.seed, r),
             |_, _| (),
         );
-        let robust = floats(correct(attacked, test_y)).await?;
-        let hits = |v: Vec<f32>| v.iter().filter(|&&h| h > 0.5).count();
+        let robust = hits(attacked, test_y).await?;
+        let correct = hits(test_x.clone(), test_y).await?;
+        let on_train = hits(train_x.clone(), train_y).await?;
         // Eq. (3)'s random start, from the run's seed: a snapshot is a function of the
         // network alone, so a replayed link shows the same numbers.
         self.device.seed(self.config.seed);
         let lipschitz = floats(Lipschitz::paper(epsilon).estimate(&model, test_x).mean()).await?[0];
-        let scores = TheoryScores {
-            train_accuracy: percent(
-                hits(floats(correct(train_x.clone(), train_y)).await?),
-                train_y.dims()[0],
-            ),
-            test_accuracy: percent(
-                hits(floats(correct(test_x.clone(), test_y)).await?),
-                test_y.dims()[0],
-            ),
-            adversarial_accuracy: percent(hits(robust.clone()), robust.len()),
-            lipschitz: f64::from(lipschitz),
-        };
-        Ok((
-            scores,
+        let share = |v: &[bool]| percent(v.iter().filter(|&&h| h).count(), v.len());
+        Ok(TheorySnapshot {
+            step,
+            scores: TheoryScores {
+                train_accuracy: share(&on_train),
+                test_accuracy: share(&correct),
+                adversarial_accuracy: share(&robust),
+                lipschitz: f64::from(lipschitz),
+            },
             confidence,
-            robust.iter().map(|&h| h > 0.5).collect(),
-        ))
+            correct,
+            robust,
+            milliseconds: elapsed_ms(started),
+        })
     }
 }
 

@@ -37,8 +37,6 @@ extern "C" {
         epsilons: &[f32],
         seed: u64,
     ) -> Promise;
-    #[wasm_bindgen(method, catch)]
-    fn theory(this: &JsEngine, config: &str) -> Result<JsTheory, JsValue>;
 
     /// The engine's `Theory` class: one spiral and one MLP in training.
     #[derive(Clone)]
@@ -94,9 +92,8 @@ fn bundle_urls() -> Result<(String, String), String> {
     Ok((script, module))
 }
 
-/// Imports the bundle, instantiates its WebAssembly and starts an engine on `choice`;
-/// resolves to `[module, engine]`.
-async fn start(choice: BackendChoice) -> Result<JsValue, String> {
+/// Imports the bundle and instantiates its WebAssembly; resolves to the module.
+async fn import_module() -> Result<JsValue, String> {
     let (script, module_url) = bundle_urls()?;
     let import = Function::new_with_args("url", "return import(url)");
     let module = import
@@ -112,6 +109,24 @@ async fn start(choice: BackendChoice) -> Result<JsValue, String> {
         .map_err(|e| {
             format!("this browser could not start the engine's WebAssembly (it needs WebAssembly SIMD): {e}")
         })?;
+    Ok(module)
+}
+
+/// The engine's module, imported once per page load and shared by every caller.
+async fn module() -> Result<JsValue, String> {
+    let promise = IMPORTING.with(|s| {
+        s.borrow_mut()
+            .get_or_insert_with(|| {
+                future_to_promise(async { import_module().await.map_err(JsValue::from) })
+            })
+            .clone()
+    });
+    settle(promise).await
+}
+
+/// Starts an engine on `choice`; resolves to `[module, engine]`.
+async fn start(choice: BackendChoice) -> Result<JsValue, String> {
+    let module = module().await?;
     let class = get(&module, "Engine")?;
     let engine =
         settle(call(&class, "start", &[JsValue::from_str(choice.name())])?.unchecked_into())
@@ -128,6 +143,8 @@ pub struct Engine {
 }
 
 thread_local! {
+    /// The bundle's import.
+    static IMPORTING: RefCell<Option<Promise>> = const { RefCell::new(None) };
     /// The engine's start, shared by every caller.
     static STARTING: RefCell<Option<Promise>> = const { RefCell::new(None) };
     /// Model id → handle in the engine: each model's weights are fetched once per page.
@@ -197,14 +214,6 @@ impl Engine {
         decode(settle(self.js.curve(model, pixels, labels, epsilons, seed)).await?)
     }
 
-    /// Starts a theory-page run: the spiral, the distance classifier and a fresh MLP.
-    pub fn theory(&self, config: &TheoryConfig) -> Result<(Theory, TheoryData), String> {
-        let config = serde_json::to_string(config).map_err(|e| e.to_string())?;
-        let js = self.js.theory(&config).map_err(message)?;
-        let data = decode(js.data())?;
-        Ok((Theory { js }, data))
-    }
-
     /// Parses an IDX file with the core's checked parser: `idxImages` or `idxLabels`.
     pub fn idx(&self, function: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
         let array = js_sys::Uint8Array::from(bytes);
@@ -221,6 +230,21 @@ pub struct Theory {
 }
 
 impl Theory {
+    /// Starts a run: the spiral, the distance classifier and a fresh MLP. It needs the
+    /// engine's module only, not a started `Engine` (the run is always on the CPU path).
+    pub async fn start(config: &TheoryConfig) -> Result<(Theory, TheoryData), String> {
+        config.validate()?;
+        let config = serde_json::to_string(config).map_err(|e| e.to_string())?;
+        let js: JsTheory = call(
+            &module().await?,
+            "startTheory",
+            &[JsValue::from_str(&config)],
+        )?
+        .unchecked_into();
+        let data = decode(js.data())?;
+        Ok((Theory { js }, data))
+    }
+
     pub async fn train(&self, steps: usize) -> Result<TrainProgress, String> {
         decode(settle(self.js.train(steps)).await?)
     }

@@ -16,6 +16,11 @@ async function mlpScores(page) {
   return cells.map((c) => Number.parseFloat(c));
 }
 
+/** The MLP's scores at full precision. */
+async function exactScores(page) {
+  return JSON.parse(await page.locator("table.scores tbody tr").nth(0).getAttribute("data-scores"));
+}
+
 async function distanceScores(page) {
   const cells = await page.locator("table.scores tbody tr").nth(1).locator("td").allInnerTexts();
   return cells.map((c) => Number.parseFloat(c));
@@ -79,15 +84,27 @@ describe("the theory page", () => {
     await page.getByRole("button", { name: "Step" }).click();
     await page.waitForFunction((s) => new URL(location.href).searchParams.get("step") === String(s + 1), step, { timeout: WAIT });
     await page.waitForFunction((s) => document.querySelector("table.scores tbody tr th").textContent.includes(`after ${s + 1} steps`), step, { timeout: WAIT });
-    const stepped = await mlpScores(page);
+    const stepped = await exactScores(page);
     const link = page.url();
+
+    // Reset starts the network again from step 0, and takes the step out of the URL.
+    await page.getByRole("button", { name: "Reset" }).click();
+    await settled(page, 0);
+    assert.equal(new URL(page.url()).searchParams.get("step"), null);
+    assert.deepEqual(await mlpScores(page), untrained, "the same seed, the same start");
+
+    // Leaving the page while it trains stops the training quietly.
+    await page.getByRole("button", { name: "Train" }).click();
+    await page.waitForFunction(() => Number(document.querySelector(".trainer .progress").dataset.step) >= 20, null, { timeout: WAIT });
+    await page.getByRole("link", { name: "Paper" }).click();
+    await page.waitForTimeout(1000);
     assert.deepEqual(errors, [], "no console errors");
     await context.close();
 
-    // The link replays the same network: the same scores, to the printed digit.
+    // The link replays the same network: the same scores, to the last digit.
     const again = await open(lab, new URL(link).pathname + new URL(link).search);
     await settled(again.page, step + 1);
-    assert.deepEqual(await mlpScores(again.page), stepped);
+    assert.deepEqual(await exactScores(again.page), stepped);
     assert.deepEqual(again.errors, [], "no console errors");
     await again.context.close();
   });
@@ -115,12 +132,20 @@ describe("the theory page", () => {
     assert.ok(trades[2] > natural[2], `adversarial accuracy: natural ${natural[2]}, TRADES ${trades[2]}`);
   });
 
-  test("a bad setting in the URL is refused in words", async () => {
-    const { page, errors, context } = await open(lab, "/theory?lr=5");
-    const alert = page.locator("p.error[role=alert]");
-    await alert.waitFor({ timeout: WAIT });
-    assert.match(await alert.innerText(), /learning rate 5 is outside \(0, 1\]/);
-    assert.deepEqual(errors, [], "no console errors");
-    await context.close();
+  test("bad settings in the URL are refused in words", async () => {
+    for (const [query, message] of [
+      ["lr=5", /learning rate 5 is outside \(0, 1\]/],
+      ["eps=nan", /ε = NaN is outside \(0, 0.25\]/],
+      ["turns=20&band=0.99&n=1000", /touch after quantization/],
+      ["step=99999999", /replays at most 20000/],
+    ]) {
+      const { page, errors, context } = await open(lab, `/theory?${query}`);
+      const alert = page.locator("p.error[role=alert]");
+      await alert.waitFor({ timeout: WAIT });
+      assert.match(await alert.innerText(), message, query);
+      assert.ok(await page.getByRole("button", { name: "Train" }).isDisabled(), `${query}: nothing to train`);
+      assert.deepEqual(errors, [], "no console errors");
+      await context.close();
+    }
   });
 });

@@ -11,7 +11,8 @@ const MAX_POINTS: usize = 400;
 /// `(step, loss)` points of `losses` (step 1 first), at most [`MAX_POINTS`] of them, always
 /// keeping the last.
 pub fn thinned(losses: &[f32]) -> Vec<(usize, f32)> {
-    let stride = losses.len().div_ceil(MAX_POINTS).max(1);
+    // One place is kept for the last step.
+    let stride = losses.len().div_ceil(MAX_POINTS - 1).max(1);
     let mut points: Vec<(usize, f32)> = losses
         .iter()
         .enumerate()
@@ -29,11 +30,10 @@ pub fn thinned(losses: &[f32]) -> Vec<(usize, f32)> {
 #[component]
 pub fn LossChart(#[prop(into)] losses: Signal<Vec<f32>>) -> impl IntoView {
     let drawing = move || {
-        let losses = losses.get();
-        let points = thinned(&losses);
+        let (points, steps) = losses.with(|l| (thinned(l), l.len()));
         let top = points.iter().map(|p| p.1).fold(0.0f32, f32::max).max(1e-6);
-        let steps = losses.len().max(1) as f64;
-        let x = |s: usize| PAD + s as f64 / steps * (WIDTH - 2.0 * PAD);
+        let span = steps.max(1) as f64;
+        let x = |s: usize| PAD + s as f64 / span * (WIDTH - 2.0 * PAD);
         let y = |l: f32| HEIGHT - PAD - f64::from(l / top) * (HEIGHT - 2.0 * PAD);
         let line = points
             .iter()
@@ -45,7 +45,7 @@ pub fn LossChart(#[prop(into)] losses: Signal<Vec<f32>>) -> impl IntoView {
             <line x1=PAD x2=WIDTH - PAD y1=y(top) y2=y(top) class="grid"/>
             <text x=PAD - 4.0 y=y(0.0) + 4.0 text-anchor="end">"0"</text>
             <text x=PAD - 4.0 y=y(top) + 4.0 text-anchor="end">{format!("{top:.2}")}</text>
-            <text x=WIDTH - PAD y=HEIGHT - PAD + 14.0 text-anchor="end">{format!("{} steps", losses.len())}</text>
+            <text x=WIDTH - PAD y=HEIGHT - PAD + 14.0 text-anchor="end">{format!("{steps} steps")}</text>
             <polyline points=line/>
         }
     };
@@ -69,7 +69,7 @@ mod tests {
         assert!(thinned(&[]).is_empty());
         let long: Vec<f32> = (0..1001).map(|i| i as f32).collect();
         let points = thinned(&long);
-        assert!(points.len() <= MAX_POINTS + 1);
+        assert!(points.len() <= MAX_POINTS);
         assert_eq!(points[0], (1, 0.0));
         assert_eq!(*points.last().unwrap(), (1001, 1000.0));
         assert!(points.windows(2).all(|w| w[0].0 < w[1].0));

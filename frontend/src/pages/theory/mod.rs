@@ -8,8 +8,7 @@ mod loss;
 mod plane;
 
 use astute_engine_api::{
-    BackendChoice, TheoryConfig, TheoryData, TheoryMethod, TheoryScores, TheorySnapshot,
-    TrainProgress,
+    TheoryConfig, TheoryData, TheoryMethod, TheoryScores, TheorySnapshot, TrainProgress,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,19 +16,22 @@ use leptos::task::spawn_local;
 use self::loss::LossChart;
 use self::plane::{Dot, Plane, PlaneView, Stroke, zero_line};
 use super::{parse_or, query_param, set_query_params};
-use crate::engine::{Engine, Theory, yield_to_browser};
+use crate::engine::{Theory, yield_to_browser};
 
 /// Training per frame while playing: steps are batched to fill about this many
 /// milliseconds, so the page repaints often on any machine.
 const FRAME_MS: f64 = 50.0;
+/// Replaying a link may hold the page a little longer per frame.
+const REPLAY_FRAME_MS: f64 = 200.0;
+/// The most steps a link may ask to replay (TRADES takes about 10 ms a step).
+const MAX_REPLAY: usize = 20_000;
 /// While playing, the scores (an attack and Eq. (3) on every test point) are refreshed
 /// at most this often.
 const LOOK_EVERY_MS: f64 = 400.0;
-/// Steps per call to the engine when replaying a link.
-const REPLAY_CHUNK: usize = 200;
 
 /// The run's live state; every field is a handle, so the struct is `Copy` and moves
-/// freely into event handlers and tasks.
+/// freely into event handlers and tasks. Tasks outlive the page when the visitor leaves
+/// it, so they read through `try_` accessors and stop once the page's state is gone.
 #[derive(Clone, Copy)]
 struct Live {
     data: RwSignal<Option<TheoryData>>,
@@ -51,6 +53,11 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// Steps for the next call so that it takes about `budget_ms`, from the last call's speed.
+fn steps_for(budget_ms: f64, ms_per_step: f64) -> usize {
+    (budget_ms / ms_per_step.max(0.01)).clamp(1.0, 1000.0) as usize
+}
+
 impl Live {
     fn new() -> Self {
         Self {
@@ -68,72 +75,99 @@ impl Live {
         }
     }
 
+    /// Whether `generation` is still the page's run (false once the page is gone).
+    fn current(&self, generation: u64) -> bool {
+        self.generation.try_get_value() == Some(generation)
+    }
+
     /// The run's engine object, while `generation` is still the current run.
     fn theory(&self, generation: u64) -> Option<Theory> {
-        (self.generation.get_value() == generation)
-            .then(|| self.theory.get_value())
+        self.current(generation)
+            .then(|| self.theory.try_get_value().flatten())
             .flatten()
     }
 
-    fn fail(&self, error: String) {
-        self.playing.set(false);
-        self.status.set(None);
-        self.error.set(Some(error));
+    fn fail(&self, generation: u64, error: String) {
+        if self.current(generation) {
+            self.playing.set(false);
+            self.status.set(None);
+            self.error.set(Some(error));
+        }
     }
 
-    fn record(&self, progress: TrainProgress) {
-        let steps = progress.losses.len().max(1);
-        self.ms_per_step
-            .set(Some(progress.milliseconds / steps as f64));
+    /// Adds a call's steps to the page, unless the run has changed meanwhile.
+    fn record(&self, generation: u64, progress: TrainProgress) -> Option<f64> {
+        if !self.current(generation) {
+            return None;
+        }
+        let per_step = progress.milliseconds / progress.losses.len().max(1) as f64;
+        self.ms_per_step.set(Some(per_step));
         self.step.set(progress.step);
         self.losses.update(|l| l.extend(progress.losses));
+        Some(per_step)
     }
 
     /// A new run of `config`, replaying `replay` steps (a shared link's progress).
     async fn start(self, config: TheoryConfig, replay: usize) {
         let generation = self.generation.get_value() + 1;
         self.generation.set_value(generation);
+        self.theory.set_value(None);
+        self.data.set(None);
         self.playing.set(false);
         self.snapshot.set(None);
         self.losses.set(Vec::new());
         self.step.set(0);
+        self.ms_per_step.set(None);
         self.error.set(None);
+        if replay > MAX_REPLAY {
+            return self.fail(
+                generation,
+                format!("this link asks for {replay} steps; a link replays at most {MAX_REPLAY}"),
+            );
+        }
         self.status.set(Some(
             "Starting the engine and generating the spiral…".into(),
         ));
-        let engine = match Engine::get(BackendChoice::Cpu).await {
-            Ok(engine) => engine,
-            Err(e) => return self.fail(e),
-        };
         // Let the status paint before the spiral's exact search.
         yield_to_browser().await;
-        if self.generation.get_value() != generation {
+        let started = Theory::start(&config).await;
+        if !self.current(generation) {
             return;
         }
-        match engine.theory(&config) {
+        match started {
             Ok((theory, data)) => {
                 self.theory.set_value(Some(theory));
                 self.data.set(Some(data));
             }
-            Err(e) => return self.fail(e),
+            Err(e) => return self.fail(generation, e),
         }
         let mut left = replay;
+        let mut chunk = 1;
         while left > 0 {
-            self.status
-                .set(Some(format!("Replaying the link's {replay} steps…")));
+            let _ = self.status.try_set(Some(format!(
+                "Replaying the link's {replay} steps: {} to go…",
+                left
+            )));
             let Some(theory) = self.theory(generation) else {
                 return;
             };
-            let chunk = left.min(REPLAY_CHUNK);
-            match theory.train(chunk).await {
-                Ok(progress) => self.record(progress),
-                Err(e) => return self.fail(e),
+            let progress = theory.train(chunk.min(left)).await;
+            match progress {
+                Ok(progress) => {
+                    left -= progress.losses.len();
+                    let Some(per_step) = self.record(generation, progress) else {
+                        return;
+                    };
+                    chunk = steps_for(REPLAY_FRAME_MS, per_step);
+                }
+                Err(e) => return self.fail(generation, e),
             }
-            left -= chunk;
             yield_to_browser().await;
         }
         self.look(generation).await;
-        self.status.set(None);
+        if self.current(generation) {
+            self.status.set(None);
+        }
     }
 
     /// Measures the network as it stands.
@@ -142,31 +176,35 @@ impl Live {
             return;
         };
         match theory.snapshot().await {
-            Ok(s) if self.generation.get_value() == generation => self.snapshot.set(Some(s)),
+            Ok(s) if self.current(generation) => self.snapshot.set(Some(s)),
             Ok(_) => {}
-            Err(e) => self.fail(e),
+            Err(e) => self.fail(generation, e),
         }
     }
 
     /// Trains until paused, in frames of about [`FRAME_MS`].
     async fn play(self) {
         let generation = self.generation.get_value();
+        if self.theory(generation).is_none() {
+            return;
+        }
         let id = self.loop_id.get_value() + 1;
         self.loop_id.set_value(id);
         self.playing.set(true);
         let mut chunk = 1usize;
         let mut looked = now_ms();
-        while self.playing.get_untracked() && self.loop_id.get_value() == id {
+        while self.playing.try_get_untracked() == Some(true)
+            && self.loop_id.try_get_value() == Some(id)
+        {
             let Some(theory) = self.theory(generation) else {
                 return;
             };
             match theory.train(chunk).await {
-                Ok(progress) => {
-                    let per_step = progress.milliseconds / chunk as f64;
-                    self.record(progress);
-                    chunk = (FRAME_MS / per_step.max(0.01)).clamp(1.0, 500.0) as usize;
-                }
-                Err(e) => return self.fail(e),
+                Ok(progress) => match self.record(generation, progress) {
+                    Some(per_step) => chunk = steps_for(FRAME_MS, per_step),
+                    None => return,
+                },
+                Err(e) => return self.fail(generation, e),
             }
             if now_ms() - looked > LOOK_EVERY_MS {
                 self.look(generation).await;
@@ -174,7 +212,7 @@ impl Live {
             }
             yield_to_browser().await;
         }
-        if self.loop_id.get_value() == id {
+        if self.loop_id.try_get_value() == Some(id) {
             self.look(generation).await;
         }
     }
@@ -186,8 +224,10 @@ impl Live {
             return;
         };
         match theory.train(1).await {
-            Ok(progress) => self.record(progress),
-            Err(e) => return self.fail(e),
+            Ok(progress) => {
+                self.record(generation, progress);
+            }
+            Err(e) => return self.fail(generation, e),
         }
         self.look(generation).await;
     }
@@ -200,10 +240,16 @@ const BANDS: [f64; 4] = [0.2, 0.4, 0.6, 0.8];
 const POINTS: [usize; 4] = [50, 100, 200, 400];
 
 /// A `<select>`'s options over `values`, the one equal to `current` selected.
+/// A `<select>`'s options over `values`, the one equal to `current` selected; a valid
+/// value from a link that is not in the list joins it, so the control shows the run.
 fn options<T: PartialEq + std::fmt::Display + Copy>(values: &[T], current: T) -> impl IntoView {
+    let mut values = values.to_vec();
+    if !values.contains(&current) {
+        values.push(current);
+    }
     values
-        .iter()
-        .map(|&v| view! { <option value=v.to_string() selected=v == current>{v.to_string()}</option> })
+        .into_iter()
+        .map(|v| view! { <option value=v.to_string() selected=v == current>{v.to_string()}</option> })
         .collect_view()
 }
 
@@ -216,14 +262,16 @@ fn ScoresTable(
     mlp: Option<(usize, TheoryScores)>,
     distance: TheoryScores,
     epsilon: f32,
-    separation: f32,
+    training_separation: f32,
 ) -> impl IntoView {
     let row = |name: String, attack: &'static str, s: Option<TheoryScores>| {
         let cell = |f: fn(&TheoryScores) -> String| {
             view! { <td class="num">{s.as_ref().map(f).unwrap_or_else(|| "…".into())}</td> }
         };
+        // Full precision for scripts (a replayed link must match to the last digit).
+        let exact = s.map(|s| serde_json::to_string(&s).unwrap_or_default());
         view! {
-            <tr>
+            <tr data-scores=exact>
                 <th scope="row">{name}</th>
                 {cell(|s| percent(s.train_accuracy))}
                 {cell(|s| percent(s.test_accuracy))}
@@ -256,9 +304,10 @@ fn ScoresTable(
         </div>
         <p class="hint">
             {format!(
-                "The distance classifier's scores are dist(x, Xᵢ)/r, so its Eq. (3) is at most 2/r = {:.1}; \
-                 the MLP's is measured on its logits, in the same units per unit of input.",
-                2.0 / separation
+                "The distance classifier's scores are dist(x, Xᵢ)/r (r of its training points, {:.4}), so its \
+                 Eq. (3) is at most 2/r = {:.1}; the MLP's is measured on its logits, in the same units per unit of input.",
+                training_separation,
+                2.0 / training_separation
             )}
         </p>
     }
@@ -412,7 +461,7 @@ pub fn TheoryPage() -> impl IntoView {
                     {if playing { "❚❚ Pause" } else { "▶ Train" }}
                 </button>
                 <button on:click=step_once.clone() disabled=!ready || playing>"Step"</button>
-                <button on:click=reset.clone() disabled=live.status.with(Option::is_some)>"Reset"</button>
+                <button on:click=reset.clone()>"Reset"</button>
                 <label class="check"><input type="checkbox" prop:checked=show_balls.get() on:change=toggle_balls.clone()/>"ε-balls"</label>
                 <span class="progress" role="status" data-step=live.step.get()
                     data-ms-per-step=live.ms_per_step.get().map(|m| m.to_string()).unwrap_or_default()>
@@ -422,13 +471,19 @@ pub fn TheoryPage() -> impl IntoView {
         }
     };
 
+    // g's boundary, traced once per run.
+    let g_line = Memo::new(move |_| {
+        live.data
+            .with(|d| d.as_ref().map(|d| zero_line(&d.theorem_f, &d.axis)))
+            .unwrap_or_default()
+    });
     let theorem_plane = Signal::derive(move || {
         let Some(d) = live.data.get() else {
             return Plane::default();
         };
         Plane {
             heat: d.theorem_f.iter().map(|v| v.clamp(-1.0, 1.0)).collect(),
-            boundaries: vec![(zero_line(&d.theorem_f, &d.axis), Stroke::Solid)],
+            boundaries: vec![(g_line.get(), Stroke::DistanceClassifier)],
             dots: d
                 .train_points
                 .iter()
@@ -452,11 +507,11 @@ pub fn TheoryPage() -> impl IntoView {
             .as_ref()
             .map(|s| s.confidence.iter().map(|p| 2.0 * p - 1.0).collect())
             .unwrap_or_default();
-        let mut boundaries = vec![(zero_line(&d.theorem_f, &d.axis), Stroke::Dashed)];
+        let mut boundaries = vec![(g_line.get(), Stroke::DistanceClassifier)];
         if signed.len() == d.theorem_f.len() {
-            boundaries.push((zero_line(&signed, &d.axis), Stroke::Solid));
+            boundaries.push((zero_line(&signed, &d.axis), Stroke::Network));
         }
-        let robust = snapshot.map(|s| s.robust).unwrap_or_default();
+        let (correct, robust) = snapshot.map(|s| (s.correct, s.robust)).unwrap_or_default();
         Plane {
             dots: d
                 .test_points
@@ -466,7 +521,7 @@ pub fn TheoryPage() -> impl IntoView {
                 .map(|(k, (&at, &class))| Dot {
                     at,
                     class,
-                    ringed: robust.get(k) == Some(&false),
+                    ringed: correct.get(k) == Some(&true) && robust.get(k) == Some(&false),
                 })
                 .collect(),
             heat: signed,
@@ -496,7 +551,7 @@ pub fn TheoryPage() -> impl IntoView {
     let scores = move || {
         live.data.get().map(|d| {
             let mlp = live.snapshot.get().map(|s| (s.step, s.scores));
-            view! { <ScoresTable mlp distance=d.distance epsilon=config.get().epsilon separation=d.separation/> }
+            view! { <ScoresTable mlp distance=d.distance epsilon=config.get().epsilon training_separation=d.training_separation/> }
         })
     };
 
@@ -521,7 +576,7 @@ pub fn TheoryPage() -> impl IntoView {
                 <PlaneView plane=theorem_plane label="Theorem 4.4's f on the spiral's square, its boundary and the training points".to_string()/>
                 <figcaption>
                     <strong>"Figure 4: f = (dist(x, X−) − dist(x, X+)) / 2r"</strong>
-                    " and its boundary g = sign(f) (solid), with the training points and their ε-balls
+                    " and its boundary g = sign(f) (orange), with the training points and their ε-balls
                      (squares: balls in ℓ∞). Dark where |f| ≥ 1, at least r from the boundary."
                 </figcaption>
             </figure>
@@ -529,8 +584,9 @@ pub fn TheoryPage() -> impl IntoView {
                 <PlaneView plane=network_plane label="The MLP's confidence, its boundary and the test points".to_string()/>
                 <figcaption>
                     <strong>"Figure 5: the MLP"</strong>
-                    " — its probability of arm B, its boundary (solid) and g's (dashed), with the test
-                     points. Ringed points are the ones PGD pushes across the boundary within their ε-ball."
+                    " — its probability of arm B and its boundary (black) beside g's (orange), with the
+                     test points. Ringed: points the MLP gets right but PGD pushes across its boundary
+                     within their ε-ball. A robust boundary keeps out of the balls."
                 </figcaption>
             </figure>
         </div>

@@ -60,15 +60,16 @@ pub fn zero_line(values: &[f32], axis: &[f32]) -> Vec<Segment> {
     segments
 }
 
-/// How a boundary is stroked.
+/// Whose boundary a line is, which sets its colour: as in the paper's Figure 5, the
+/// robust classifier's is orange and the network's black.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Stroke {
-    Solid,
-    Dashed,
+    DistanceClassifier,
+    Network,
 }
 
 /// Points of the spiral as drawn: position, class, and whether to ring it (a test point
-/// that the attack moved across the boundary).
+/// classified correctly that the attack moved across the boundary).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dot {
     pub at: [f32; 2],
@@ -147,15 +148,15 @@ fn draw(canvas: &HtmlCanvasElement, plane: &Plane) -> Option<()> {
             context.stroke_rect(x - half, y - half, 2.0 * half, 2.0 * half);
         }
     }
+    // Round caps close the joints between the segments of one line.
+    context.set_line_cap("round");
     for (segments, stroke) in &plane.boundaries {
-        let dash = js_sys::Array::new();
-        if *stroke == Stroke::Dashed {
-            dash.push(&7.0.into());
-            dash.push(&5.0.into());
-        }
-        context.set_line_dash(&dash).ok()?;
-        context.set_line_width(if *stroke == Stroke::Solid { 2.5 } else { 1.75 });
-        context.set_stroke_style_str("#1c2430");
+        let (colour, width) = match stroke {
+            Stroke::DistanceClassifier => ("#e07b00", 3.0),
+            Stroke::Network => ("#1c2430", 2.0),
+        };
+        context.set_line_width(width);
+        context.set_stroke_style_str(colour);
         context.begin_path();
         for [a, b] in segments {
             let (ax, ay) = to_canvas(*a);
@@ -165,7 +166,6 @@ fn draw(canvas: &HtmlCanvasElement, plane: &Plane) -> Option<()> {
         }
         context.stroke();
     }
-    context.set_line_dash(&js_sys::Array::new()).ok()?;
     for dot in &plane.dots {
         let (x, y) = to_canvas(dot.at);
         context.begin_path();
