@@ -26,7 +26,8 @@ fn lab() -> (Lab, usize, astute::model::Network) {
     let device = Device::flex();
     device.seed(3);
     let network = config().init(&device).unwrap();
-    let bytes = astute::weights::to_bytes(&network, &config()).unwrap();
+    let bytes =
+        astute::weights::to_bytes(&network, &config(), astute::weights::Precision::Full).unwrap();
     let lab = Lab::new(device);
     let handle = lab.load(bytes).unwrap();
     (lab, handle, network)

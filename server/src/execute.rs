@@ -9,9 +9,10 @@ use astute::api::ExperimentSpec;
 use astute::attack::eval_copy;
 use astute::burn::prelude::Device;
 use astute::data::Split;
-use astute::metric::{EvalProtocol, LipschitzStep, accuracy_vs_epsilon};
-use astute::model::NetworkConfig;
+use astute::metric::{EvalProtocol, LipschitzStep, RunMetrics, accuracy_vs_epsilon};
+use astute::model::{Network, NetworkConfig};
 use astute::train::{TrainEvent, TrainOptions, train};
+use astute::weights::Precision;
 
 use crate::commands::row::RunRow;
 
@@ -23,6 +24,8 @@ pub struct Execution<'a> {
     /// Training images evaluated (the first N) when the spec does not say; `None` for all.
     pub eval_train: Option<usize>,
     pub lipschitz_step: LipschitzStep,
+    /// How the weights are stored; half-precision weights are evaluated as stored.
+    pub precision: Precision,
 }
 
 /// The trained network's result row and its weights (safetensors bytes).
@@ -53,27 +56,28 @@ pub fn execute(
         },
     )?;
     announce(config.epsilon);
-    let protocol = EvalProtocol {
-        lipschitz_step: execution.lipschitz_step,
-        train_images: spec.eval_train.or(execution.eval_train),
-        ..EvalProtocol::paper(config.epsilon)
-    };
-    let eval_device = device.clone().autodiff();
-    let metrics = protocol.run(&trained.model, &split.train, &split.test, &eval_device);
-    let accuracy_vs_epsilon = accuracy_vs_epsilon(
-        &eval_copy(&trained.model),
-        &split.test,
-        &spec.curve,
-        protocol.batch_size,
-        &eval_device,
-    );
     let network = NetworkConfig {
         architecture: config.architecture,
         input: split.train.shape(),
         classes: split.train.num_classes(),
         dropout: config.dropout,
     };
-    let weights = astute::weights::to_bytes(&trained.model, &network)?;
+    let weights = astute::weights::to_bytes(&trained.model, &network, execution.precision)?;
+    let eval_device = device.clone().autodiff();
+    // What is measured is what is stored: rounded weights are read back first.
+    let stored = match execution.precision {
+        Precision::Full => trained.model,
+        Precision::Half => astute::weights::from_bytes(weights.clone(), None, &eval_device)?.0,
+    };
+    let (metrics, accuracy_vs_epsilon) = evaluate(
+        &stored,
+        config.epsilon,
+        &spec.curve,
+        split,
+        &eval_device,
+        spec.eval_train.or(execution.eval_train),
+        execution.lipschitz_step,
+    );
     Ok(Executed {
         row: RunRow {
             dataset: spec.dataset.to_string(),
@@ -89,4 +93,32 @@ pub fn execute(
         },
         weights,
     })
+}
+
+/// The paper's metrics of `model` at `epsilon` (train-set ones on the first `eval_train`
+/// training images, all when `None`), and test accuracy under PGD-10 at each radius of
+/// `curve`.
+pub fn evaluate(
+    model: &Network,
+    epsilon: f32,
+    curve: &[f32],
+    split: &Split,
+    device: &Device,
+    eval_train: Option<usize>,
+    lipschitz_step: LipschitzStep,
+) -> (RunMetrics, Vec<(f32, f64)>) {
+    let protocol = EvalProtocol {
+        lipschitz_step,
+        train_images: eval_train,
+        ..EvalProtocol::paper(epsilon)
+    };
+    let metrics = protocol.run(model, &split.train, &split.test, device);
+    let curve = accuracy_vs_epsilon(
+        &eval_copy(model),
+        &split.test,
+        curve,
+        protocol.batch_size,
+        device,
+    );
+    (metrics, curve)
 }

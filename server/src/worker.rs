@@ -332,6 +332,7 @@ async fn process_run(
                     cancel: Some(cancel),
                     eval_train,
                     lipschitz_step: LipschitzStep::FifthOfEpsilon,
+                    precision: astute::weights::Precision::Full,
                 },
                 |epsilon| {
                     let _ = notes.send(Note::Evaluating(epsilon));

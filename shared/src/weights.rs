@@ -8,8 +8,10 @@ use std::collections::HashMap;
 
 use burn::prelude::*;
 use burn::store::{
-    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+    BurnToPyTorchAdapter, FloatCastAdapter, KeyRemapper, ModuleAdapter, ModuleSnapshot,
+    PyTorchToBurnAdapter, SafetensorsStore,
 };
+use burn::tensor::DType;
 
 use crate::data::ImageShape;
 use crate::model::{Architecture, Network, NetworkConfig};
@@ -30,6 +32,35 @@ pub enum WeightsError {
     MissingMetadata(&'static str),
     #[error("the weights do not fit the network: {0}")]
     Mismatch(String),
+}
+
+/// How a file stores its floats. Half precision halves the file (the playground's models
+/// travel to every visitor) and rounds each weight to 11 significant bits; networks always
+/// compute in full precision, whatever the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    #[default]
+    Full,
+    Half,
+}
+
+impl Precision {
+    fn dtype(self) -> DType {
+        match self {
+            Self::Full => DType::F32,
+            Self::Half => DType::F16,
+        }
+    }
+
+    /// The precision of a file's weights: half when any tensor is stored as F16.
+    pub fn of(bytes: &[u8]) -> Result<Self, WeightsError> {
+        let (header, _) = header_json(bytes)?;
+        let half = header
+            .values()
+            .filter_map(|entry| entry.get("dtype")?.as_str())
+            .any(|dtype| dtype == "F16");
+        Ok(if half { Self::Half } else { Self::Full })
+    }
 }
 
 /// Module path → PyTorch `nn.Sequential` index, for the architectures that have one.
@@ -53,10 +84,10 @@ fn remapper(pairs: impl Iterator<Item = (String, String)>) -> KeyRemapper {
     KeyRemapper::from_patterns(pairs.collect()).expect("fixed patterns are valid regexes")
 }
 
-/// The header of a safetensors file, checked: tensor offsets inside the data, sizes
-/// matching shapes and dtypes. Burn reads only files that pass, so corrupted bytes give an
-/// error instead of a panic.
-pub fn read_header(bytes: &[u8]) -> Result<HashMap<String, String>, WeightsError> {
+/// The JSON header of a safetensors file and where its data starts.
+fn header_json(
+    bytes: &[u8],
+) -> Result<(serde_json::Map<String, serde_json::Value>, usize), WeightsError> {
     let fail = |m: String| Err(WeightsError::Format(m));
     if bytes.len() < 8 {
         return fail(format!(
@@ -80,6 +111,14 @@ pub fn read_header(bytes: &[u8]) -> Result<HashMap<String, String>, WeightsError
     let header: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&bytes[8..data_start])
             .map_err(|e| WeightsError::Format(format!("header is not JSON: {e}")))?;
+    Ok((header, data_start))
+}
+
+/// The header of a safetensors file, checked: tensor offsets inside the data, sizes
+/// matching shapes and dtypes. Burn reads only files that pass, so corrupted bytes give an
+/// error instead of a panic.
+pub fn read_header(bytes: &[u8]) -> Result<HashMap<String, String>, WeightsError> {
+    let (header, data_start) = header_json(bytes)?;
     let data_len = (bytes.len() - data_start) as u128;
     let mut metadata = HashMap::new();
     for (name, entry) in &header {
@@ -181,15 +220,19 @@ pub fn network_config(metadata: &HashMap<String, String>) -> Result<NetworkConfi
     })
 }
 
-/// Serialises `model` (built from `config`) to safetensors bytes.
-pub fn to_bytes(model: &Network, config: &NetworkConfig) -> Result<Vec<u8>, WeightsError> {
+/// Serialises `model` (built from `config`) to safetensors bytes, floats at `precision`.
+pub fn to_bytes(
+    model: &Network,
+    config: &NetworkConfig,
+    precision: Precision,
+) -> Result<Vec<u8>, WeightsError> {
     let pairs = sequential_names(config.architecture)
         .iter()
         .map(|(burn, torch)| (format!("^{burn}\\."), format!("{torch}.")));
     let input = config.input;
     let mut store = SafetensorsStore::from_bytes(None)
         .skip_enum_variants(true)
-        .with_to_adapter(BurnToPyTorchAdapter)
+        .with_to_adapter(BurnToPyTorchAdapter.chain(FloatCastAdapter::to(precision.dtype())))
         .remap(remapper(pairs))
         .metadata(KEY_ARCHITECTURE, config.architecture.to_string())
         .metadata(
@@ -227,7 +270,8 @@ pub fn from_bytes(
         .map(|(burn, torch)| (format!("^{torch}\\."), format!("{burn}.")));
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
         .skip_enum_variants(true)
-        .with_from_adapter(PyTorchToBurnAdapter)
+        // Half-precision (or f64) files load into the f32 network.
+        .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .remap(remapper(pairs))
         .allow_partial(false);
     let result = model

@@ -5,8 +5,8 @@ mod common;
 use astute::burn::prelude::*;
 use astute::burn::tensor::{Distribution, TensorData};
 use astute::data::ImageShape;
-use astute::model::{Architecture, Classifier, NetworkConfig};
-use astute::weights::{from_bytes, read_header, to_bytes};
+use astute::model::{Architecture, Classifier, Network, NetworkConfig};
+use astute::weights::{Precision, from_bytes, read_header, to_bytes};
 use common::cpu;
 use proptest::prelude::*;
 
@@ -23,7 +23,24 @@ fn cnn2_bytes() -> Vec<u8> {
     let device = cpu();
     device.seed(1);
     let model = config(Architecture::Cnn2).init(&device).unwrap();
-    to_bytes(&model, &config(Architecture::Cnn2)).unwrap()
+    to_bytes(&model, &config(Architecture::Cnn2), Precision::Full).unwrap()
+}
+
+/// Two networks' logits on the same random 28 × 28 images.
+fn logits_of_both(
+    a: &Network,
+    b: &Network,
+    images: usize,
+    device: &Device,
+) -> (Vec<f32>, Vec<f32>) {
+    let x = Tensor::<4>::random([images, 1, 28, 28], Distribution::Uniform(0.0, 1.0), device);
+    let run = |m: &Network| {
+        m.forward(x.clone())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    (run(a), run(b))
 }
 
 #[test]
@@ -43,17 +60,91 @@ fn weights_round_trip_to_the_same_logits() {
         let device = cpu();
         device.seed(3);
         let model = config(arch).init(&device).unwrap();
-        let bytes = to_bytes(&model, &config(arch)).unwrap();
+        let bytes = to_bytes(&model, &config(arch), Precision::Full).unwrap();
         let (loaded, loaded_config) = from_bytes(bytes, None, &device).unwrap();
         assert_eq!(loaded_config, config(arch));
-        let x = Tensor::<4>::random([3, 1, 28, 28], Distribution::Uniform(0.0, 1.0), &device);
-        let a = model
-            .forward(x.clone())
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        let b = loaded.forward(x).into_data().try_to_vec::<f32>().unwrap();
+        let (a, b) = logits_of_both(&model, &loaded, 3, &device);
         assert_eq!(a, b, "{arch}");
+    }
+}
+
+/// Half precision stores every float in 2 bytes, rounded to the nearest f16: the file
+/// halves, the network it loads into computes in f32, and its weights are the originals
+/// rounded (checked against the rounding done by hand on one weight).
+#[test]
+fn half_precision_halves_the_file_and_rounds_each_weight() {
+    let device = cpu();
+    device.seed(5);
+    let arch = Architecture::Cnn2;
+    let model = config(arch).init(&device).unwrap();
+    let full = to_bytes(&model, &config(arch), Precision::Full).unwrap();
+    let half = to_bytes(&model, &config(arch), Precision::Half).unwrap();
+    assert_eq!(Precision::of(&full).unwrap(), Precision::Full);
+    assert_eq!(Precision::of(&half).unwrap(), Precision::Half);
+    let header = |bytes: &[u8]| u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!(
+        half.len() - 8 - header(&half),
+        (full.len() - 8 - header(&full)) / 2
+    );
+
+    let (loaded, _) = from_bytes(half.clone(), None, &device).unwrap();
+    // A tensor's stored bytes.
+    let tensor = |bytes: &[u8], name: &str| {
+        let h = header(bytes);
+        let json: serde_json::Value = serde_json::from_slice(&bytes[8..8 + h]).unwrap();
+        let [begin, end] = [0, 1].map(|k| json[name]["data_offsets"][k].as_u64().unwrap() as usize);
+        bytes[8 + h + begin..8 + h + end].to_vec()
+    };
+    // The first weight of `16.weight` by hand: f32 → the nearest f16.
+    let first_f32 =
+        |bytes: &[u8]| f32::from_le_bytes(tensor(bytes, "16.weight")[..4].try_into().unwrap());
+    let original = first_f32(&full);
+    let rounded = f16_to_f32(u16::from_le_bytes(
+        tensor(&half, "16.weight")[..2].try_into().unwrap(),
+    ));
+    assert!((rounded - original).abs() <= original.abs() * 2f32.powi(-11) + 2f32.powi(-24));
+    let again = to_bytes(&loaded, &config(arch), Precision::Full).unwrap();
+    assert_eq!(
+        first_f32(&again),
+        rounded,
+        "the network holds the rounded weight, in f32"
+    );
+    // Rounding twice is rounding once.
+    let twice = to_bytes(&loaded, &config(arch), Precision::Half).unwrap();
+    for name in [
+        "0.weight",
+        "0.bias",
+        "7.weight",
+        "11.weight",
+        "16.weight",
+        "16.bias",
+    ] {
+        assert!(
+            tensor(&twice, name) == tensor(&half, name),
+            "{name} changed"
+        );
+    }
+
+    let (a, b) = logits_of_both(&model, &loaded, 4, &device);
+    let scale = a.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .fold(0f32, |m, (p, q)| m.max((p - q).abs()));
+    assert!(
+        worst > 0.0 && worst < 1e-2 * scale,
+        "logits moved by {worst} of {scale}"
+    );
+}
+
+/// IEEE 754 binary16 to f32, written out (normal and subnormal numbers).
+fn f16_to_f32(bits: u16) -> f32 {
+    let sign = if bits >> 15 == 1 { -1.0 } else { 1.0 };
+    let exponent = i32::from((bits >> 10) & 0x1f);
+    let mantissa = f32::from(bits & 0x3ff);
+    match exponent {
+        0 => sign * mantissa * 2f32.powi(-24),
+        _ => sign * (1.0 + mantissa / 1024.0) * 2f32.powi(exponent - 15),
     }
 }
 

@@ -64,10 +64,18 @@ try {
     const view = new DataView(weightsBytes.buffer);
     const headerLength = Number(view.getBigUint64(0, true));
     const header = JSON.parse(new TextDecoder().decode(weightsBytes.subarray(8, 8 + headerLength)));
+    // IEEE 754 half precision, as the playground's files store weights.
+    const fromHalf = (bits) => {
+      const sign = bits >> 15 ? -1 : 1, exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+      return exponent === 0 ? sign * mantissa * 2 ** -24 : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+    };
     const tensor = (name) => {
-      const { shape, data_offsets: [begin, end] } = header[name];
+      const { dtype, shape, data_offsets: [begin, end] } = header[name];
       const bytes = weightsBytes.slice(8 + headerLength + begin, 8 + headerLength + end);
-      return tf.tensor(new Float32Array(bytes.buffer), shape);
+      const values = dtype === "F16"
+        ? Float32Array.from(new Uint16Array(bytes.buffer), fromHalf)
+        : new Float32Array(bytes.buffer);
+      return tf.tensor(values, shape);
     };
     const results = {};
     for (const backend of ["wasm", "cpu"]) {

@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::attack::eval_copy;
 use astute::data::DatasetId;
-use astute::metric::{EvalProtocol, LipschitzStep, accuracy_vs_epsilon};
+use astute::metric::LipschitzStep;
 use astute::model::{Architecture, NetworkConfig};
 
 use super::data_dirs::DataArgs;
 use super::row::RunRow;
 use super::train::parse_lipschitz_step;
 use crate::device::Backend;
+use crate::execute::evaluate;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -77,18 +77,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let epsilon = args.eps.unwrap_or(args.dataset.info().epsilon);
     let started = web_time::Instant::now();
-    let protocol = EvalProtocol {
-        lipschitz_step: args.lipschitz_step,
-        train_images: (args.eval_train > 0).then_some(args.eval_train),
-        ..EvalProtocol::paper(epsilon)
-    };
-    let metrics = protocol.run(&model, &split.train, &split.test, &device);
-    let accuracy_vs_epsilon = accuracy_vs_epsilon(
-        &eval_copy(&model),
-        &split.test,
+    let (metrics, accuracy_vs_epsilon) = evaluate(
+        &model,
+        epsilon,
         &args.curve,
-        protocol.batch_size,
+        &split,
         &device,
+        (args.eval_train > 0).then_some(args.eval_train),
+        args.lipschitz_step,
     );
     RunRow {
         dataset: args.dataset.to_string(),

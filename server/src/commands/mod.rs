@@ -68,8 +68,9 @@ enum Command {
     /// API tokens for the write endpoints.
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// Train the browser playground's models and write its samples and manifest
-    /// (static/playground; models already there are kept).
+    /// Train the browser playground's models (half precision) and write its samples and
+    /// manifest (static/playground; models already there are kept, full-precision ones
+    /// rounded to half and measured again).
     Playground(playground::Args),
     /// Measure training throughput (images/s of one CNN2 step: natural, AT, TRADES).
     #[command(subcommand)]

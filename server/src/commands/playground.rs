@@ -1,7 +1,8 @@
 //! `astute playground`: the pretrained models and sample images the browser playground
-//! ships (`static/playground/`). Each model is one `astute train` run, written as
+//! ships (`static/playground/`). Each model is one `astute train --half` run, written as
 //! `models/ID.safetensors` with its result row as `models/ID.json`; a model whose two
-//! files exist is kept, so the command resumes and retrains only what is missing.
+//! files exist is kept, so the command resumes and retrains only what is missing. A kept
+//! model stored in full precision is rounded to half and measured again as stored.
 
 use std::path::{Path, PathBuf};
 
@@ -11,13 +12,14 @@ use astute::data::{DatasetId, idx};
 use astute::method::Method;
 use astute::metric::LipschitzStep;
 use astute::model::Architecture;
+use astute::weights::Precision;
 use astute_engine_api::{ModelEntry, PlaygroundManifest, SampleSet};
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
 use super::row::RunRow;
 use crate::device::Backend;
-use crate::execute::{Execution, execute};
+use crate::execute::{Execution, evaluate, execute};
 use crate::reproduce::Scale;
 
 #[derive(Debug, clap::Args)]
@@ -79,7 +81,7 @@ impl Planned {
         };
         Ok(format!(
             "astute train -d {} --arch cnn2 -m {} --dropout {}{}{}{}{}{} --seed 0 --no-store --json \
-             --out models/{id}.safetensors > models/{id}.json",
+             --half --out models/{id}.safetensors > models/{id}.json",
             self.dataset,
             self.method,
             self.dropout,
@@ -108,15 +110,19 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Trains `planned` unless its weights and row are already there; returns the row.
+/// Trains `planned` unless its weights and row are already there; returns the row and
+/// the size of the weights.
 fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRow, u64)> {
     let weights = models.join(format!("{}.safetensors", planned.id));
     let row_path = models.join(format!("{}.json", planned.id));
-    if let (Ok(meta), Ok(text)) = (std::fs::metadata(&weights), std::fs::read(&row_path)) {
-        let row = serde_json::from_slice(&text)
+    if let (Ok(bytes), Ok(text)) = (std::fs::read(&weights), std::fs::read(&row_path)) {
+        let row: RunRow = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not a result row", row_path.display()))?;
-        eprintln!("{}: kept", planned.id);
-        return Ok((row, meta.len()));
+        if Precision::of(&bytes)? == Precision::Half {
+            eprintln!("{}: kept", planned.id);
+            return Ok((row, bytes.len() as u64));
+        }
+        return halve(planned, bytes, row, (&weights, &row_path), args);
     }
     eprintln!("{}: training ({})", planned.id, planned.command()?);
     let split = args.data.load(planned.dataset)?;
@@ -132,6 +138,7 @@ fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRo
             cancel: None,
             eval_train: spec.eval_train,
             lipschitz_step: LipschitzStep::FifthOfEpsilon,
+            precision: Precision::Half,
         },
         |epsilon| eprintln!("evaluating (PGD-10 and local Lipschitz at ε = {epsilon}) ..."),
     )?;
@@ -142,6 +149,55 @@ fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRo
         serde_json::to_string_pretty(&executed.row)?.as_bytes(),
     )?;
     Ok((executed.row, executed.weights.len() as u64))
+}
+
+/// Rounds a kept full-precision model to half precision and measures the rounded
+/// weights with the protocol its training used, so its row describes the file shipped.
+fn halve(
+    planned: &Planned,
+    full: Vec<u8>,
+    row: RunRow,
+    (weights, row_path): (&Path, &Path),
+    args: &Args,
+) -> anyhow::Result<(RunRow, u64)> {
+    eprintln!(
+        "{}: storing in half precision and measuring again ...",
+        planned.id
+    );
+    let device = args.backend.device()?.autodiff();
+    let (model, network) = astute::weights::from_bytes(full, None, &device)?;
+    let half = astute::weights::to_bytes(&model, &network, Precision::Half)?;
+    let (rounded, _) = astute::weights::from_bytes(half.clone(), None, &device)?;
+    let spec = planned.spec()?;
+    let split = args.data.load(planned.dataset)?;
+    let (metrics, accuracy_vs_epsilon) = evaluate(
+        &rounded,
+        row.epsilon,
+        &spec.curve,
+        &split,
+        &device,
+        spec.eval_train,
+        LipschitzStep::FifthOfEpsilon,
+    );
+    let (before, after) = (&row.metrics.test, &metrics.test);
+    eprintln!(
+        "{}: test accuracy {:.2} → {:.2} %, PGD-10 {:.2} → {:.2} %, Lipschitz {:.2} → {:.2}",
+        planned.id,
+        before.accuracy,
+        after.accuracy,
+        before.adversarial_accuracy,
+        after.adversarial_accuracy,
+        before.lipschitz,
+        after.lipschitz
+    );
+    let row = RunRow {
+        metrics,
+        accuracy_vs_epsilon,
+        ..row
+    };
+    write(weights, &half)?;
+    write(row_path, serde_json::to_string_pretty(&row)?.as_bytes())?;
+    Ok((row, half.len() as u64))
 }
 
 /// The first `count` test images of `dataset` as an IDX pair beside the manifest.

@@ -9,6 +9,7 @@ use astute::method::Method;
 use astute::metric::LipschitzStep;
 use astute::model::Architecture;
 use astute::train::TrainEvent;
+use astute::weights::Precision;
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
@@ -56,6 +57,9 @@ pub struct Args {
     /// Write the trained weights here (safetensors).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Store the weights in half precision (half the file), and evaluate them as stored.
+    #[arg(long)]
+    half: bool,
     /// Checkpoint every epoch into this folder, and resume from a checkpoint found there.
     #[arg(long)]
     checkpoint_dir: Option<PathBuf>,
@@ -122,6 +126,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             cancel: None,
             eval_train: (args.eval_train > 0).then_some(args.eval_train),
             lipschitz_step: args.lipschitz_step,
+            precision: if args.half {
+                Precision::Half
+            } else {
+                Precision::Full
+            },
         },
         |epsilon| {
             if !json {
