@@ -125,8 +125,7 @@ try {
   const training = await page.evaluate(async (repeats) => {
     // Astute: the theory page's own run, natural training, 20 steps per call as the page
     // batches them; per step.
-    const engine = await engineModule.Engine.start("cpu");
-    const theory = engine.theory(JSON.stringify({
+    const theory = engineModule.startTheory(JSON.stringify({
       points_per_class: 200, turns: 1.5, band: 0.4, seed: 0, layers: 3, width: 64,
       method: { name: "natural" }, epsilon: 0.02, learning_rate: 0.005, resolution: 64,
     }));
