@@ -1,5 +1,6 @@
-//! The surface the web app imports: an `Engine` class whose methods return promises of
-//! JSON (the types of `astute-engine-api`). Work runs on the page's thread between
+//! The surface the web app imports: an `Engine` class (the playground's models on the
+//! chosen device) and `startTheory`/`Theory` (the theory page's run, on the CPU), whose
+//! methods return JSON or promises of JSON (the types of `astute-engine-api`). Work runs on the page's thread between
 //! awaits; the page stays responsive because WebGPU work and read-backs are awaited.
 
 use std::rc::Rc;

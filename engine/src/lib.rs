@@ -1,6 +1,7 @@
-//! The in-browser engine: Astute's own models and attacks (the `astute` core), running on
-//! WebGPU or on the CPU backend compiled to WebAssembly. [`Lab`] holds the work and is
-//! plain async Rust, tested natively; `browser` (feature `browser`) is the thin
+//! The in-browser engine: Astute's own models, attacks and training (the `astute` core),
+//! running on WebGPU or on the CPU backend compiled to WebAssembly. [`Lab`] holds the
+//! playground's work and [`TheoryLab`] the theory page's; both are plain async Rust, tested
+//! natively; `browser` (feature `browser`) is the thin
 //! wasm-bindgen surface the web app imports.
 
 mod lab;

@@ -1,5 +1,5 @@
-//! The playground's engine (`astute-engine`), a second wasm bundle imported on demand: the
-//! other pages never download it. `index.html` names its files in
+//! The in-browser engine (`astute-engine`), a second wasm bundle imported on demand by the
+//! playground and theory pages: the other pages never download it. `index.html` names its files in
 //! `<meta name="astute-engine">`; this module imports it once per page load and wraps its
 //! promises of JSON in typed async calls.
 
@@ -86,7 +86,7 @@ fn bundle_urls() -> Result<(String, String), String> {
     let meta = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector("meta[name=astute-engine]").ok().flatten())
-        .ok_or("this page was built without the playground engine (cargo xtask site)")?;
+        .ok_or("this page was built without the in-browser engine (cargo xtask site)")?;
     let script = meta.get_attribute("content").unwrap_or_default();
     let module = meta.get_attribute("data-module").unwrap_or_default();
     Ok((script, module))

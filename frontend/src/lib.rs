@@ -1,7 +1,8 @@
 //! The Astute web app: datasets and their separation, experiments with live progress, the
-//! shared result viewer and the paper's argument. Client-side rendered with Leptos; it
-//! reads everything from the server's JSON API and draws figures the server renders, so
-//! these pages stay small (no burn inside).
+//! shared result viewer, the paper's argument, the attack playground and the theory page.
+//! Client-side rendered with Leptos; it reads the server's JSON API and draws figures the
+//! server renders, so these pages stay small (no burn inside). The playground and theory
+//! pages import the in-browser engine, a separate bundle, for their computation.
 
 mod api;
 mod app;

@@ -123,8 +123,8 @@ try {
     assert.ok(worst < 1e-4, `TensorFlow.js (${backend}) computes another network: logits differ by ${worst}`);
   }
   const training = await page.evaluate(async (repeats) => {
-    // Astute: the theory page's own run, natural training, 20 steps per call as the page
-    // batches them; per step.
+    // Astute: the theory page's own run, natural training, timed over calls of a fixed
+    // 20 steps (the page sizes its calls to about 50 ms); per step.
     const theory = engineModule.startTheory(JSON.stringify({
       points_per_class: 200, turns: 1.5, band: 0.4, seed: 0, layers: 3, width: 64,
       method: { name: "natural" }, epsilon: 0.02, learning_rate: 0.005, resolution: 64,

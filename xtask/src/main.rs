@@ -1,7 +1,7 @@
 //! `cargo xtask site`: builds the web app into a folder `astute serve --site` serves.
 //!
-//! The steps: compile the web app (`astute-frontend`) and the playground's engine
-//! (`astute-engine`, a separate bundle only the playground pages load) to wasm32, bind
+//! The steps: compile the web app (`astute-frontend`) and the in-browser engine
+//! (`astute-engine`, a separate bundle only the playground and theory pages load) to wasm32, bind
 //! each with the `wasm-bindgen` library at exactly the version in Cargo.lock (no CLI to
 //! install) without its name section, name every asset after a hash of its bytes (so the
 //! server can let browsers cache them for a year), write `index.html`, copy the
@@ -182,7 +182,7 @@ fn site(out: &Path) -> anyhow::Result<()> {
         fs::write(name, gzipped)?;
     }
     println!(
-        "first load (page, app, style, icon; gzipped): {:.1} KB; the playground engine adds {:.1} KB; built in {:.0} s into {}",
+        "first load (page, app, style, icon; gzipped): {:.1} KB; the in-browser engine adds {:.1} KB; built in {:.0} s into {}",
         first_load as f64 / 1e3,
         engine_load as f64 / 1e3,
         started.elapsed().as_secs_f64(),

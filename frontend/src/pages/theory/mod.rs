@@ -217,19 +217,24 @@ impl Live {
         }
     }
 
-    /// One Adam step on the full training set (one epoch).
-    async fn single_step(self) {
+    /// One Adam step on the full training set (one epoch); whether the run is still the
+    /// page's afterwards (the visitor may have left meanwhile).
+    async fn single_step(self) -> bool {
         let generation = self.generation.get_value();
         let Some(theory) = self.theory(generation) else {
-            return;
+            return false;
         };
         match theory.train(1).await {
             Ok(progress) => {
                 self.record(generation, progress);
             }
-            Err(e) => return self.fail(generation, e),
+            Err(e) => {
+                self.fail(generation, e);
+                return false;
+            }
         }
         self.look(generation).await;
+        self.current(generation)
     }
 }
 
@@ -239,7 +244,6 @@ const TURNS: [f64; 5] = [0.75, 1.0, 1.5, 2.0, 2.5];
 const BANDS: [f64; 4] = [0.2, 0.4, 0.6, 0.8];
 const POINTS: [usize; 4] = [50, 100, 200, 400];
 
-/// A `<select>`'s options over `values`, the one equal to `current` selected.
 /// A `<select>`'s options over `values`, the one equal to `current` selected; a valid
 /// value from a link that is not in the list joins it, so the control shows the run.
 fn options<T: PartialEq + std::fmt::Display + Copy>(values: &[T], current: T) -> impl IntoView {
@@ -391,8 +395,9 @@ pub fn TheoryPage() -> impl IntoView {
         move |_| {
             let keep_step = keep_step.clone();
             spawn_local(async move {
-                live.single_step().await;
-                keep_step();
+                if live.single_step().await {
+                    keep_step();
+                }
             })
         }
     };
@@ -499,36 +504,41 @@ pub fn TheoryPage() -> impl IntoView {
         }
     });
     let network_plane = Signal::derive(move || {
-        let Some(d) = live.data.get() else {
-            return Plane::default();
-        };
         let snapshot = live.snapshot.get();
         let signed: Vec<f32> = snapshot
             .as_ref()
             .map(|s| s.confidence.iter().map(|p| 2.0 * p - 1.0).collect())
             .unwrap_or_default();
-        let mut boundaries = vec![(g_line.get(), Stroke::DistanceClassifier)];
-        if signed.len() == d.theorem_f.len() {
-            boundaries.push((zero_line(&signed, &d.axis), Stroke::Network));
-        }
         let (correct, robust) = snapshot.map(|s| (s.correct, s.robust)).unwrap_or_default();
-        Plane {
-            dots: d
-                .test_points
-                .iter()
-                .zip(&d.test_labels)
-                .enumerate()
-                .map(|(k, (&at, &class))| Dot {
-                    at,
-                    class,
-                    ringed: correct.get(k) == Some(&true) && robust.get(k) == Some(&false),
-                })
-                .collect(),
-            heat: signed,
-            boundaries,
-            axis: d.axis,
-            epsilon: show_balls.get().then(|| config.get().epsilon),
-        }
+        let epsilon = show_balls.get().then(|| config.get().epsilon);
+        let g = g_line.get();
+        // Borrowed, not copied: this reruns at every snapshot while training.
+        live.data.with(|d| {
+            let Some(d) = d else {
+                return Plane::default();
+            };
+            let mut boundaries = vec![(g, Stroke::DistanceClassifier)];
+            if signed.len() == d.theorem_f.len() {
+                boundaries.push((zero_line(&signed, &d.axis), Stroke::Network));
+            }
+            Plane {
+                dots: d
+                    .test_points
+                    .iter()
+                    .zip(&d.test_labels)
+                    .enumerate()
+                    .map(|(k, (&at, &class))| Dot {
+                        at,
+                        class,
+                        ringed: correct.get(k) == Some(&true) && robust.get(k) == Some(&false),
+                    })
+                    .collect(),
+                heat: signed,
+                boundaries,
+                axis: d.axis.clone(),
+                epsilon,
+            }
+        })
     });
 
     let regime = move || {
@@ -549,9 +559,12 @@ pub fn TheoryPage() -> impl IntoView {
         })
     };
     let scores = move || {
-        live.data.get().map(|d| {
+        let distance = live
+            .data
+            .with(|d| d.as_ref().map(|d| (d.distance, d.training_separation)));
+        distance.map(|(distance, training_separation)| {
             let mlp = live.snapshot.get().map(|s| (s.step, s.scores));
-            view! { <ScoresTable mlp distance=d.distance epsilon=config.get().epsilon training_separation=d.training_separation/> }
+            view! { <ScoresTable mlp distance epsilon=config.get().epsilon training_separation/> }
         })
     };
 
