@@ -124,21 +124,16 @@ async fn module() -> Result<JsValue, String> {
     settle(promise).await
 }
 
-/// Starts an engine on `choice`; resolves to `[module, engine]`.
+/// Starts an engine on `choice`.
 async fn start(choice: BackendChoice) -> Result<JsValue, String> {
-    let module = module().await?;
-    let class = get(&module, "Engine")?;
-    let engine =
-        settle(call(&class, "start", &[JsValue::from_str(choice.name())])?.unchecked_into())
-            .await?;
-    Ok(js_sys::Array::of2(&module, &engine).into())
+    let class = get(&module().await?, "Engine")?;
+    settle(call(&class, "start", &[JsValue::from_str(choice.name())])?.unchecked_into()).await
 }
 
-/// A started engine and the module it came from.
+/// A started engine and the path it runs on.
 #[derive(Clone)]
 pub struct Engine {
     js: JsEngine,
-    module: JsValue,
     pub report: BackendReport,
 }
 
@@ -163,11 +158,9 @@ impl Engine {
                 })
                 .clone()
         });
-        let started: js_sys::Array = settle(promise).await?.unchecked_into();
-        let module = started.get(0);
-        let js: JsEngine = started.get(1).unchecked_into();
+        let js: JsEngine = settle(promise).await?.unchecked_into();
         let report = decode(js.backend().map_err(message)?)?;
-        Ok(Engine { js, module, report })
+        Ok(Engine { js, report })
     }
 
     /// The handle of the model whose weights are at `url`, fetching them the first time.
@@ -213,14 +206,14 @@ impl Engine {
     ) -> Result<Vec<CurvePoint>, String> {
         decode(settle(self.js.curve(model, pixels, labels, epsilons, seed)).await?)
     }
+}
 
-    /// Parses an IDX file with the core's checked parser: `idxImages` or `idxLabels`.
-    pub fn idx(&self, function: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
-        let array = js_sys::Uint8Array::from(bytes);
-        let parsed: js_sys::Uint8Array =
-            call(&self.module, function, &[array.into()])?.unchecked_into();
-        Ok(parsed.to_vec())
-    }
+/// Parses an IDX file with the core's checked parser: `idxImages` or `idxLabels`.
+pub async fn idx(function: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let array = js_sys::Uint8Array::from(bytes);
+    let parsed: js_sys::Uint8Array =
+        call(&module().await?, function, &[array.into()])?.unchecked_into();
+    Ok(parsed.to_vec())
 }
 
 /// A theory-page run in the engine.

@@ -16,7 +16,7 @@ use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
 use self::sketch::Sketch;
 use super::{parse_or, query_param, set_query_params};
 use crate::api;
-use crate::engine::{Engine, yield_to_browser};
+use crate::engine::{self, Engine, yield_to_browser};
 use crate::picture::{Palette, Picture};
 
 const MANIFEST: &str = "/playground-data/manifest.json";
@@ -64,15 +64,14 @@ struct Outcome {
     lipschitz_ms: f64,
 }
 
-async fn load_samples(set: SampleSet, choice: BackendChoice) -> Result<Samples, String> {
-    let engine = Engine::get(choice).await?;
+async fn load_samples(set: SampleSet) -> Result<Samples, String> {
     let fetch = |path: String| async move {
         api::bytes(&format!("/playground-data/{path}"))
             .await
             .map_err(|e| format!("the sample images did not arrive: {e}"))
     };
-    let pixels = engine.idx("idxImages", &fetch(set.images.clone()).await?)?;
-    let labels = engine.idx("idxLabels", &fetch(set.labels.clone()).await?)?;
+    let pixels = engine::idx("idxImages", &fetch(set.images.clone()).await?).await?;
+    let labels = engine::idx("idxLabels", &fetch(set.labels.clone()).await?).await?;
     Ok(Samples {
         set,
         pixels,
@@ -200,10 +199,9 @@ pub fn Playground() -> impl IntoView {
             Some(Ok(m)) => m.samples_of(&dataset.get()).cloned(),
             _ => None,
         };
-        let choice = choice.get();
         async move {
             match set {
-                Some(set) => load_samples(set, choice).await.map(Some),
+                Some(set) => load_samples(set).await.map(Some),
                 None => Ok(None),
             }
         }
