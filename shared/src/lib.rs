@@ -32,6 +32,7 @@ pub mod loss;
 pub mod method;
 pub mod metric;
 pub mod model;
+pub mod ops;
 pub mod paper;
 pub mod plot;
 pub mod separation;

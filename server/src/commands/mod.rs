@@ -72,14 +72,9 @@ enum Command {
     /// manifest (static/playground; models already there are kept, full-precision ones
     /// rounded to half and measured again).
     Playground(playground::Args),
-    /// Measure training throughput (images/s of one CNN2 step: natural, AT, TRADES).
-    #[command(subcommand)]
-    Bench(BenchCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum BenchCommand {
-    Train(bench::Args),
+    /// Measure throughput: CNN2 training steps (natural, AT, TRADES), the evaluation
+    /// protocol and WRN-16-4 steps, beside the PyTorch reference when it is installed.
+    Bench(bench::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -91,7 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Data(command) => data::run(command),
         Command::Predict(args) => predict::run(args),
         Command::Datasets(args) => datasets::run(args),
-        Command::Bench(BenchCommand::Train(args)) => bench::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Separation(args) => separation::run(args),
         Command::Prune(args) => prune::run(args),
         Command::DistanceClassifier(args) => distance_classifier::run(args),

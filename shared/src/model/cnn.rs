@@ -11,6 +11,7 @@ use burn::tensor::activation::relu;
 
 use super::Classifier;
 use crate::data::ImageShape;
+use crate::ops::{conv2d_relu, max_pool2d};
 
 fn conv3x3(input: usize, output: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([input, output], [3, 3]).init(device)
@@ -52,9 +53,9 @@ impl Cnn1 {
 
 impl Classifier for Cnn1 {
     fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.conv1.forward(images));
-        let x = relu(self.conv2.forward(x));
-        let x = self.dropout1.forward(self.pool.forward(x));
+        let x = conv2d_relu(&self.conv1, images);
+        let x = conv2d_relu(&self.conv2, x);
+        let x = self.dropout1.forward(max_pool2d(&self.pool, x));
         let x = relu(self.fc1.forward(x.flatten(1, 3)));
         self.fc2.forward(self.dropout2.forward(x))
     }
@@ -95,10 +96,10 @@ impl Cnn2 {
 
 impl Classifier for Cnn2 {
     fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.conv1.forward(images));
-        let x = self.pool.forward(relu(self.conv2.forward(x)));
-        let x = relu(self.conv3.forward(x));
-        let x = self.pool.forward(relu(self.conv4.forward(x)));
+        let x = conv2d_relu(&self.conv1, images);
+        let x = max_pool2d(&self.pool, conv2d_relu(&self.conv2, x));
+        let x = conv2d_relu(&self.conv3, x);
+        let x = max_pool2d(&self.pool, conv2d_relu(&self.conv4, x));
         let x = self
             .dropout
             .forward(relu(self.fc1.forward(x.flatten(1, 3))));

@@ -9,6 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::Classifier;
+use crate::ops::conv2d;
 
 fn conv_bn(
     input: usize,
@@ -60,14 +61,14 @@ impl Bottleneck {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let residual = match &self.downsample {
-            Some((conv, bn)) => bn.forward(conv.forward(x.clone())),
+            Some((conv, bn)) => bn.forward(conv2d(conv, x.clone())),
             None => x.clone(),
         };
-        let y = relu(self.bn1.forward(self.conv1.forward(x)));
+        let y = relu(self.bn1.forward(conv2d(&self.conv1, x)));
         let y = self
             .dropout
-            .forward(relu(self.bn2.forward(self.conv2.forward(y))));
-        let y = self.bn3.forward(self.conv3.forward(y));
+            .forward(relu(self.bn2.forward(conv2d(&self.conv2, y))));
+        let y = self.bn3.forward(conv2d(&self.conv3, y));
         relu(y + residual)
     }
 }
@@ -111,7 +112,7 @@ impl ResNet50 {
 
 impl Classifier for ResNet50 {
     fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = relu(self.stem_bn.forward(self.stem.forward(images)));
+        let x = relu(self.stem_bn.forward(conv2d(&self.stem, images)));
         let x = self
             .blocks
             .iter()

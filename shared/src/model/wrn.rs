@@ -9,6 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::Classifier;
+use crate::ops::conv2d;
 
 fn conv(input: usize, output: usize, kernel: usize, stride: usize, device: &Device) -> Conv2d {
     let pad = kernel / 2;
@@ -46,11 +47,11 @@ impl WideBlock {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let activated = relu(self.bn1.forward(x.clone()));
         let residual = match &self.shortcut {
-            Some(shortcut) => shortcut.forward(activated.clone()),
+            Some(shortcut) => conv2d(shortcut, activated.clone()),
             None => x,
         };
-        let y = self.dropout.forward(self.conv1.forward(activated));
-        let y = self.conv2.forward(relu(self.bn2.forward(y)));
+        let y = self.dropout.forward(conv2d(&self.conv1, activated));
+        let y = conv2d(&self.conv2, relu(self.bn2.forward(y)));
         y + residual
     }
 }
@@ -100,7 +101,7 @@ impl Classifier for Wrn {
         let x = self
             .blocks
             .iter()
-            .fold(self.stem.forward(images), |x, block| block.forward(x));
+            .fold(conv2d(&self.stem, images), |x, block| block.forward(x));
         let x = self.pool.forward(relu(self.bn.forward(x)));
         self.fc.forward(x.flatten(1, 3))
     }
