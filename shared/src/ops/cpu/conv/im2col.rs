@@ -13,68 +13,72 @@ use super::ConvShape;
 /// `tile` into `col` (`[patch_len, tile rows · out_width]`).
 pub fn im2col(image: &[f32], shape: &ConvShape, tile: Range<usize>, col: &mut [f32]) {
     assert_eq!(image.len(), shape.image_len());
-    let pixels = tile.len() * shape.out_width();
-    assert_eq!(col.len(), shape.patch_len() * pixels);
+    assert_eq!(
+        col.len(),
+        shape.patch_len() * tile.len() * shape.out_width()
+    );
     if shape.is_padded() {
         col.fill(0.0);
     }
-    let (out_width, row_step, step) = steps(shape);
-    for (tap, col) in shape
-        .taps(tile.clone())
-        .iter()
-        .zip(col.chunks_exact_mut(pixels))
-    {
-        let len = tap.columns.len();
-        let mut from = tap.first_input;
-        for oy in tap.rows {
-            let into = &mut col[(oy - tile.start) * out_width + tap.columns.start..][..len];
-            if step == 1 {
-                into.copy_from_slice(&image[from..from + len]);
-            } else {
-                for (value, &pixel) in into.iter_mut().zip(image[from..].iter().step_by(step)) {
-                    *value = pixel;
-                }
+    let step = shape.stride[1];
+    for_each_segment(shape, tile, |col_start, input_start, len| {
+        let into = &mut col[col_start..][..len];
+        if step == 1 {
+            into.copy_from_slice(&image[input_start..][..len]);
+        } else {
+            for (value, &pixel) in into
+                .iter_mut()
+                .zip(image[input_start..].iter().step_by(step))
+            {
+                *value = pixel;
             }
-            from += row_step;
         }
-    }
+    });
 }
 
 /// Adds every entry of the im2col-shaped gradient `col` of the output rows `tile` into the
 /// input pixel it was read from: the adjoint of [`im2col`].
 pub fn col2im(col: &[f32], shape: &ConvShape, tile: Range<usize>, image: &mut [f32]) {
     assert_eq!(image.len(), shape.image_len());
-    let pixels = tile.len() * shape.out_width();
-    assert_eq!(col.len(), shape.patch_len() * pixels);
-    let (out_width, row_step, step) = steps(shape);
-    for (tap, col) in shape
-        .taps(tile.clone())
-        .iter()
-        .zip(col.chunks_exact(pixels))
-    {
-        let len = tap.columns.len();
-        let mut into = tap.first_input;
-        for oy in tap.rows {
-            let from = &col[(oy - tile.start) * out_width + tap.columns.start..][..len];
-            if step == 1 {
-                for (pixel, &value) in image[into..into + len].iter_mut().zip(from) {
-                    *pixel += value;
-                }
-            } else {
-                for (pixel, &value) in image[into..].iter_mut().step_by(step).zip(from) {
-                    *pixel += value;
-                }
+    assert_eq!(
+        col.len(),
+        shape.patch_len() * tile.len() * shape.out_width()
+    );
+    let step = shape.stride[1];
+    for_each_segment(shape, tile, |col_start, input_start, len| {
+        let from = &col[col_start..][..len];
+        if step == 1 {
+            for (pixel, &value) in image[input_start..][..len].iter_mut().zip(from) {
+                *pixel += value;
             }
-            into += row_step;
+        } else {
+            for (pixel, &value) in image[input_start..].iter_mut().step_by(step).zip(from) {
+                *pixel += value;
+            }
         }
-    }
+    });
 }
 
-/// Output columns per row, input values between two output rows' first inputs, and
-/// between two output columns' inputs.
-fn steps(shape: &ConvShape) -> (usize, usize, usize) {
+/// Calls `segment(col_start, input_start, len)` for every run of one output row seen
+/// through one kernel tap that lies inside the image: `len` entries of the im2col matrix
+/// from `col_start` on, read from the input every `stride[1]` values from `input_start`.
+/// The entries no segment covers are padding.
+fn for_each_segment(
+    shape: &ConvShape,
+    tile: Range<usize>,
+    mut segment: impl FnMut(usize, usize, usize),
+) {
+    let out_width = shape.out_width();
+    let pixels = tile.len() * out_width;
     let row_step = shape.stride[0] * shape.width;
-    (shape.out_width(), row_step, shape.stride[1])
+    for tap in shape.taps(tile.clone()).iter() {
+        let mut input_start = tap.first_input;
+        for oy in tap.rows.clone() {
+            let col_start = tap.row * pixels + (oy - tile.start) * out_width + tap.columns.start;
+            segment(col_start, input_start, tap.columns.len());
+            input_start += row_step;
+        }
+    }
 }
 
 #[cfg(test)]
