@@ -12,7 +12,7 @@ bin=target/release/astute
 state=$(mktemp -d)
 server=
 trap '[ -n "$server" ] && kill "$server"; rm -rf "$state"' EXIT
-token=$($bin token create --state-dir "$state")
+token=$($bin token create --admin --state-dir "$state")  # admin: no quota on queued runs
 $bin serve --state-dir "$state" --workers 0 --no-seed --read-rate 0 --write-rate 0 \
     --addr "127.0.0.1:$port" 2>"$state/log" &
 server=$!

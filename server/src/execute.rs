@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use astute::api::ExperimentSpec;
+use astute::api::{Budget, ExperimentSpec};
 use astute::attack::eval_copy;
 use astute::burn::prelude::Device;
 use astute::data::Split;
@@ -26,6 +26,8 @@ pub struct Execution<'a> {
     pub lipschitz_step: LipschitzStep,
     /// How the weights are stored; half-precision weights are evaluated as stored.
     pub precision: Precision,
+    /// What the run may cost; a spec over it fails before anything is built.
+    pub budget: Budget,
 }
 
 /// The trained network's result row and its weights (safetensors bytes).
@@ -43,7 +45,7 @@ pub fn execute(
     execution: Execution<'_>,
     announce: impl FnOnce(f32),
 ) -> anyhow::Result<Executed> {
-    let config = spec.train_config()?;
+    let (config, _) = spec.check(&execution.budget, execution.eval_train)?;
     let started = web_time::Instant::now();
     let trained = train(
         &config,

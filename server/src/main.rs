@@ -4,6 +4,7 @@ mod commands;
 mod device;
 mod execute;
 mod http;
+mod public_command;
 mod reproduce;
 mod separate;
 mod store;

@@ -82,7 +82,8 @@ pub struct RunSummary {
     pub dropout: f64,
     pub epsilon: f64,
     pub epochs: i64,
-    pub seed: i64,
+    /// Any `u64`: the database holds its bits in a signed 64-bit column.
+    pub seed: u64,
     pub status: Status,
     pub created_at: i64,
     pub started_at: Option<i64>,
@@ -99,11 +100,36 @@ pub struct RunSummary {
     pub stands_in_for: Option<String>,
 }
 
-/// Where a job comes from, beyond its spec: an `astute reproduce` scale, a stand-in.
+/// Where a job comes from, beyond its spec: an `astute reproduce` scale, a stand-in, and
+/// the token that queued it (none from the CLI).
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub scale: Option<String>,
     pub stands_in_for: Option<String>,
+    /// The hash of the token that queued it.
+    pub owner: Option<String>,
+}
+
+/// The owner of the results a new store starts with: no token may change them.
+pub const SHIPPED: &str = "shipped";
+
+/// An API token as stored: its name, powers and life.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenRecord {
+    /// The first 12 hex digits of its hash: how `astute token list` and `revoke` name it.
+    pub id: String,
+    pub name: String,
+    pub admin: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenRecord {
+    /// Whether it may be used at `now` (ms).
+    pub fn is_valid_at(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| now < t)
+    }
 }
 
 /// A run with its spec, full result and provenance.
@@ -134,7 +160,7 @@ impl RunDetail {
                 dropout: config.dropout,
                 epsilon: decimal(config.epsilon),
                 epochs: config.epochs as i64,
-                seed: config.seed as i64,
+                seed: config.seed,
                 status: Status::Done,
                 created_at: started_at,
                 started_at: Some(started_at),
@@ -156,10 +182,11 @@ impl RunDetail {
 }
 
 impl Provenance {
-    /// This process's command line, version, commit and `backend`.
+    /// This process's command line (without what is private to this machine), version,
+    /// commit and `backend`.
     pub fn of_this_process(backend: &str) -> Self {
         Self {
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: crate::public_command::public_command(std::env::args()),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             commit: crate::build_commit().to_owned(),
             backend: backend.to_owned(),
@@ -174,6 +201,10 @@ pub struct StoredEvent {
     pub at: i64,
     pub event: serde_json::Value,
 }
+
+/// Claims of one job whose worker died or lost its lease each time before it is failed
+/// instead of claimed again.
+pub const MAX_ATTEMPTS: i64 = 3;
 
 /// The two kinds of job, each in its own table with the same queue columns (status,
 /// worker, lease_until, attempts, cancel_requested, spec).
@@ -307,7 +338,7 @@ fn summary(row: &AnyRow) -> Result<RunSummary, sqlx::Error> {
         dropout: row.try_get("dropout")?,
         epsilon: row.try_get("epsilon")?,
         epochs: row.try_get("epochs")?,
-        seed: row.try_get("seed")?,
+        seed: row.try_get::<i64, _>("seed")? as u64,
         status: Status::parse(&status)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown run status {status:?}").into()))?,
         created_at: row.try_get("created_at")?,
@@ -410,8 +441,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, epochs, \
              seed, status, created_at, attempts, cancel_requested, epochs_done, provenance, \
-             scale, stands_in_for) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, 0, 0, 0, $11, $12, $13)",
+             scale, stands_in_for, owner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, 0, 0, 0, $11, $12, $13, $14)",
         )
         .bind(&id)
         .bind(serde_json::to_string(spec)?)
@@ -426,6 +457,7 @@ impl Store {
         .bind(serde_json::to_string(provenance)?)
         .bind(origin.scale.as_deref())
         .bind(origin.stands_in_for.as_deref())
+        .bind(origin.owner.as_deref())
         .execute(&self.pool)
         .await?;
         Ok(id)
@@ -516,6 +548,31 @@ impl Store {
     }
 
     /// Every finished run's result, for the tables.
+    /// A fingerprint of the finished results (runs and separation measurements): it
+    /// changes whenever one is finished, imported or deleted, whichever process did it,
+    /// so that what is computed from them can be kept until then.
+    pub async fn results_version(&self) -> anyhow::Result<[i64; 6]> {
+        let fingerprint = |table: &str| {
+            format!(
+                "(SELECT COUNT(*) FROM {table} WHERE status = 'done'), \
+                 (SELECT CAST(COALESCE(MAX(finished_at), 0) AS BIGINT) FROM {table} WHERE status = 'done'), \
+                 (SELECT CAST(COALESCE(SUM(finished_at), 0) AS BIGINT) FROM {table} WHERE status = 'done')"
+            )
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {}, {}",
+            fingerprint("runs"),
+            fingerprint("separations")
+        ))
+        .fetch_one(&self.pool)
+        .await?;
+        let mut version = [0; 6];
+        for (i, value) in version.iter_mut().enumerate() {
+            *value = row.try_get(i)?;
+        }
+        Ok(version)
+    }
+
     pub async fn done_results(&self) -> anyhow::Result<Vec<(RunSummary, RunRow)>> {
         let rows = sqlx::query(&format!(
             "SELECT {SUMMARY_COLUMNS}, result FROM runs WHERE status = 'done' ORDER BY created_at, id"
@@ -538,6 +595,7 @@ impl Store {
     ) -> anyhow::Result<Option<Claimed>> {
         let table = queue.table();
         let now = now_ms();
+        self.end_abandoned(queue, now).await?;
         let lock = match self.dialect {
             Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
             Dialect::Sqlite => "",
@@ -563,6 +621,35 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Ends the jobs whose lease ran out that must not be claimed again: those a cancel
+    /// was asked for (cancelled), and those that already took down their worker
+    /// [`MAX_ATTEMPTS`] times (failed, so that a job that crashes its process cannot do
+    /// so forever).
+    async fn end_abandoned(&self, queue: Queue, now: i64) -> anyhow::Result<()> {
+        let table = queue.table();
+        let expired = "status = 'running' AND lease_until < $1";
+        sqlx::query(&format!(
+            "UPDATE {table} SET status = 'cancelled', finished_at = $1, lease_until = NULL, \
+             error = 'cancelled' WHERE {expired} AND cancel_requested <> 0"
+        ))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET status = 'failed', finished_at = $1, lease_until = NULL, \
+             error = $2 WHERE {expired} AND attempts >= $3"
+        ))
+        .bind(now)
+        .bind(format!(
+            "stopped its worker {MAX_ATTEMPTS} times without finishing (the worker process \
+             died or lost contact each time); not retried"
+        ))
+        .bind(MAX_ATTEMPTS)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Extends `worker`'s lease on run `id`. Returns whether the worker still holds it and
@@ -704,10 +791,12 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
-    /// Hands a claimed job back to the queue (its worker is shutting down).
+    /// Hands a claimed job back to the queue (its worker is shutting down); the attempt
+    /// does not count towards [`MAX_ATTEMPTS`].
     pub async fn release(&self, queue: Queue, id: &str, worker: &str) -> anyhow::Result<()> {
         sqlx::query(&format!(
-            "UPDATE {} SET status = 'queued', worker = NULL, lease_until = NULL \
+            "UPDATE {} SET status = 'queued', worker = NULL, lease_until = NULL, \
+             attempts = attempts - 1 \
              WHERE id = $1 AND worker = $2 AND status = 'running'",
             queue.table()
         ))
@@ -718,12 +807,13 @@ impl Store {
         Ok(())
     }
 
-    /// Asks run `id` to stop: a queued run is cancelled at once, a running one when its
-    /// worker next renews its lease. Returns the status after the request, `None` for an
-    /// unknown run.
+    /// Asks run `id` to stop: a queued run, or a running one whose worker stopped renewing
+    /// its lease, is cancelled at once; a running one otherwise when its worker next renews
+    /// the lease. Returns the status after the request, `None` for an unknown run.
     pub async fn cancel(&self, id: &str) -> anyhow::Result<Option<Status>> {
         sqlx::query(
-            "UPDATE runs SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status = 'queued'",
+            "UPDATE runs SET status = 'cancelled', finished_at = $1, lease_until = NULL \
+             WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND lease_until < $1))",
         )
         .bind(now_ms())
         .bind(id)
@@ -762,14 +852,14 @@ impl Store {
     pub async fn create_separation(
         &self,
         spec: &SeparationSpec,
-        scale: Option<&str>,
+        origin: &Origin,
         provenance: &Provenance,
     ) -> anyhow::Result<String> {
         let id = random_hex(8)?;
         sqlx::query(
             "INSERT INTO separations (id, spec, dataset, metric, status, created_at, attempts, \
-             cancel_requested, provenance, scale) \
-             VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6, $7)",
+             cancel_requested, provenance, scale, owner) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6, $7, $8)",
         )
         .bind(&id)
         .bind(serde_json::to_string(spec)?)
@@ -777,7 +867,8 @@ impl Store {
         .bind(spec.metric.name())
         .bind(now_ms())
         .bind(serde_json::to_string(provenance)?)
-        .bind(scale)
+        .bind(origin.scale.as_deref())
+        .bind(origin.owner.as_deref())
         .execute(&self.pool)
         .await?;
         Ok(id)
@@ -919,6 +1010,12 @@ impl Store {
         for record in &seed.separations {
             insert_done_separation(&mut tx, record).await?;
         }
+        for table in ["runs", "separations"] {
+            sqlx::query(&format!("UPDATE {table} SET owner = $1"))
+                .bind(SHIPPED)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -943,29 +1040,100 @@ impl Store {
     }
 
     /// Stores a token's hash under a name.
-    pub async fn add_token(&self, hash: &str, name: &str) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO tokens (hash, name, created_at) VALUES ($1, $2, $3)")
-            .bind(hash)
-            .bind(name)
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+    pub async fn add_token(
+        &self,
+        hash: &str,
+        name: &str,
+        admin: bool,
+        expires_at: Option<i64>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO tokens (hash, name, created_at, admin, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(name)
+        .bind(now_ms())
+        .bind(i64::from(admin))
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    /// The name of the token with this hash, if there is one.
-    pub async fn token_name(&self, hash: &str) -> anyhow::Result<Option<String>> {
-        let row = sqlx::query("SELECT name FROM tokens WHERE hash = $1")
+    /// The token with this hash, if there is one.
+    pub async fn token(&self, hash: &str) -> anyhow::Result<Option<TokenRecord>> {
+        let row = sqlx::query(&format!("{TOKEN_SELECT} WHERE hash = $1"))
             .bind(hash)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| row.try_get("name")).transpose()?)
+        row.map(|row| token_record(&row)).transpose()
+    }
+
+    /// Every token, oldest first.
+    pub async fn tokens(&self) -> anyhow::Result<Vec<TokenRecord>> {
+        sqlx::query(&format!("{TOKEN_SELECT} ORDER BY created_at, hash"))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(token_record)
+            .collect()
+    }
+
+    /// Revokes the tokens whose id (hash prefix) or name is `which`; returns how many.
+    pub async fn revoke_token(&self, which: &str) -> anyhow::Result<u64> {
+        let updated = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL \
+             AND (name = $2 OR (LENGTH($2) >= 6 AND hash LIKE $3))",
+        )
+        .bind(now_ms())
+        .bind(which)
+        .bind(format!("{}%", which.to_ascii_lowercase()))
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected())
+    }
+
+    /// Runs and separation measurements queued or running for `owner`.
+    pub async fn active_jobs(&self, owner: &str) -> anyhow::Result<i64> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM runs WHERE owner = $1 AND status IN ('queued', 'running')) \
+             + (SELECT COUNT(*) FROM separations WHERE owner = $1 AND status IN ('queued', 'running'))",
+        )
+        .bind(owner)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The owner of run `id` (see [`Origin::owner`] and [`SHIPPED`]); `None` for an unknown
+    /// run.
+    pub async fn run_owner(&self, id: &str) -> anyhow::Result<Option<Option<String>>> {
+        let row = sqlx::query("SELECT owner FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get("owner")).transpose()?)
     }
 
     /// Closes the pool (after the last request).
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+const TOKEN_SELECT: &str =
+    "SELECT hash, name, admin, created_at, expires_at, revoked_at FROM tokens";
+
+fn token_record(row: &AnyRow) -> anyhow::Result<TokenRecord> {
+    let hash: String = row.try_get("hash")?;
+    Ok(TokenRecord {
+        id: hash.chars().take(12).collect(),
+        name: row.try_get("name")?,
+        admin: row.try_get::<i64, _>("admin")? != 0,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
 }
 
 const SEPARATION_COLUMNS: &str = "id, dataset, metric, status, created_at, finished_at, \
@@ -1026,7 +1194,7 @@ async fn insert_done_run(
     .bind(s.dropout)
     .bind(s.epsilon)
     .bind(s.epochs)
-    .bind(s.seed)
+    .bind(s.seed as i64)
     .bind(s.created_at)
     .bind(s.started_at)
     .bind(s.finished_at)

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use astute::data::DataDirs;
+use astute::data::{DataDirs, DatasetId};
 use astute::metric::LipschitzStep;
 use astute::train::TrainEvent;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use astute::api::{ExperimentSpec, SeparationSpec};
+use astute::api::{Budget, ExperimentSpec, SeparationSpec};
 use astute::separation::{ReportOptions, SearchOptions, Split};
 
 use crate::device::Backend;
@@ -36,6 +36,8 @@ pub struct WorkerConfig {
     pub backend: Backend,
     /// Training images evaluated per run (the first N).
     pub eval_train: usize,
+    /// What one run may cost; a stored spec over it fails (the database is not trusted).
+    pub budget: Budget,
 }
 
 /// Where run `id`'s files live.
@@ -230,7 +232,8 @@ async fn drive<T: Send + 'static>(
     while let Ok(note) = received.try_recv() {
         notes_to.take(note).await?;
     }
-    let returned = returned.map_err(|e| anyhow::anyhow!("job thread: {e}"))?;
+    // A panic in the job ends the job, not the worker: it fails with the panic's message.
+    let returned = returned.unwrap_or_else(|error| Err(panic_error(error)));
     Ok(if lease_lost {
         tracing::warn!(job = %id, "lease lost to another worker; result discarded");
         Ending::LeaseLost
@@ -241,6 +244,20 @@ async fn drive<T: Send + 'static>(
     } else {
         Ending::Returned(returned)
     })
+}
+
+/// The error a job's thread left with when it did not return: a panic's message.
+fn panic_error(error: tokio::task::JoinError) -> anyhow::Error {
+    if !error.is_panic() {
+        return anyhow::anyhow!("the job's thread was stopped: {error}");
+    }
+    let payload = error.into_panic();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    anyhow::anyhow!("internal error in the job (a bug in Astute, please report it): {message}")
 }
 
 /// Ends a job whose thread returned an error: cancelled when a cancel was asked for,
@@ -294,6 +311,20 @@ async fn process_run(
     else {
         return Ok(());
     };
+    let eval_train = (config.eval_train > 0).then_some(config.eval_train);
+    // The store is not trusted: a spec over this worker's budget fails before anything is
+    // built.
+    let epochs = match spec.check(&config.budget, eval_train) {
+        Ok((train, _)) => train.epochs as f64,
+        Err(error) => {
+            let reason = format!("not run: {error}");
+            store
+                .end(Queue::Runs, &job.id, &config.name, Status::Failed, &reason)
+                .await?;
+            tracing::info!(run = %job.id, "failed: {reason}");
+            return Ok(());
+        }
+    };
     let Claimed { id, attempts, .. } = job;
     let mut events = RunEvents {
         store,
@@ -301,7 +332,7 @@ async fn process_run(
         worker: &config.name,
         seq: store.last_event(&id).await?,
         started: Instant::now(),
-        epochs: spec.train_config()?.epochs as f64,
+        epochs,
         resumed_at: None,
         last_batch: None,
     };
@@ -312,12 +343,12 @@ async fn process_run(
     let dir = run_dir(&config.state_dir, &id);
     let cancel_requested = Arc::new(AtomicBool::new(false));
     let job = {
-        let (dirs, backend, spec) = (config.data.clone(), config.backend, spec.clone());
-        let eval_train = (config.eval_train > 0).then_some(config.eval_train);
+        let (dirs, backend, budget) = (config.data.clone(), config.backend, config.budget);
+        let spec = spec.clone();
         let checkpoint_dir = dir.join("checkpoint");
         let cancel_requested = cancel_requested.clone();
         move |cancel: &AtomicBool, notes: mpsc::UnboundedSender<Note>| {
-            let split = astute::data::load(spec.dataset, &dirs)?;
+            let split = load_data(spec.dataset, &dirs)?;
             let device = backend.device()?;
             let events = notes.clone();
             let executed = execute(
@@ -333,6 +364,7 @@ async fn process_run(
                     eval_train,
                     lipschitz_step: LipschitzStep::FifthOfEpsilon,
                     precision: astute::weights::Precision::Full,
+                    budget,
                 },
                 |epsilon| {
                     let _ = notes.send(Note::Evaluating(epsilon));
@@ -389,7 +421,7 @@ async fn process_separation(
         let (dirs, spec) = (config.data.clone(), spec.clone());
         let cancel_requested = cancel_requested.clone();
         move |cancel: &AtomicBool, _notes: mpsc::UnboundedSender<Note>| {
-            let data = astute::data::load(spec.dataset, &dirs)?;
+            let data = load_data(spec.dataset, &dirs)?;
             let options = SearchOptions {
                 metric: spec.metric,
                 ..SearchOptions::default()
@@ -446,9 +478,152 @@ async fn process_separation(
     Ok(())
 }
 
+/// A job's dataset. The reason a load failed names this machine's folders: it goes to
+/// the worker's log, and the job's stored (public) error names only the dataset.
+fn load_data(dataset: DatasetId, dirs: &DataDirs) -> anyhow::Result<astute::data::Split> {
+    astute::data::load(dataset, dirs).map_err(|error| {
+        tracing::warn!("{dataset}: {error}");
+        anyhow::anyhow!(
+            "{dataset} could not be read on this worker (`astute datasets` there says why)"
+        )
+    })
+}
+
 /// Seconds left until `epochs` are done, at the pace of this attempt: `done` epochs now,
 /// `first` when it started, after `elapsed`.
 fn eta(elapsed: Duration, epochs: f64, first: f64, done: f64) -> Option<f64> {
     let pace = elapsed.as_secs_f64() / (done - first);
     (done > first).then(|| pace * (epochs - done).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MAX_ATTEMPTS, Origin, Provenance};
+    use astute::method::Method;
+
+    /// A store in a fresh folder and a worker configuration for it.
+    async fn lab() -> (tempfile::TempDir, Store, WorkerConfig) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let config = WorkerConfig {
+            name: "test-0".to_owned(),
+            lease: Duration::from_secs(2),
+            poll: Duration::from_millis(50),
+            state_dir: dir.path().to_owned(),
+            data: DataDirs::new(None),
+            backend: crate::device::Backend::Cpu,
+            eval_train: 0,
+            budget: Budget::DEFAULT,
+        };
+        (dir, store, config)
+    }
+
+    async fn queue_spiral(store: &Store) -> String {
+        let spec = ExperimentSpec::new(DatasetId::Spiral, Method::Natural);
+        store
+            .create_run(
+                &spec,
+                &Origin::default(),
+                &Provenance::of_this_process("cpu"),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Claims the next run for `config`'s worker with `lease`; it must exist.
+    async fn claim(store: &Store, config: &WorkerConfig, lease: Duration) -> Claimed {
+        store
+            .claim(Queue::Runs, &config.name, lease)
+            .await
+            .unwrap()
+            .expect("a run to claim")
+    }
+
+    /// Asserts run `id` failed with an error that says `why`.
+    async fn assert_failed(store: &Store, id: &str, why: &str) {
+        let run = store.run(id).await.unwrap().unwrap().summary;
+        assert_eq!(run.status, Status::Failed);
+        let error = run.error.unwrap_or_default();
+        assert!(error.contains(why), "{error:?} should say {why:?}");
+    }
+
+    /// A panic in a job ends the job as failed with the panic's message, and the worker
+    /// goes on.
+    #[tokio::test]
+    async fn a_panicking_job_fails_with_its_message() {
+        let (_dir, store, config) = lab().await;
+        let id = queue_spiral(&store).await;
+        let job = claim(&store, &config, config.lease).await;
+        let (_stop, shutdown) = watch::channel(false);
+        let panicking = |_: &AtomicBool, _: mpsc::UnboundedSender<Note>| -> anyhow::Result<()> {
+            panic!("capacity overflow")
+        };
+        let ending = drive(
+            &store,
+            &config,
+            Queue::Runs,
+            &job.id,
+            shutdown,
+            panicking,
+            &mut NoNotes,
+        )
+        .await
+        .unwrap();
+        let Ending::Returned(Err(error)) = ending else {
+            panic!("the panic was not returned as the job's error");
+        };
+        end_unfinished(&store, Queue::Runs, &id, &config.name, false, &error)
+            .await
+            .unwrap();
+        assert_failed(&store, &id, "capacity overflow").await;
+    }
+
+    /// A job whose worker dies every time (its lease runs out while running) is failed
+    /// after MAX_ATTEMPTS claims instead of crashing workers forever; a job handed back at
+    /// shutdown does not use up an attempt.
+    #[tokio::test]
+    async fn a_job_that_keeps_killing_its_worker_is_failed() {
+        let (_dir, store, config) = lab().await;
+        let id = queue_spiral(&store).await;
+        let released = claim(&store, &config, config.lease).await;
+        store
+            .release(Queue::Runs, &released.id, &config.name)
+            .await
+            .unwrap();
+        for attempt in 1..=MAX_ATTEMPTS {
+            let job = claim(&store, &config, Duration::from_millis(1)).await;
+            assert_eq!(job.attempts, attempt);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let next = store.claim(Queue::Runs, &config.name, config.lease).await;
+        assert!(next.unwrap().is_none());
+        assert_failed(&store, &id, "3 times").await;
+    }
+
+    /// A run left `running` by a worker that died can be cancelled at once, then deleted.
+    #[tokio::test]
+    async fn a_stuck_run_can_be_cancelled_and_deleted() {
+        let (_dir, store, config) = lab().await;
+        let id = queue_spiral(&store).await;
+        claim(&store, &config, Duration::from_millis(1)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(store.delete(&id).await.unwrap(), Some(false));
+        assert_eq!(store.cancel(&id).await.unwrap(), Some(Status::Cancelled));
+        assert_eq!(store.delete(&id).await.unwrap(), Some(true));
+        assert!(store.run(&id).await.unwrap().is_none());
+    }
+
+    /// The store is not trusted: a stored spec over the worker's budget fails, naming
+    /// why, without anything being built.
+    #[tokio::test]
+    async fn a_stored_spec_over_the_budget_fails_without_running() {
+        let (_dir, store, mut config) = lab().await;
+        config.budget.max_parameters = 1_000;
+        let id = queue_spiral(&store).await;
+        let job = claim(&store, &config, config.lease).await;
+        let (_stop, shutdown) = watch::channel(false);
+        process_run(&store, &config, job, shutdown).await.unwrap();
+        assert_failed(&store, &id, "not run: invalid training configuration: architecture mlp-3-64: 8642 parameters, over the limit of 1000").await;
+    }
 }

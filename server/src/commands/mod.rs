@@ -2,6 +2,7 @@
 
 mod attack;
 mod bench;
+mod budget_args;
 mod data;
 mod data_dirs;
 pub mod datasets;

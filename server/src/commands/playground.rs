@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use astute::api::ExperimentSpec;
+use astute::api::{Budget, ExperimentSpec};
 use astute::data::{DatasetId, idx};
 use astute::method::Method;
 use astute::metric::LipschitzStep;
@@ -139,6 +139,7 @@ fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRo
             eval_train: spec.eval_train,
             lipschitz_step: LipschitzStep::FifthOfEpsilon,
             precision: Precision::Half,
+            budget: Budget::DEFAULT,
         },
         |epsilon| eprintln!("evaluating (PGD-10 and local Lipschitz at ε = {epsilon}) ..."),
     )?;

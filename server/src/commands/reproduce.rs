@@ -56,6 +56,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     runtime.block_on(async {
         let store = args.worker.store.open().await?;
         let scale = Some(args.scale.name().to_owned());
+        let at_scale = Origin {
+            scale: scale.clone(),
+            ..Origin::default()
+        };
         let mut runs = Vec::new();
         let mut reused = 0;
         let mut separations = Vec::new();
@@ -64,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 for spec in specs {
                     separations.push(
                         store
-                            .create_separation(spec, scale.as_deref(), &provenance)
+                            .create_separation(spec, &at_scale, &provenance)
                             .await?,
                     );
                 }
@@ -72,8 +76,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Plan::Runs(planned) => {
                 for p in planned {
                     let origin = Origin {
-                        scale: scale.clone(),
                         stands_in_for: p.stands_in_for.map(|d| d.to_string()),
+                        ..at_scale.clone()
                     };
                     match store.find_run(&p.spec, scale.as_deref()).await? {
                         Some(id) => {

@@ -1,5 +1,5 @@
-//! `astute serve` (the HTTP API with in-process workers) and `astute worker` (workers
-//! alone, for more machines on one shared database).
+//! `astute serve` (the HTTP API, with its workers in a process of their own) and
+//! `astute worker` (workers alone, for more machines on one shared database).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -7,10 +7,12 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::watch;
 
+use super::budget_args::BudgetArgs;
 use super::data_dirs::DataArgs;
 use super::store_args::StoreArgs;
 use crate::device::Backend;
-use crate::http::{AppState, Rate, RateLimits, router};
+use crate::http::connections::{self, ConnectionLimits};
+use crate::http::{AppState, Rate, RateLimits, StreamLimits, router};
 use crate::store::{Store, random_hex};
 use crate::worker::{WorkerConfig, work};
 
@@ -27,12 +29,19 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 10_000)]
     eval_train: usize,
     #[command(flatten)]
+    budget: BudgetArgs,
+    #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
 impl WorkerArgs {
+    /// Training images evaluated when a spec does not say (`None`: all).
+    pub fn default_eval_train(&self) -> Option<usize> {
+        (self.eval_train > 0).then_some(self.eval_train)
+    }
+
     /// The backend's name, as provenance records it.
     pub fn backend_name(&self) -> String {
         format!("{:?}", self.backend).to_lowercase()
@@ -44,7 +53,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Jobs run at once in this process (0: leave them to `astute worker` processes).
+    /// Jobs run at once by this server's worker process (0: leave them to `astute worker`
+    /// processes).
     #[arg(long, default_value_t = 1)]
     workers: usize,
     /// Start a new store empty instead of with the shipped results.
@@ -61,6 +71,39 @@ pub struct ServeArgs {
     write_rate: f64,
     #[arg(long, default_value_t = 10.0)]
     write_burst: f64,
+    /// Open connections in all; more are closed at once.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Open connections per client address.
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_client: usize,
+    /// Seconds a client has to send a request's headers; a kept-alive connection idle
+    /// this long is closed.
+    #[arg(long, default_value_t = 10)]
+    header_timeout_seconds: u64,
+    /// Runs and separation measurements one token may have queued or running at once
+    /// (admin tokens: no limit).
+    #[arg(long, default_value_t = 20)]
+    max_active_per_token: i64,
+    /// Live event streams open per client address.
+    #[arg(long, default_value_t = 8)]
+    max_streams_per_client: usize,
+    /// Live event streams open in all.
+    #[arg(long, default_value_t = 1024)]
+    max_streams: usize,
+    /// Seconds a live event stream stays open; the browser then reconnects where it
+    /// left off.
+    #[arg(long, default_value_t = 300)]
+    stream_seconds: u64,
+    /// The reverse proxy in front of this server: only from this address are
+    /// `X-Forwarded-For` and `Forwarded` believed, and it is not limited per connection.
+    #[arg(long)]
+    trusted_proxy: Option<std::net::IpAddr>,
+    /// Run only this server's workers, in a process of their own that stops when its
+    /// standard input closes: how `serve` starts them, so that a job that brings its
+    /// process down (out of memory, say) never takes the HTTP server with it.
+    #[arg(long, hide = true)]
+    worker_process: bool,
     /// The web app's folder, as `cargo xtask site` builds it.
     #[arg(long, env = "ASTUTE_SITE_DIR", default_value = "target/site")]
     site: std::path::PathBuf,
@@ -134,6 +177,7 @@ pub(super) fn spawn_workers(
                 data: args.data.dirs(),
                 backend: args.backend,
                 eval_train: args.eval_train,
+                budget: args.budget.budget(),
             };
             tokio::spawn(work(store.clone(), config, shutdown.clone()))
         })
@@ -141,6 +185,9 @@ pub(super) fn spawn_workers(
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if args.worker_process {
+        return worker_process(args);
+    }
     runtime()?.block_on(async {
         let store = args.worker.store.open().await?;
         if !args.no_seed {
@@ -154,7 +201,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
         let shutdown = shutdown_signal();
-        let workers = spawn_workers(&store, &args.worker, args.workers, &shutdown)?;
+        let workers =
+            (args.workers > 0).then(|| tokio::spawn(supervise_workers(shutdown.clone())));
         let state = AppState {
             store: store.clone(),
             state_dir: args.worker.store.state_dir(),
@@ -162,13 +210,23 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             backend: args.worker.backend_name(),
             shutdown: shutdown.clone(),
             datasets: Default::default(),
+            budget: args.worker.budget.budget(),
+            default_eval_train: args.worker.default_eval_train(),
+            streams: StreamLimits {
+                open: Default::default(),
+                per_client: args.max_streams_per_client.max(1),
+                total: args.max_streams.max(1),
+                lifetime: Duration::from_secs(args.stream_seconds.max(1)),
+            },
+            tables: Default::default(),
+            max_active_per_token: args.max_active_per_token.max(1),
         };
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let addr = listener.local_addr()?;
         eprintln!(
-            "astute serving on http://{addr} ({} in-process workers)",
+            "astute serving on http://{addr} ({} workers in a worker process)",
             args.workers
         );
         let rate = |per_second: f64, burst: f64| {
@@ -182,15 +240,111 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             rate(args.write_rate, args.write_burst),
         );
         let mut stop = shutdown.clone();
-        axum::serve(
+        let connection_limits = ConnectionLimits {
+            total: args.max_connections.max(1),
+            per_client: args.max_connections_per_client.max(1),
+            header_timeout: Duration::from_secs(args.header_timeout_seconds.max(1)),
+            trusted_proxy: args.trusted_proxy,
+        };
+        connections::serve(
             listener,
-            router(state, limits, &args.site).into_make_service_with_connect_info::<SocketAddr>(),
+            router(state, limits, &args.site),
+            connection_limits,
+            async move {
+                let _ = stop.wait_for(|&s| s).await;
+            },
         )
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|&s| s).await;
-        })
-        .await?;
-        for worker in workers {
+        .await;
+        if let Some(workers) = workers {
+            let _ = workers.await;
+        }
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// Keeps this server's worker process running until `shutdown`: the same command line
+/// with `--worker-process`, started again (after a pause that grows while it keeps dying
+/// young) whenever it ends. At shutdown its standard input is closed, and it hands its
+/// jobs back and stops.
+async fn supervise_workers(mut shutdown: watch::Receiver<bool>) {
+    const FIRST_PAUSE: Duration = Duration::from_secs(1);
+    const LONGEST_PAUSE: Duration = Duration::from_secs(60);
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let stopping = *shutdown.borrow();
+        if stopping {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let child = std::env::current_exe().and_then(|exe| {
+            tokio::process::Command::new(exe)
+                .args(std::env::args_os().skip(1))
+                .arg("--worker-process")
+                .stdin(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+        });
+        match child {
+            Ok(mut child) => {
+                // Held here, not in `child`: waiting on a child closes its stdin.
+                let stdin = child.stdin.take();
+                tokio::select! {
+                    status = child.wait() => match status {
+                        Ok(status) => tracing::error!("the worker process ended ({status}); starting another"),
+                        Err(error) => tracing::error!("the worker process: {error}"),
+                    },
+                    _ = stopped(&mut shutdown) => {
+                        drop(stdin);
+                        let _ = child.wait().await;
+                        return;
+                    }
+                }
+            }
+            Err(error) => tracing::error!("could not start the worker process: {error}"),
+        }
+        if started.elapsed() > LONGEST_PAUSE {
+            pause = FIRST_PAUSE;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stopped(&mut shutdown) => return,
+        }
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// Completes when `shutdown` turns true.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|&stop| stop).await;
+}
+
+/// The worker process of `astute serve`: its workers, until its parent closes its
+/// standard input (or exits) or a signal arrives.
+fn worker_process(args: ServeArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let store = args.worker.store.open().await?;
+        let (stop, shutdown) = watch::channel(false);
+        let mut signal = shutdown_signal();
+        tokio::spawn(async move {
+            let mut stdin = tokio::io::stdin();
+            let mut sink = [0u8; 64];
+            let parent_gone = async {
+                use tokio::io::AsyncReadExt;
+                while stdin.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+            };
+            tokio::select! {
+                _ = parent_gone => {}
+                _ = stopped(&mut signal) => {}
+            }
+            let _ = stop.send(true);
+        });
+        eprintln!(
+            "astute worker process {}: {} slot(s) taking jobs",
+            std::process::id(),
+            args.workers
+        );
+        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown)? {
             let _ = worker.await;
         }
         store.close().await;

@@ -11,6 +11,7 @@ use astute::model::Architecture;
 use astute::train::TrainEvent;
 use astute::weights::Precision;
 
+use super::budget_args::BudgetArgs;
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
 use super::store_args::{StoreArgs, record};
@@ -75,6 +76,8 @@ pub struct Args {
     store: StoreArgs,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    budget: BudgetArgs,
 }
 
 pub(super) fn parse_lipschitz_step(s: &str) -> Result<LipschitzStep, String> {
@@ -131,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             } else {
                 Precision::Full
             },
+            budget: args.budget.budget(),
         },
         |epsilon| {
             if !json {

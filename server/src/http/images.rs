@@ -1,41 +1,70 @@
 //! `/api/datasets/{id}/images/{split}/{index}`: one image of a dataset as PNG, so pages can
-//! show the closest pairs of a separation report. The last dataset read stays in memory:
-//! a page asks for a dozen images of the same one at once.
+//! show the closest pairs of a separation report. Datasets read stay in memory (the few
+//! used most recently): a page asks for a dozen images of the same one at once.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use astute::data::{self, DatasetId, Split};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 
-/// A dataset read from disk, shared by the requests that need it.
-type Loaded = (DatasetId, Arc<Split>);
+/// Datasets held in memory at most; the one used least recently goes first.
+const HELD: usize = 3;
 
-/// The most recently read dataset.
+/// One dataset, read once by whichever request needs it first while the others wait for
+/// it (and only for it).
+type Cell = Arc<OnceCell<Arc<Split>>>;
+
+/// The datasets read from disk, in order of use (most recent last).
 #[derive(Clone, Default)]
-pub struct DatasetCache(Arc<Mutex<Option<Loaded>>>);
+pub struct DatasetCache(Arc<Mutex<Vec<(DatasetId, Cell)>>>);
 
 impl DatasetCache {
-    async fn get(&self, id: DatasetId, dirs: &data::DataDirs) -> ApiResult<Arc<Split>> {
-        let mut cached = self.0.lock().await;
-        if let Some((held, split)) = cached.as_ref()
-            && *held == id
-        {
-            return Ok(split.clone());
+    /// Dataset `id`'s cell, now the most recently used; the least recent beyond [`HELD`]
+    /// is let go (requests still reading it keep their copy).
+    fn cell(&self, id: DatasetId) -> Cell {
+        let mut cells = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let cell = match cells.iter().position(|(held, _)| *held == id) {
+            Some(at) => cells.remove(at).1,
+            None => Cell::default(),
+        };
+        cells.push((id, cell.clone()));
+        if cells.len() > HELD {
+            cells.remove(0);
         }
+        cell
+    }
+
+    async fn get(&self, id: DatasetId, dirs: &data::DataDirs) -> ApiResult<Arc<Split>> {
         let dirs = dirs.clone();
-        let split = tokio::task::spawn_blocking(move || data::load(id, &dirs))
-            .await
-            .map_err(anyhow::Error::from)?
-            .map_err(|e| ApiError::not_found(&format!("{id} on this server ({e})")))?;
-        let split = Arc::new(split);
-        *cached = Some((id, split.clone()));
-        Ok(split)
+        self.get_with(id, move || data::load(id, &dirs)).await
+    }
+
+    /// Dataset `id`, read with `load` (on a blocking thread) unless it is held.
+    async fn get_with(
+        &self,
+        id: DatasetId,
+        load: impl FnOnce() -> Result<Split, data::DataError> + Send + 'static,
+    ) -> ApiResult<Arc<Split>> {
+        let cell = self.cell(id);
+        let split = cell
+            .get_or_try_init(|| async {
+                let loaded = tokio::task::spawn_blocking(load)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                loaded.map(Arc::new).map_err(|error| {
+                    // The reason names this server's folders: for its log, not the client.
+                    tracing::warn!("images of {id}: {error}");
+                    ApiError::not_found(&format!("{id} on this server"))
+                })
+            })
+            .await?;
+        Ok(split.clone())
     }
 }
 
@@ -98,6 +127,57 @@ fn encode_png(pixels: &[u8], shape: data::ImageShape) -> image::ImageResult<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn spiral() -> Result<Split, data::DataError> {
+        Ok(data::SpiralConfig::default().generate()?.split)
+    }
+
+    /// Pages alternating between datasets read each once, and a dataset being read
+    /// never holds up requests for another.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn datasets_are_held_apart_and_read_without_blocking_others() {
+        let cache = DatasetCache::default();
+        let loads = Arc::new(AtomicUsize::new(0));
+        for _ in 0..10 {
+            for id in [DatasetId::Mnist, DatasetId::FashionMnist] {
+                let loads = loads.clone();
+                cache
+                    .get_with(id, move || {
+                        loads.fetch_add(1, Ordering::Relaxed);
+                        spiral()
+                    })
+                    .await
+                    .unwrap();
+            }
+        }
+        assert_eq!(loads.load(Ordering::Relaxed), 2);
+
+        // CIFAR-10 takes until released; SVHN is served meanwhile.
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let slow = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_with(DatasetId::Cifar10, move || {
+                        wait.recv().unwrap();
+                        spiral()
+                    })
+                    .await
+                    .map(|_| ())
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(cache.get_with(DatasetId::Svhn, spiral).await.is_ok());
+        assert!(!slow.is_finished());
+        release.send(()).unwrap();
+        assert!(slow.await.unwrap().is_ok());
+
+        // A failed read is not kept: the next request tries again.
+        let failing = || Err(data::DataError::Invalid("missing".into()));
+        assert!(cache.get_with(DatasetId::Spiral, failing).await.is_err());
+        assert!(cache.get_with(DatasetId::Spiral, spiral).await.is_ok());
+    }
 
     #[test]
     fn colour_images_are_interleaved_and_decode_back() {

@@ -3,15 +3,16 @@
 //! 429 with `Retry-After`; other clients are not slowed.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::client::ClientAddr;
 use super::error::ApiError;
 
 /// Requests per second a client may make, and how many at once after a quiet spell.
@@ -78,7 +79,7 @@ impl RateLimits {
 /// The middleware: counts every request against its client's bucket.
 pub async fn limit(
     State(limits): State<RateLimits>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     request: Request,
     next: Next,
 ) -> Response {
@@ -86,7 +87,7 @@ pub async fn limit(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    match limits.take(peer.ip(), write) {
+    match limits.take(client, write) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             let mut response = ApiError::new(

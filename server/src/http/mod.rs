@@ -2,6 +2,8 @@
 //! size limit, timeouts, tracing, compression). Reads are public; writes need a token.
 
 mod auth;
+mod client;
+pub mod connections;
 mod error;
 mod extract;
 mod images;
@@ -11,11 +13,13 @@ mod runs;
 mod scales;
 mod separations;
 mod site;
+mod slots;
 mod tables;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use astute::api::Budget;
 use astute::data::DataDirs;
 use axum::Json;
 use axum::Router;
@@ -50,9 +54,58 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The dataset whose images pages last asked for.
     pub datasets: DatasetCache,
+    /// What one run may cost: a spec over it is refused with 422.
+    pub budget: Budget,
+    /// Training images the workers evaluate when a spec does not say (`None`: all).
+    pub default_eval_train: Option<usize>,
+    /// Live event streams open, and their limits.
+    pub streams: StreamLimits,
+    /// The paper's tables as last built.
+    pub tables: tables::TableCache,
+    /// Runs and measurements one (non-admin) token may have queued or running at once.
+    pub max_active_per_token: i64,
+}
+
+/// How many live event streams may be open, and for how long each.
+#[derive(Clone)]
+pub struct StreamLimits {
+    pub open: slots::Slots,
+    pub per_client: usize,
+    pub total: usize,
+    /// A stream ends after this; the browser reconnects where it left off.
+    pub lifetime: Duration,
 }
 
 impl AppState {
+    /// Refuses a new job from `caller` while it has its quota of jobs queued or running.
+    async fn check_quota(&self, caller: &auth::Caller) -> Result<(), error::ApiError> {
+        if caller.admin {
+            return Ok(());
+        }
+        let active = self.store.active_jobs(&caller.hash).await?;
+        if active >= self.max_active_per_token {
+            return Err(error::ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "this token has {active} runs and measurements queued or running, its limit: \
+                     wait for some to finish or cancel them"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a change to run `id` by `caller` unless it may (see
+    /// [`auth::Caller::may_change`]); an unknown run is a 404.
+    async fn check_owner(&self, caller: &auth::Caller, id: &str) -> Result<(), error::ApiError> {
+        let owner = self
+            .store
+            .run_owner(id)
+            .await?
+            .ok_or_else(|| error::ApiError::not_found("run"))?;
+        caller.may_change(owner.as_deref())
+    }
+
     pub fn provenance(&self, command: &str) -> Provenance {
         Provenance {
             command: command.to_owned(),
@@ -105,6 +158,7 @@ pub fn router(state: AppState, limits: RateLimits, site: &std::path::Path) -> Ro
         .merge(streams)
         .route(UNKNOWN_API_PATHS, axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(limits, limit::limit))
         // The site's files come compressed already.
         .layer(CompressionLayer::new());

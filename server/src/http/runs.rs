@@ -6,23 +6,29 @@ use std::time::Duration;
 
 use astute::api::ExperimentSpec;
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
 
 use super::AppState;
 use super::auth::Authorized;
+use super::client::ClientAddr;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Params};
+use super::slots::Slot;
 use crate::store::{self, RunDetail, RunQuery, RunSummary, Status};
 
 /// How often a live event stream looks for new events (they may come from a worker on
 /// another machine, so the database is the source).
 const EVENT_POLL: Duration = Duration::from_millis(250);
+/// How soon a browser reconnects to a stream that ended at its lifetime.
+const RECONNECT: Duration = Duration::from_secs(3);
 
 #[derive(Serialize)]
 pub struct RunList {
@@ -85,11 +91,13 @@ pub async fn create(
     if let Some(scale) = scale {
         scale.apply(&mut spec);
     }
-    spec.train_config()
+    spec.check(&state.budget, state.default_eval_train)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    state.check_quota(&who).await?;
     let origin = store::Origin {
         scale: scale.map(|s| s.name().to_owned()),
         stands_in_for: None,
+        owner: Some(who.hash.clone()),
     };
     let id = state
         .store
@@ -133,6 +141,7 @@ pub async fn cancel(
     Authorized(who): Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
+    state.check_owner(&who, &id).await?;
     let status = state
         .store
         .cancel(&id)
@@ -147,6 +156,7 @@ pub async fn delete(
     Authorized(who): Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    state.check_owner(&who, &id).await?;
     match state.store.delete(&id).await? {
         None => Err(ApiError::not_found("run")),
         Some(false) => Err(ApiError::new(
@@ -161,25 +171,32 @@ pub async fn delete(
     }
 }
 
-pub async fn weights(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+/// The run's weights, streamed from the file (constant memory per download, ranges
+/// honoured).
+pub async fn weights(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<Response> {
     if !id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("run"));
     }
     let path = crate::worker::run_dir(&state.state_dir, &id).join("weights.safetensors");
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|_| ApiError::not_found("weights of this run"))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"astute-{id}.safetensors\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
+        return Err(ApiError::not_found("weights of this run"));
+    }
+    let Ok(mut response) = ServeFile::new(&path).oneshot(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"astute-{id}.safetensors\""))
+            .map_err(anyhow::Error::from)?,
+    );
+    Ok(response.map(axum::body::Body::new))
 }
 
 /// A trained model the browser can load: what it is, how it scored, where its weights are.
@@ -245,18 +262,32 @@ pub async fn events(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Params(query): Params<EventQuery>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     if state.store.run_status(&id).await?.is_none() {
         return Err(ApiError::not_found("run"));
     }
+    let limits = &state.streams;
+    let slot = limits
+        .open
+        .take(client, limits.per_client, limits.total)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many live streams open (at most {} per address, {} in all): close one",
+                    limits.per_client, limits.total
+                ),
+            )
+        })?;
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .or(query.after)
         .unwrap_or(0);
-    let stream = live_events(state, id, after);
+    let stream = live_events(state, id, after, slot);
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
@@ -266,17 +297,26 @@ struct Cursor {
     pending: Vec<Event>,
     after: i64,
     ended: bool,
+    /// The stream's end of life.
+    until: tokio::time::Instant,
+    /// The stream's place among the open ones, given back when it ends.
+    _slot: Slot,
 }
 
 fn live_events(
     state: AppState,
     id: String,
     after: i64,
+    slot: Slot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let cursor = Cursor {
-        pending: Vec::new(),
+        // The first event tells the browser how soon to reconnect when the stream ends
+        // at its lifetime.
+        pending: vec![Event::default().retry(RECONNECT).comment("connected")],
         after,
         ended: false,
+        until: tokio::time::Instant::now() + state.streams.lifetime,
+        _slot: slot,
     };
     futures_util::stream::unfold(cursor, move |mut cursor| {
         let (state, id) = (state.clone(), id.clone());
@@ -286,14 +326,22 @@ fn live_events(
                 if let Some(event) = cursor.pending.pop() {
                     return Some((Ok(event), cursor));
                 }
-                if cursor.ended || *shutdown.borrow() {
+                if cursor.ended || *shutdown.borrow() || tokio::time::Instant::now() >= cursor.until
+                {
                     return None;
                 }
                 // The status is read before the events: every event stored before the run
                 // ended is sent before the final status.
                 let status = match state.store.run_status(&id).await {
                     Ok(Some(status)) => status,
-                    _ => return None,
+                    Ok(None) => {
+                        cursor.ended = true;
+                        let gone = Event::default()
+                            .event("status")
+                            .data(json!({ "status": "deleted" }).to_string());
+                        return Some((Ok(gone), cursor));
+                    }
+                    Err(_) => return None,
                 };
                 let fresh = state
                     .store
@@ -324,6 +372,7 @@ fn live_events(
                 if cursor.pending.is_empty() {
                     tokio::select! {
                         _ = tokio::time::sleep(EVENT_POLL) => {}
+                        _ = tokio::time::sleep_until(cursor.until) => {}
                         _ = shutdown.changed() => {}
                     }
                 }

@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Authorized;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Params};
-use crate::store::SeparationRecord;
+use crate::store::{Origin, SeparationRecord};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,9 +38,14 @@ pub async fn create(
     Authorized(who): Authorized,
     Body(spec): Body<SeparationSpec>,
 ) -> ApiResult<Response> {
+    state.check_quota(&who).await?;
+    let origin = Origin {
+        owner: Some(who.hash.clone()),
+        ..Origin::default()
+    };
     let id = state
         .store
-        .create_separation(&spec, None, &state.provenance("POST /api/separations"))
+        .create_separation(&spec, &origin, &state.provenance("POST /api/separations"))
         .await?;
     tracing::info!(separation = %id, by = %who, "separation queued");
     Ok(super::queued("/api/separations", &id))

@@ -1,6 +1,7 @@
 //! The web app's files (built by `cargo xtask site`): gzip copies sent when the browser
-//! takes them, hashed assets cached for a year, `index.html` revalidated every time, and
-//! every other path answered with `index.html` so the app's own routes work on reload.
+//! takes them, hashed assets cached for a year (a missing one is a 404), `index.html`
+//! revalidated every time, and every other path answered with `index.html` so the app's
+//! own routes work on reload.
 
 use std::path::Path;
 
@@ -34,15 +35,20 @@ pub fn routes<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
     let files = ServeDir::new(dir)
         .precompressed_gzip()
         .fallback(ServeFile::new(&index).precompressed_gzip());
+    // A missing asset is a 404, never the app's page under an asset's name.
+    let assets = ServeDir::new(dir.join("assets")).precompressed_gzip();
     Router::new()
+        .nest_service("/assets", assets)
         .fallback_service(files)
         .layer(axum::middleware::from_fn(cache_headers))
 }
 
-/// Hashed assets never change under their name; everything else is checked on each visit.
+/// Hashed assets never change under their name; everything else (an asset's 404
+/// included) is checked on each visit.
 async fn cache_headers(request: Request, next: Next) -> Response {
-    let immutable = request.uri().path().starts_with("/assets/");
+    let asset = request.uri().path().starts_with("/assets/");
     let mut response = next.run(request).await;
+    let immutable = asset && response.status().is_success();
     let policy = if immutable {
         "public, max-age=31536000, immutable"
     } else {

@@ -1,5 +1,8 @@
 //! `/api/tables/{n}`: the paper's tables, paper beside measured, in four formats.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +11,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use crate::tables::{self, Format};
+use crate::tables::{self, Format, Table};
+use tokio::sync::Mutex;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,14 +37,87 @@ pub async fn get(
         .ok()
         .filter(|n| tables::NUMBERS.contains(n))
         .ok_or_else(|| ApiError::not_found("table (the paper has tables 1 to 4)"))?;
-    let measured = tables::Measured {
-        runs: state.store.done_results().await?,
-        separations: state.store.done_separations().await?,
-    };
-    let table = tables::build(number, &measured).ok_or_else(|| ApiError::not_found("table"))?;
+    let version = state.store.results_version().await?;
+    let table = state
+        .tables
+        .get(number, version, || async {
+            Ok(tables::Measured {
+                runs: state.store.done_results().await?,
+                separations: state.store.done_separations().await?,
+            })
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("table"))?;
     Ok((
         [(header::CONTENT_TYPE, format.content_type())],
         table.render(format),
     )
         .into_response())
+}
+
+/// The tables built from the store's results as they were at one version (see
+/// [`crate::store::Store::results_version`]). Reading every finished run takes long with
+/// thousands of them; it happens once per change of the results, by one request while
+/// the others wait for it.
+#[derive(Clone, Default)]
+pub struct TableCache(Arc<Mutex<Option<Cached>>>);
+
+struct Cached {
+    version: [i64; 6],
+    measured: Arc<tables::Measured>,
+    built: HashMap<u8, Option<Arc<Table>>>,
+}
+
+impl TableCache {
+    /// Table `number` at `version`, reading the results with `load` when the cache holds
+    /// another version.
+    async fn get<F: Future<Output = anyhow::Result<tables::Measured>>>(
+        &self,
+        number: u8,
+        version: [i64; 6],
+        load: impl FnOnce() -> F,
+    ) -> anyhow::Result<Option<Arc<Table>>> {
+        let mut held = self.0.lock().await;
+        let current = match held.take() {
+            Some(cached) if cached.version == version => cached,
+            _ => Cached {
+                version,
+                measured: Arc::new(load().await?),
+                built: HashMap::new(),
+            },
+        };
+        let cached = held.insert(current);
+        let measured = cached.measured.clone();
+        Ok(cached
+            .built
+            .entry(number)
+            .or_insert_with(|| tables::build(number, &measured).map(Arc::new))
+            .clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The results are read once per version, however many requests ask.
+    #[tokio::test]
+    async fn results_are_read_once_per_version() {
+        let cache = TableCache::default();
+        let loads = AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::Relaxed);
+            Ok(tables::Measured::default())
+        };
+        for _ in 0..5 {
+            for number in tables::NUMBERS {
+                assert!(cache.get(number, [1; 6], load).await.unwrap().is_some());
+            }
+        }
+        assert_eq!(loads.load(Ordering::Relaxed), 1);
+        cache.get(2, [2; 6], load).await.unwrap();
+        cache.get(2, [2; 6], load).await.unwrap();
+        assert_eq!(loads.load(Ordering::Relaxed), 2);
+    }
 }

@@ -102,6 +102,9 @@ pub struct DatasetInfo {
     pub title: &'static str,
     pub shape: ImageShape,
     pub class_names: &'static [&'static str],
+    /// Training and test images of the official release (the default spiral's points):
+    /// what a run's cost is estimated from before the data is loaded.
+    pub images: [usize; 2],
     /// The paper's ℓ∞ radius in pixel units of [0, 1].
     pub epsilon: f32,
     pub architecture: Architecture,
@@ -166,6 +169,7 @@ static MNIST: DatasetInfo = DatasetInfo {
     title: "MNIST handwritten digits",
     shape: MNIST_SHAPE,
     class_names: &DIGITS,
+    images: [60_000, 10_000],
     epsilon: 0.1,
     architecture: Architecture::Cnn2,
     files: &[
@@ -202,6 +206,7 @@ static MNIST_SAMPLE: DatasetInfo = DatasetInfo {
     title: "MNIST sample (10,000 digits, every 5th of a class for test)",
     shape: MNIST_SHAPE,
     class_names: &DIGITS,
+    images: [8_000, 2_000],
     epsilon: 0.1,
     architecture: Architecture::Cnn2,
     files: &[
@@ -239,6 +244,7 @@ static FASHION_MNIST: DatasetInfo = DatasetInfo {
     title: "Fashion-MNIST",
     shape: MNIST_SHAPE,
     class_names: &FASHION_CLASSES,
+    images: [60_000, 10_000],
     epsilon: 0.1,
     architecture: Architecture::Cnn2,
     files: &[
@@ -276,6 +282,7 @@ static CIFAR10: DatasetInfo = DatasetInfo {
     title: "CIFAR-10",
     shape: cifar::SHAPE,
     class_names: &cifar::CLASS_NAMES,
+    images: [50_000, 10_000],
     epsilon: 0.031,
     architecture: Architecture::WRN_CPU,
     files: &[file(
@@ -293,6 +300,7 @@ static SVHN: DatasetInfo = DatasetInfo {
     title: "SVHN cropped digits",
     shape: ImageShape::new(3, 32, 32),
     class_names: &svhn::CLASS_NAMES,
+    images: [73_257, 26_032],
     epsilon: 0.031,
     architecture: Architecture::WRN_CPU,
     files: &[
@@ -321,6 +329,7 @@ static RESTRICTED_IMAGENET: DatasetInfo = DatasetInfo {
         image_folder::DEFAULT_SIZE as usize,
     ),
     class_names: &RESTRICTED_IMAGENET_CLASSES,
+    images: [257_748, 10_150],
     epsilon: 0.005,
     architecture: Architecture::ResNet50,
     files: &[OfficialFile {
@@ -340,6 +349,7 @@ static SPIRAL: DatasetInfo = DatasetInfo {
     shape: SPIRAL_SHAPE,
     class_names: &SPIRAL_CLASSES,
     // Below the default spiral's separation r = 15/510 ≈ 0.029, so the paper's condition ε < r holds.
+    images: [500, 500],
     epsilon: 0.02,
     architecture: Architecture::MLP_DEFAULT,
     files: &[],

@@ -71,9 +71,12 @@ impl FromStr for Architecture {
                 if let Some(rest) = other.strip_prefix("wrn-") {
                     let (depth, width) = parse_pair(rest)
                         .ok_or_else(|| format!("'{s}': expected wrn-DEPTH-WIDTH, e.g. wrn-16-4"))?;
-                    if depth < 10 || (depth - 4) % 6 != 0 || width == 0 || width > 20 {
+                    if !(10..=100).contains(&depth)
+                        || (depth - 4) % 6 != 0
+                        || !(1..=20).contains(&width)
+                    {
                         return Err(format!(
-                            "'{s}': a WRN depth is 6n + 4 with n ≥ 1 (10, 16, 22, 28, 34, 40) and the width 1 to 20"
+                            "'{s}': a WRN depth is 6n + 4 from 10 to 100 (10, 16, 22, 28, 34, 40, …) and the width 1 to 20"
                         ));
                     }
                     Self::Wrn { depth, width }
@@ -123,6 +126,18 @@ mod tests {
                 .unwrap_err()
                 .contains("6n + 4")
         );
+        // Sizes that would ask for terabytes are refused before anything is counted.
+        for huge in [
+            "wrn-6000000004-1",
+            "wrn-18446744073709551610-1",
+            "wrn-106-4",
+        ] {
+            assert!(
+                huge.parse::<Architecture>()
+                    .unwrap_err()
+                    .contains("from 10 to 100")
+            );
+        }
         assert!(
             "vgg"
                 .parse::<Architecture>()

@@ -8,6 +8,7 @@ mod cnn;
 mod mlp;
 mod network;
 mod resnet;
+mod size;
 mod wrn;
 
 pub use architecture::Architecture;
@@ -15,6 +16,7 @@ pub use cnn::{Cnn1, Cnn2};
 pub use mlp::Mlp;
 pub use network::{Network, NetworkConfig};
 pub use resnet::ResNet50;
+pub use size::NetworkSize;
 pub use wrn::Wrn;
 
 use burn::prelude::*;

@@ -1,0 +1,242 @@
+//! The most one run may cost on a server. A spec is measured against it before it is
+//! queued and again before a worker builds anything, so that no request can ask for a
+//! network that does not fit in memory or a run that would take months.
+
+use crate::method::{Method, MethodContext};
+use crate::model::{NetworkConfig, NetworkSize};
+use crate::train::{TrainConfig, TrainConfigError};
+
+use super::ExperimentSpec;
+
+/// Limits on one run, each an estimate made from the spec alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Budget {
+    /// Trainable parameters of the network.
+    pub max_parameters: u64,
+    /// Arithmetic of training and evaluation together, in PFLOP (10¹⁵).
+    pub max_petaflop: f64,
+    /// Memory of one training step (weights, gradients, optimizer state, the batch's
+    /// activations and their gradients), in GiB.
+    pub max_memory_gib: f64,
+}
+
+impl Budget {
+    /// Generous enough for the paper's own runs (WRN-40-10 on CIFAR-10 with AT for 120
+    /// epochs is about 3,300 PFLOP, 56 M parameters and 13 GiB at its batch of 64), tight
+    /// enough that nothing asks for terabytes or years.
+    pub const DEFAULT: Self = Self {
+        max_parameters: 100_000_000,
+        max_petaflop: 10_000.0,
+        max_memory_gib: 32.0,
+    };
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What a run is estimated to cost.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    pub network: NetworkSize,
+    /// Training and evaluation, in PFLOP.
+    pub petaflop: f64,
+    /// One training step, in GiB.
+    pub memory_gib: f64,
+}
+
+/// Forward-and-backward passes of the network per image of a batch, for each method:
+/// the attack's steps plus the passes of the loss.
+fn passes_per_image(method: Method, context: &MethodContext) -> f64 {
+    match method {
+        Method::Natural => 1.0,
+        Method::Gr { .. } => 3.0,
+        Method::Llr { .. } => 8.0,
+        Method::At => (context.pgd.steps + 1) as f64,
+        Method::Rst { .. } | Method::Trades { .. } => {
+            (context.trades_steps.max(context.pgd.steps) + 2) as f64
+        }
+    }
+}
+
+/// Passes per image of the evaluation protocol: clean, PGD-10 and the Lipschitz estimate
+/// (10 steps), and PGD-10 per radius of the accuracy curve.
+const EVALUATION_PASSES: f64 = 21.0;
+const CURVE_PASSES: f64 = 11.0;
+
+/// FLOPs of one forward-and-backward pass per multiply–add of the forward pass: two per
+/// multiply–add, three passes' worth (forward, input and weight gradients).
+const FLOPS_PER_FORWARD_MAC: f64 = 6.0;
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+impl ExperimentSpec {
+    /// The estimated cost of this run with `config` (its [`train_config`](Self::train_config)),
+    /// training on the dataset's official number of images (or the subset) and evaluating
+    /// `eval_train` training images, or `default_eval_train` when the spec leaves it out
+    /// (all when both are `None`).
+    pub fn cost(&self, config: &TrainConfig, default_eval_train: Option<usize>) -> Cost {
+        let info = self.dataset.info();
+        let [train_images, test_images] = info.images.map(|n| n as f64);
+        let network = NetworkConfig {
+            architecture: config.architecture,
+            input: info.shape,
+            classes: info.class_names.len(),
+            dropout: config.dropout,
+        }
+        .size();
+        let context = MethodContext::paper(config.epsilon);
+        let trained = config
+            .subset
+            .map_or(train_images, |n| train_images.min(n as f64));
+        let evaluated_train = self
+            .eval_train
+            .or(default_eval_train)
+            .map_or(train_images, |n| train_images.min(n as f64));
+        let passes = config.epochs as f64 * trained * passes_per_image(config.method, &context)
+            + (test_images + evaluated_train) * EVALUATION_PASSES
+            + test_images * CURVE_PASSES * self.curve.len() as f64;
+        let petaflop = passes * network.forward_macs as f64 * FLOPS_PER_FORWARD_MAC / 1e15;
+        // Weights, gradients and up to two optimizer moments; the activations of the
+        // clean and the adversarial batch, and their gradients.
+        let graphs = if config.method.is_adversarial() {
+            2.0
+        } else {
+            1.0
+        };
+        let values = 4.0 * network.parameters as f64
+            + 2.0 * graphs * config.batch_size as f64 * network.activations as f64;
+        Cost {
+            network,
+            petaflop,
+            memory_gib: values * 4.0 / GIB,
+        }
+    }
+
+    /// The training configuration, validated and within `budget` (see [`cost`](Self::cost)
+    /// for `default_eval_train`); the error names the field at fault and the limit.
+    pub fn check(
+        &self,
+        budget: &Budget,
+        default_eval_train: Option<usize>,
+    ) -> Result<(TrainConfig, Cost), TrainConfigError> {
+        let config = self.train_config()?;
+        let cost = self.cost(&config, default_eval_train);
+        let fail = |message: String| Err(TrainConfigError(message));
+        if cost.network.parameters > budget.max_parameters {
+            return fail(format!(
+                "architecture {}: {} parameters, over the limit of {}",
+                config.architecture,
+                millions(cost.network.parameters as f64),
+                millions(budget.max_parameters as f64)
+            ));
+        }
+        if cost.memory_gib > budget.max_memory_gib {
+            return fail(format!(
+                "batch_size {} with {}: a training step needs about {:.1} GiB, over the limit of {} GiB",
+                config.batch_size, config.architecture, cost.memory_gib, budget.max_memory_gib
+            ));
+        }
+        if cost.petaflop > budget.max_petaflop {
+            return fail(format!(
+                "{} epochs of {} with {} on {}: about {:.0} PFLOP of training and evaluation, \
+                 over the limit of {} PFLOP (fewer epochs, a subset or a smaller eval_train)",
+                config.epochs,
+                config.method,
+                config.architecture,
+                self.dataset,
+                cost.petaflop,
+                budget.max_petaflop
+            ));
+        }
+        Ok((config, cost))
+    }
+}
+
+/// A parameter count as people read it: millions from a million on.
+fn millions(count: f64) -> String {
+    if count >= 1e6 {
+        format!("{:.1} M", count / 1e6)
+    } else {
+        format!("{count:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::DatasetId;
+    use crate::model::Architecture;
+
+    fn spec(dataset: DatasetId, method: &str) -> ExperimentSpec {
+        ExperimentSpec::new(dataset, method.parse().unwrap())
+    }
+
+    fn refusal(spec: &ExperimentSpec) -> String {
+        spec.check(&Budget::DEFAULT, None).unwrap_err().to_string()
+    }
+
+    /// Every dataset's preset, with every method, fits the default budget.
+    #[test]
+    fn presets_fit() {
+        for dataset in DatasetId::all() {
+            for method in Method::table_methods() {
+                let spec = ExperimentSpec::new(dataset, method);
+                assert!(
+                    spec.check(&Budget::DEFAULT, None).is_ok(),
+                    "{dataset} {method}"
+                );
+            }
+        }
+    }
+
+    /// CNN2 natural, 5 epochs of Fashion-MNIST, 1,000 training images evaluated, by hand:
+    /// 9,952,400 multiply–adds per forward pass, 6 FLOPs each per pass; 300,000 training
+    /// passes and 11,000 × 21 evaluation passes.
+    #[test]
+    fn cost_by_hand() {
+        let mut spec = spec(DatasetId::FashionMnist, "natural");
+        spec.epochs = Some(5);
+        let cost = spec.cost(&spec.train_config().unwrap(), Some(1_000));
+        let passes = 300_000.0 + 11_000.0 * 21.0;
+        assert!((cost.petaflop - passes * 9_952_400.0 * 6.0 / 1e15).abs() < 1e-12);
+    }
+
+    #[test]
+    fn each_limit_names_the_field() {
+        let mut wide = spec(DatasetId::Spiral, "natural");
+        wide.architecture = Some(Architecture::Mlp {
+            layers: 16,
+            width: 4096,
+        });
+        let message = refusal(&wide);
+        assert!(
+            message.contains("architecture mlp-16-4096: 251.7 M parameters"),
+            "{message}"
+        );
+        assert!(message.contains("limit of 100.0 M"), "{message}");
+
+        let mut months = spec(DatasetId::Cifar10, "at");
+        months.architecture = Some(Architecture::WRN_PAPER);
+        months.epochs = Some(10_000);
+        let message = refusal(&months);
+        assert!(
+            message.contains("10000 epochs of at with wrn-40-10"),
+            "{message}"
+        );
+        assert!(message.contains("limit of 10000 PFLOP"), "{message}");
+        months.epochs = Some(120);
+        assert!(months.check(&Budget::DEFAULT, None).is_ok());
+
+        let mut batch = spec(DatasetId::Cifar10, "trades:6");
+        batch.batch_size = Some(65_536);
+        let message = refusal(&batch);
+        assert!(
+            message.contains("batch_size 65536 with wrn-16-4"),
+            "{message}"
+        );
+        assert!(message.contains("limit of 32 GiB"), "{message}");
+    }
+}
