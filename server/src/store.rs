@@ -114,7 +114,7 @@ pub struct Origin {
 pub const SHIPPED: &str = "shipped";
 
 /// An API token as stored: its name, powers and life.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TokenRecord {
     /// The first 12 hex digits of its hash: how `astute token list` and `revoke` name it.
     pub id: String,
@@ -628,18 +628,13 @@ impl Store {
     /// [`MAX_ATTEMPTS`] times (failed, so that a job that crashes its process cannot do
     /// so forever).
     async fn end_abandoned(&self, queue: Queue, now: i64) -> anyhow::Result<()> {
-        let table = queue.table();
-        let expired = "status = 'running' AND lease_until < $1";
         sqlx::query(&format!(
-            "UPDATE {table} SET status = 'cancelled', finished_at = $1, lease_until = NULL, \
-             error = 'cancelled' WHERE {expired} AND cancel_requested <> 0"
-        ))
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query(&format!(
-            "UPDATE {table} SET status = 'failed', finished_at = $1, lease_until = NULL, \
-             error = $2 WHERE {expired} AND attempts >= $3"
+            "UPDATE {} SET finished_at = $1, lease_until = NULL, \
+             status = CASE WHEN cancel_requested <> 0 THEN 'cancelled' ELSE 'failed' END, \
+             error = CASE WHEN cancel_requested <> 0 THEN 'cancelled' ELSE $2 END \
+             WHERE status = 'running' AND lease_until < $1 \
+             AND (cancel_requested <> 0 OR attempts >= $3)",
+            queue.table()
         ))
         .bind(now)
         .bind(format!(

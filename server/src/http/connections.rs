@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -37,7 +37,7 @@ pub struct ConnectionLimits {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` completes. Each request carries its
-/// [`ConnectInfo`] and its [`ClientAddr`].
+/// [`ClientAddr`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -78,7 +78,6 @@ pub async fn serve(
         let service = app.clone().map_request(move |request: Request<Incoming>| {
             let mut request = request.map(axum::body::Body::new);
             let client = ClientAddr::of(peer, request.headers(), trusted_proxy);
-            request.extensions_mut().insert(ConnectInfo(peer));
             request.extensions_mut().insert(client);
             request
         });

@@ -31,12 +31,6 @@ impl Budget {
     };
 }
 
-impl Default for Budget {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
 /// What a run is estimated to cost.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cost {
