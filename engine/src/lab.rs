@@ -266,7 +266,7 @@ impl Lab {
         for &epsilon in epsilons {
             let started = Instant::now();
             let attack = Pgd::paper(epsilon);
-            attack.validate().map_err(LabError)?;
+            attack.validate().map_err(|e| LabError(e.to_string()))?;
             let mut correct = 0usize;
             for offset in (0..n).step_by(CURVE_BATCH) {
                 let end = (offset + CURVE_BATCH).min(n);

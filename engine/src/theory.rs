@@ -164,7 +164,7 @@ impl TheoryLab {
             dropout: 0.0,
         }
         .init(&device)
-        .map_err(LabError)?;
+        .map_err(|e| LabError(e.to_string()))?;
         // burn draws parameters on first use: one forward pass draws them now, from this
         // seed, whatever the page asks for first.
         let _ = model.forward(Tensor::zeros([1, 1, 1, 2], &device));
@@ -246,9 +246,14 @@ impl TheoryLab {
             self.device
                 .seed(self.config.seed ^ (training.step as u64 + 1).wrapping_mul(0x9E37_79B9));
             let attacker = eval_copy(&training.model);
-            let loss = self
-                .method
-                .loss(&training.model, &attacker, images, labels, &context);
+            let loss = astute::method::loss(
+                self.method,
+                &training.model,
+                &attacker,
+                images,
+                labels,
+                &context,
+            );
             let value = floats(loss.clone()).await?[0];
             if !value.is_finite() {
                 return Err(LabError(format!(

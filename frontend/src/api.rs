@@ -1,8 +1,9 @@
 //! Talking to the Astute server: JSON over `fetch`, and failures turned into sentences a
 //! person can act on (the server is down, the token is missing, the input is invalid).
 
+use astute_api::ErrorBody;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -55,17 +56,18 @@ impl std::fmt::Display for Failure {
 
 pub type Answer<T> = Result<T, Failure>;
 
-async fn send(method: &str, path: &str, body: Option<&Value>) -> Answer<Response> {
+async fn send(method: &str, path: &str, body: Option<String>) -> Answer<Response> {
     let init = RequestInit::new();
     init.set_method(method);
+    let has_body = body.is_some();
     if let Some(body) = body {
-        init.set_body(&JsValue::from_str(&body.to_string()));
+        init.set_body(&JsValue::from_str(&body));
     }
     let request = Request::new_with_str_and_init(path, &init)
         .map_err(|e| Failure::Unexpected(format!("{e:?}")))?;
     let headers = request.headers();
     let _ = headers.set("Accept", "application/json");
-    if body.is_some() {
+    if has_body {
         let _ = headers.set("Content-Type", "application/json");
     }
     if let Some(token) = token::get() {
@@ -83,10 +85,7 @@ async fn send(method: &str, path: &str, body: Option<&Value>) -> Answer<Response
     }
     let status = response.status();
     let message = match text(&response).await {
-        Ok(body) => serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_owned))
-            .unwrap_or(body),
+        Ok(body) => serde_json::from_str::<ErrorBody>(&body).map_or(body, |e| e.error),
         Err(_) => String::new(),
     };
     Err(Failure::Refused { status, message })
@@ -125,8 +124,12 @@ pub async fn bytes(path: &str) -> Answer<Vec<u8>> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// `POST path` with a JSON body (or none), answered with JSON.
-pub async fn post(path: &str, body: Option<&Value>) -> Answer<Value> {
+/// `POST path` with `body` as JSON (or none), answered with JSON.
+pub async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: Option<&B>) -> Answer<T> {
+    let body = body
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Failure::Unexpected(e.to_string()))?;
     json(send("POST", path, body).await?).await
 }
 

@@ -1,9 +1,9 @@
 //! The frame of every page: the navigation, the server's status, and the routes.
 
+use astute_api::Health;
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
-use serde_json::Value;
 
 use crate::api;
 use crate::pages;
@@ -50,12 +50,12 @@ pub fn App() -> impl IntoView {
 /// A badge that says whether the server answers, checked on load.
 #[component]
 fn ServerStatus() -> impl IntoView {
-    let health = LocalResource::new(|| api::get::<Value>("/api/health"));
+    let health = LocalResource::new(|| api::get::<Health>("/api/health"));
     move || match health.get() {
         None => view! { <span class="status">"…"</span> }.into_any(),
         Some(Ok(h)) => view! {
             <span class="status ok" title="The server answers">
-                "● server v" {h["version"].as_str().unwrap_or("?").to_owned()}
+                "● server v" {h.version}
             </span>
         }
         .into_any(),

@@ -1,8 +1,8 @@
 //! Pieces several pages use: loading and error states, the paper-vs-measured table, and
 //! the names of the measured quantities.
 
+use astute_api::table::Table;
 use leptos::prelude::*;
-use serde_json::Value;
 
 use crate::api::{Answer, Failure};
 
@@ -47,67 +47,55 @@ pub fn quantity(key: &str) -> &str {
 }
 
 /// `value` with `decimals` places, or an en dash when it is missing.
-pub fn number(value: &Value, decimals: usize) -> String {
-    value
-        .as_f64()
-        .map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
+pub fn number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
 /// One of the paper's tables (`GET /api/tables/N`): for every published row, the
 /// paper's number beside the measured mean ± std and the runs behind it.
 #[component]
-pub fn PaperTable(table: Value) -> impl IntoView {
-    let decimals = table["decimals"].as_u64().unwrap_or(2) as usize;
-    let columns = strings(&table["columns"]);
-    let rows = table["rows"].as_array().cloned().unwrap_or_default();
-    let separation = table["number"] == 1;
-    let header = columns
+pub fn PaperTable(table: Table) -> impl IntoView {
+    let decimals = table.decimals;
+    let separation = table.number == 1;
+    let header = table
+        .columns
         .iter()
         .map(|c| view! { <th scope="col">{quantity(c).to_owned()}</th> })
         .collect_view();
-    let body = rows
+    let body = table
+        .rows
         .into_iter()
         .map(|row| {
-            let cells = row["cells"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
+            let cells = row
+                .cells
+                .iter()
                 .map(|cell| {
-                    let measured = &cell["measured"];
-                    let shown = if measured.is_null() {
-                        "–".to_owned()
-                    } else {
-                        let n = measured["n"].as_u64().unwrap_or(1);
-                        let mean = number(&measured["mean"], decimals);
-                        if n > 1 {
-                            format!("{mean} ± {} (n={n})", number(&measured["std"], decimals))
-                        } else {
-                            mean
-                        }
-                    };
+                    let shown = cell
+                        .measured
+                        .map_or_else(|| "–".to_owned(), |s| s.display(decimals));
                     view! {
                         <td>
                             <span class="paper" title="published in the paper">
-                                {number(&cell["paper"], decimals)}
+                                {number(cell.paper, decimals)}
                             </span>
                             <span class="measured" title="measured here">{shown}</span>
                         </td>
                     }
                 })
                 .collect_view();
-            let runs = strings(&row["runs"]);
-            let measured_on = strings(&row["measured_on"]);
+            let measured_on: Vec<String> = row.measured_on.iter().map(|d| d.to_string()).collect();
+            let dataset = row.dataset;
+            let runs = row.runs.clone();
             view! {
                 <tr>
                     <th scope="row">
-                        {setting(&row)}
+                        {row.label()}
                         {(!measured_on.is_empty()).then(|| view! {
                             <span class="stand-in">" measured on " {measured_on.join(", ")}</span>
                         })}
                         // Table 1's measurements are separation reports, shown by dataset.
                         {(separation && !runs.is_empty()).then(|| view! {
-                            " " <a class="run-link" href=format!("/datasets?d={}", row["dataset"].as_str().unwrap_or(""))>"report"</a>
+                            " " <a class="run-link" href=format!("/datasets?d={dataset}")>"report"</a>
                         })}
                         {(!separation).then(|| runs.into_iter().enumerate().map(|(i, id)| view! {
                             " " <a class="run-link" href=format!("/runs/{id}")>{format!("run {}", i + 1)}</a>
@@ -122,7 +110,7 @@ pub fn PaperTable(table: Value) -> impl IntoView {
         <div class="table-wrap">
             <table class="paper-table">
                 <caption>
-                    {format!("Table {}: {}", table["number"], table["title"].as_str().unwrap_or(""))}
+                    {format!("Table {}: {}", table.number, table.title)}
                     <span class="legend">
                         " Each cell: " <span class="paper">"paper"</span> " "
                         <span class="measured">"measured here"</span>
@@ -133,34 +121,4 @@ pub fn PaperTable(table: Value) -> impl IntoView {
             </table>
         </div>
     }
-}
-
-/// The strings of a JSON array (none when it is not one).
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A table row's setting in words: dataset, ε, network, method, dropout.
-fn setting(row: &Value) -> String {
-    let mut parts = vec![row["dataset"].as_str().unwrap_or("?").to_owned()];
-    if let Some(e) = row["epsilon"].as_f64() {
-        parts.push(format!("ε={e}"));
-    }
-    for key in ["architecture", "method"] {
-        if let Some(v) = row[key].as_str() {
-            parts.push(v.to_owned());
-        }
-    }
-    if let Some(d) = row["dropout"].as_f64() {
-        parts.push(format!("dropout {d}"));
-    }
-    parts.join(" · ")
 }

@@ -13,6 +13,7 @@ mod live;
 mod pages;
 mod picture;
 mod query;
+mod run_rows;
 mod token;
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]

@@ -2,7 +2,7 @@
 //! it trains, then its final status. The browser reconnects by itself and resumes after the
 //! last event it saw.
 
-use serde_json::Value;
+use astute_api::{JobEvent, StatusEvent, StreamEnd};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{EventSource, MessageEvent};
@@ -19,13 +19,13 @@ impl Drop for Stream {
     }
 }
 
-/// Follows run `id`: `on_progress` gets each stored event (JSON), `on_status` the final
-/// status, after which the stream closes; `on_gone` is called if the server ends the
-/// stream without one (the run does not exist).
+/// Follows run `id`: `on_progress` gets each stored event, `on_status` how the stream
+/// ended, after which it closes; `on_gone` is called if the server ends the stream without
+/// saying (the run does not exist).
 pub fn follow(
     id: &str,
-    on_progress: impl Fn(Value) + 'static,
-    on_status: impl Fn(String) + 'static,
+    on_progress: impl Fn(JobEvent) + 'static,
+    on_status: impl Fn(StreamEnd) + 'static,
     on_gone: impl Fn() + 'static,
 ) -> Option<Stream> {
     let source = EventSource::new(&format!("/api/runs/{id}/events")).ok()?;
@@ -39,8 +39,8 @@ pub fn follow(
         let status = message
             .data()
             .as_string()
-            .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-            .and_then(|v| v["status"].as_str().map(str::to_owned));
+            .and_then(|d| serde_json::from_str::<StatusEvent>(&d).ok())
+            .map(|event| event.status);
         closing.close();
         if let Some(status) = status {
             on_status(status);

@@ -10,7 +10,7 @@
 //! Words are case-insensitive; a comparison with a field a row lacks is false. Written by
 //! hand: it is a few dozen lines, and its error messages point at the column.
 
-use serde_json::Value;
+use crate::run_rows::{Field, Row};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
@@ -220,27 +220,25 @@ impl Parser<'_> {
 }
 
 impl Filter {
-    /// Whether `row` (a JSON object) passes.
-    pub fn accepts(&self, row: &Value) -> bool {
+    /// Whether `row` passes.
+    pub fn accepts(&self, row: &Row) -> bool {
         match self {
             Self::Not(inner) => !inner.accepts(row),
             Self::And(a, b) => a.accepts(row) && b.accepts(row),
             Self::Or(a, b) => a.accepts(row) || b.accepts(row),
-            Self::Compare { field, op, value } => compare(&row[field.as_str()], *op, value),
+            Self::Compare { field, op, value } => compare(row.field(field), *op, value),
         }
     }
 }
 
-fn compare(found: &Value, op: Op, wanted: &str) -> bool {
-    let text = match found {
-        Value::Null => return false,
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+fn compare(found: &Field, op: Op, wanted: &str) -> bool {
+    let Some(text) = found.raw() else {
+        return false;
     };
     if op == Op::Contains {
         return text.to_lowercase().contains(&wanted.to_lowercase());
     }
-    let ordering = match (found.as_f64(), wanted.parse::<f64>()) {
+    let ordering = match (found.number(), wanted.parse::<f64>()) {
         (Some(a), Ok(b)) => a.partial_cmp(&b),
         _ => Some(text.to_lowercase().cmp(&wanted.to_lowercase())),
     };
@@ -262,23 +260,44 @@ fn compare(found: &Value, op: Op, wanted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::run_rows::COLUMNS as FIELDS;
+    use crate::run_rows::finished_run;
+    use astute_api::{DatasetId, RunSummary};
 
-    const FIELDS: &[&str] = &["dataset", "method", "adv_test_acc", "seed", "status"];
+    fn summary(
+        dataset: DatasetId,
+        method: &str,
+        adv_test_acc: Option<f64>,
+        seed: u64,
+    ) -> RunSummary {
+        RunSummary {
+            adv_test_acc,
+            ..finished_run(
+                &format!("{dataset}-{method}-{seed}"),
+                dataset,
+                method.parse().unwrap(),
+                seed,
+            )
+        }
+    }
 
-    fn matching(filter: &str, rows: &[Value]) -> Vec<usize> {
+    fn run(dataset: DatasetId, method: &str, adv_test_acc: Option<f64>, seed: u64) -> Row {
+        Row::of(&summary(dataset, method, adv_test_acc, seed))
+    }
+
+    fn matching(filter: &str, rows: &[Row]) -> Vec<usize> {
         let filter = parse(filter, FIELDS).unwrap().unwrap();
         (0..rows.len())
             .filter(|&i| filter.accepts(&rows[i]))
             .collect()
     }
 
-    fn rows() -> Vec<Value> {
+    fn rows() -> Vec<Row> {
         vec![
-            json!({"dataset": "fashion-mnist", "method": "trades:6", "adv_test_acc": 71.5, "seed": 0}),
-            json!({"dataset": "fashion-mnist", "method": "natural", "adv_test_acc": 3.2, "seed": 1}),
-            json!({"dataset": "mnist-sample", "method": "at", "adv_test_acc": 94.3, "seed": 0}),
-            json!({"dataset": "mnist-sample", "method": "natural", "adv_test_acc": null, "seed": 0}),
+            run(DatasetId::FashionMnist, "trades:6", Some(71.5), 0),
+            run(DatasetId::FashionMnist, "natural", Some(3.2), 1),
+            run(DatasetId::MnistSample, "at", Some(94.3), 0),
+            run(DatasetId::MnistSample, "natural", None, 0),
         ]
     }
 
@@ -321,9 +340,18 @@ mod tests {
 
     #[test]
     fn quoted_values_keep_spaces() {
-        let r = vec![json!({"method": "a b"}), json!({"method": "a"})];
-        assert_eq!(matching("method = 'a b'", &r), vec![0]);
-        assert_eq!(matching("method = \"a\"", &r), vec![1]);
+        let mut spaced = summary(DatasetId::Spiral, "at", None, 0);
+        spaced.id = "a b".into();
+        let r = vec![Row::of(&spaced), run(DatasetId::Spiral, "at", None, 1)];
+        let ids = |filter: &str| -> Vec<String> {
+            matching(filter, &r)
+                .into_iter()
+                .map(|i| r[i].id.clone())
+                .collect()
+        };
+        assert_eq!(matching("id = 'a b'", &r), vec![0]);
+        assert_eq!(matching("id = \"spiral-at-1\"", &r), vec![1]);
+        assert_eq!(ids("id ~ ' '"), vec!["a b".to_owned()]);
     }
 
     #[test]

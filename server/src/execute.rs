@@ -14,7 +14,7 @@ use astute::model::{Network, NetworkConfig};
 use astute::train::{TrainEvent, TrainOptions, train};
 use astute::weights::Precision;
 
-use crate::commands::row::RunRow;
+use astute::api::RunResult;
 
 /// How to drive one run.
 pub struct Execution<'a> {
@@ -32,7 +32,7 @@ pub struct Execution<'a> {
 
 /// The trained network's result row and its weights (safetensors bytes).
 pub struct Executed {
-    pub row: RunRow,
+    pub result: RunResult,
     pub weights: Vec<u8>,
 }
 
@@ -45,7 +45,7 @@ pub fn execute(
     execution: Execution<'_>,
     announce: impl FnOnce(f32),
 ) -> anyhow::Result<Executed> {
-    let (config, _) = spec.check(&execution.budget, execution.eval_train)?;
+    let (config, _) = execution.budget.check(spec, execution.eval_train)?;
     let started = web_time::Instant::now();
     let trained = train(
         &config,
@@ -81,10 +81,10 @@ pub fn execute(
         execution.lipschitz_step,
     );
     Ok(Executed {
-        row: RunRow {
-            dataset: spec.dataset.to_string(),
-            architecture: config.architecture.to_string(),
-            method: config.method.to_string(),
+        result: RunResult {
+            dataset: spec.dataset,
+            architecture: config.architecture,
+            method: config.method,
             dropout: config.dropout,
             epsilon: config.epsilon,
             epochs: config.epochs,

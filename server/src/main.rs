@@ -1,10 +1,12 @@
 //! `astute`: train and evaluate models, measure dataset separation, and serve the lab.
 
+mod artifacts;
+mod catalog;
 mod commands;
 mod device;
 mod execute;
 mod http;
-mod public_command;
+mod provenance;
 mod reproduce;
 mod separate;
 mod store;

@@ -190,7 +190,7 @@ mod tests {
         assert!(runs.iter().all(|r| r.spec.dataset == DatasetId::MnistSample
             && r.stands_in_for == Some(DatasetId::Mnist)
             && r.spec.epsilon == Some(0.1)
-            && r.spec.train_config().is_ok()));
+            && astute::train::TrainConfig::from_spec(&r.spec).is_ok()));
         let methods: Vec<String> = runs
             .iter()
             .filter(|r| r.spec.seed == 0 && r.spec.architecture.unwrap().to_string() == "cnn1")

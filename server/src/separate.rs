@@ -4,15 +4,15 @@
 
 use std::sync::atomic::AtomicBool;
 
-use astute::data::{DatasetId, Split as DataSplit};
+use astute::data::{Catalog, DatasetId, Split as DataSplit};
 use astute::separation::{
-    Control, Index, ReportOptions, SearchOptions, SeparationReport, Split, check_classes,
-    check_pair,
+    Control, Index, ReportOptions, SearchOptions, SeparationReport, Split, build_report,
+    check_classes, check_pair,
 };
 
 /// The dataset's ε as the decimal the catalog gives (0.1, not 0.10000000149).
 pub fn dataset_epsilon(id: DatasetId) -> f64 {
-    crate::store::decimal(id.info().epsilon)
+    astute_api::decimal(id.info().epsilon)
 }
 
 /// A split's report and the seconds its search took.
@@ -65,14 +65,7 @@ pub fn measure(
             };
             let seconds = started.elapsed().as_secs_f64();
             Ok(Measured {
-                report: SeparationReport::build(
-                    split,
-                    options.metric,
-                    labels,
-                    &index,
-                    &nearest,
-                    report,
-                )?,
+                report: build_report(split, options.metric, labels, &index, &nearest, report)?,
                 seconds,
             })
         })

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use astute::data::{DataDirs, DatasetId};
 use astute::metric::LipschitzStep;
-use astute::train::TrainEvent;
-use serde_json::json;
+use astute_api::{JobEvent, TrainEvent};
 use tokio::sync::{mpsc, watch};
 
 use astute::api::{Budget, ExperimentSpec, SeparationSpec};
@@ -19,7 +18,10 @@ use astute::separation::{ReportOptions, SearchOptions, Split};
 use crate::device::Backend;
 use crate::execute::{Execution, execute};
 use crate::separate::measure;
-use crate::store::{Claimed, Queue, Status, Store};
+use astute_api::Status;
+
+use crate::artifacts::{run_dir, weights_path};
+use crate::store::{Claimed, Lease, Queue, Store};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -38,11 +40,6 @@ pub struct WorkerConfig {
     pub eval_train: usize,
     /// What one run may cost; a stored spec over it fails (the database is not trusted).
     pub budget: Budget,
-}
-
-/// Where run `id`'s files live.
-pub fn run_dir(state_dir: &std::path::Path, id: &str) -> PathBuf {
-    state_dir.join("runs").join(id)
 }
 
 /// Batch events are stored at most this often; epoch events always.
@@ -131,7 +128,7 @@ struct RunEvents<'a> {
 }
 
 impl RunEvents<'_> {
-    async fn emit(&mut self, event: serde_json::Value) -> anyhow::Result<()> {
+    async fn emit(&mut self, event: JobEvent) -> anyhow::Result<()> {
         self.seq += 1;
         self.store.append_event(self.id, self.seq, &event).await
     }
@@ -142,17 +139,20 @@ impl NoteSink for RunEvents<'_> {
         let event = match note {
             Note::Evaluating(epsilon) => {
                 return self
-                    .emit(json!({"event": "evaluating", "epsilon": crate::store::decimal(epsilon)}))
+                    .emit(JobEvent::Evaluating {
+                        epsilon: astute_api::decimal(epsilon),
+                    })
                     .await;
             }
             Note::Train(event) => event,
         };
-        let mut value = serde_json::to_value(&event)?;
-        match event {
+        let mut event = event;
+        match &mut event {
             TrainEvent::Batch {
                 epoch,
                 batch,
                 batches,
+                eta_seconds,
                 ..
             } => {
                 if self
@@ -162,19 +162,19 @@ impl NoteSink for RunEvents<'_> {
                     return Ok(());
                 }
                 self.last_batch = Some(Instant::now());
-                let per_batch = 1.0 / batches.max(1) as f64;
-                let done = epoch as f64 + (batch + 1) as f64 * per_batch;
+                let per_batch = 1.0 / (*batches).max(1) as f64;
+                let done = *epoch as f64 + (*batch + 1) as f64 * per_batch;
                 let first = *self.resumed_at.get_or_insert(done - per_batch);
-                value["eta_seconds"] = json!(eta(self.started.elapsed(), self.epochs, first, done));
+                *eta_seconds = eta(self.started.elapsed(), self.epochs, first, done);
             }
             TrainEvent::Checkpointed { epoch } => {
                 self.store
-                    .set_epochs_done(self.id, self.worker, epoch as i64 + 1)
+                    .set_epochs_done(self.id, self.worker, *epoch as i64 + 1)
                     .await?;
             }
             _ => {}
         }
-        self.emit(value).await
+        self.emit(JobEvent::Train(event)).await
     }
 }
 
@@ -214,9 +214,9 @@ async fn drive<T: Send + 'static>(
             returned = &mut thread => break returned,
             Some(note) = received.recv() => notes_to.take(note).await?,
             _ = heartbeat.tick() => match store.heartbeat(queue, id, &config.name, config.lease).await {
-                Ok(Some(true)) => cancel.store(true, Ordering::Relaxed),
-                Ok(Some(false)) => {}
-                Ok(None) => {
+                Ok(Lease::CancelRequested) => cancel.store(true, Ordering::Relaxed),
+                Ok(Lease::Held) => {}
+                Ok(Lease::Lost) => {
                     lease_lost = true;
                     cancel.store(true, Ordering::Relaxed);
                 }
@@ -314,7 +314,7 @@ async fn process_run(
     let eval_train = (config.eval_train > 0).then_some(config.eval_train);
     // The store is not trusted: a spec over this worker's budget fails before anything is
     // built.
-    let epochs = match spec.check(&config.budget, eval_train) {
+    let epochs = match config.budget.check(&spec, eval_train) {
         Ok((train, _)) => train.epochs as f64,
         Err(error) => {
             let reason = format!("not run: {error}");
@@ -337,7 +337,10 @@ async fn process_run(
         last_batch: None,
     };
     events
-        .emit(json!({"event": "claimed", "worker": config.name, "attempt": attempts}))
+        .emit(JobEvent::Claimed {
+            worker: config.name.clone(),
+            attempt: attempts,
+        })
         .await?;
 
     let dir = run_dir(&config.state_dir, &id);
@@ -379,15 +382,22 @@ async fn process_run(
         Ending::LeaseLost => {}
         Ending::ShutDown => {
             events
-                .emit(json!({"event": "released", "reason": "worker shut down"}))
+                .emit(JobEvent::Released {
+                    reason: "worker shut down".into(),
+                })
                 .await?;
         }
         Ending::Returned(Ok(executed)) => {
             std::fs::create_dir_all(&dir)?;
-            std::fs::write(dir.join("weights.safetensors"), &executed.weights)?;
-            store.finish_run(&id, &config.name, &executed.row).await?;
+            std::fs::write(weights_path(&config.state_dir, &id), &executed.weights)?;
+            store
+                .finish_run(&id, &config.name, &executed.result)
+                .await?;
             events
-                .emit(json!({"event": "finished", "status": "done"}))
+                .emit(JobEvent::Finished {
+                    status: Status::Done,
+                    error: None,
+                })
                 .await?;
             tracing::info!(run = %id, "done");
         }
@@ -396,7 +406,10 @@ async fn process_run(
             let (status, reason) =
                 end_unfinished(store, Queue::Runs, &id, &config.name, cancelled, &error).await?;
             events
-                .emit(json!({"event": "finished", "status": status, "error": reason}))
+                .emit(JobEvent::Finished {
+                    status,
+                    error: Some(reason),
+                })
                 .await?;
         }
     }
@@ -499,7 +512,7 @@ fn eta(elapsed: Duration, epochs: f64, first: f64, done: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{MAX_ATTEMPTS, Origin, Provenance};
+    use crate::store::{MAX_ATTEMPTS, Origin};
     use astute::method::Method;
 
     /// A store in a fresh folder and a worker configuration for it.
@@ -525,7 +538,7 @@ mod tests {
             .create_run(
                 &spec,
                 &Origin::default(),
-                &Provenance::of_this_process("cpu"),
+                &crate::provenance::of_this_process("cpu"),
             )
             .await
             .unwrap()
@@ -608,9 +621,15 @@ mod tests {
         let id = queue_spiral(&store).await;
         claim(&store, &config, Duration::from_millis(1)).await;
         tokio::time::sleep(Duration::from_millis(5)).await;
-        assert_eq!(store.delete(&id).await.unwrap(), Some(false));
+        assert_eq!(
+            store.delete(&id).await.unwrap(),
+            crate::store::Deletion::Running
+        );
         assert_eq!(store.cancel(&id).await.unwrap(), Some(Status::Cancelled));
-        assert_eq!(store.delete(&id).await.unwrap(), Some(true));
+        assert_eq!(
+            store.delete(&id).await.unwrap(),
+            crate::store::Deletion::Deleted
+        );
         assert!(store.run(&id).await.unwrap().is_none());
     }
 
@@ -624,6 +643,11 @@ mod tests {
         let job = claim(&store, &config, config.lease).await;
         let (_stop, shutdown) = watch::channel(false);
         process_run(&store, &config, job, shutdown).await.unwrap();
-        assert_failed(&store, &id, "not run: invalid training configuration: architecture mlp-3-64: 8642 parameters, over the limit of 1000").await;
+        assert_failed(
+            &store,
+            &id,
+            "not run: architecture mlp-3-64: 8642 parameters, over the limit of 1000",
+        )
+        .await;
     }
 }

@@ -7,11 +7,11 @@
 //! `dataset-fashion-mnist` puts Fashion-MNIST). `ASTUTE_BENCH_NAIVE_QUERIES` sets the naive
 //! subset size.
 
-use astute::data::catalog::DatasetId;
+use astute::data::catalog::{Catalog, DatasetId};
 use astute::data::{DataDirs, Dataset, Split as DataSplit};
 use astute::separation::{
     Control, Index, IndexOptions, Kernel, Metric, Nearest, ReportOptions, SearchOptions,
-    SeparationReport, Split,
+    SeparationReport, Split, build_report,
 };
 use rayon::prelude::*;
 use std::path::Path;
@@ -114,8 +114,7 @@ fn run(
         epsilon: Some(eps),
         ..ReportOptions::default()
     };
-    let report =
-        SeparationReport::build(split, metric, labels, index, &nearest, &options).expect("report");
+    let report = build_report(split, metric, labels, index, &nearest, &options).expect("report");
     (Timed { seconds, report }, nearest)
 }
 

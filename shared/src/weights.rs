@@ -25,13 +25,25 @@ const KEY_DROPOUT: &str = "astute.dropout";
 #[derive(Debug, thiserror::Error)]
 pub enum WeightsError {
     #[error("not a safetensors file: {0}")]
-    Format(String),
+    Format(#[source] safetensors::SafeTensorError),
+    #[error("the file's metadata {key} is not {expected}")]
+    Metadata {
+        key: &'static str,
+        expected: &'static str,
+    },
+    /// burn's store reports its failures as text.
+    #[error("the weights could not be written: {0}")]
+    Store(String),
     #[error(
         "the file does not say which network it holds ({0} is missing): pass the architecture explicitly"
     )]
     MissingMetadata(&'static str),
     #[error("the weights do not fit the network: {0}")]
     Mismatch(String),
+    #[error("the file names an unknown network: {0}")]
+    Architecture(#[from] astute_api::NameError),
+    #[error("the network the file describes cannot be built: {0}")]
+    Network(#[from] crate::model::NetworkError),
 }
 
 /// How a file stores its floats. Half precision halves the file (the playground's models
@@ -54,11 +66,10 @@ impl Precision {
 
     /// The precision of a file's weights: half when any tensor is stored as F16.
     pub fn of(bytes: &[u8]) -> Result<Self, WeightsError> {
-        let (header, _) = header_json(bytes)?;
-        let half = header
+        let half = checked_header(bytes)?
+            .tensors()
             .values()
-            .filter_map(|entry| entry.get("dtype")?.as_str())
-            .any(|dtype| dtype == "F16");
+            .any(|info| info.dtype == safetensors::Dtype::F16);
         Ok(if half { Self::Half } else { Self::Full })
     }
 }
@@ -84,134 +95,54 @@ fn remapper(pairs: impl Iterator<Item = (String, String)>) -> KeyRemapper {
     KeyRemapper::from_patterns(pairs.collect()).expect("fixed patterns are valid regexes")
 }
 
-/// The JSON header of a safetensors file and where its data starts.
-fn header_json(
-    bytes: &[u8],
-) -> Result<(serde_json::Map<String, serde_json::Value>, usize), WeightsError> {
-    let fail = |m: String| Err(WeightsError::Format(m));
-    if bytes.len() < 8 {
-        return fail(format!(
-            "{} bytes is shorter than the 8-byte header length",
-            bytes.len()
-        ));
-    }
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    let data_start = match usize::try_from(header_len)
-        .ok()
-        .and_then(|l| l.checked_add(8))
-    {
-        Some(end) if end <= bytes.len() => end,
-        _ => {
-            return fail(format!(
-                "the header claims {header_len} bytes but the file has {}",
-                bytes.len()
-            ));
-        }
-    };
-    let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..data_start])
-            .map_err(|e| WeightsError::Format(format!("header is not JSON: {e}")))?;
-    Ok((header, data_start))
-}
-
-/// The header of a safetensors file, checked: tensor offsets inside the data, sizes
-/// matching shapes and dtypes. Burn reads only files that pass, so corrupted bytes give an
+/// The header of a safetensors file, checked by the `safetensors` crate (tensor offsets
+/// contiguous and inside the data, sizes matching shapes and dtypes, the file fully
+/// covered), and its metadata. Burn reads only files that pass, so corrupted bytes give an
 /// error instead of a panic.
 pub fn read_header(bytes: &[u8]) -> Result<HashMap<String, String>, WeightsError> {
-    let (header, data_start) = header_json(bytes)?;
-    let data_len = (bytes.len() - data_start) as u128;
-    let mut metadata = HashMap::new();
-    for (name, entry) in &header {
-        if name == "__metadata__" {
-            let map = entry
-                .as_object()
-                .ok_or_else(|| WeightsError::Format("__metadata__ is not an object".into()))?;
-            for (k, v) in map {
-                let v = v
-                    .as_str()
-                    .ok_or_else(|| WeightsError::Format(format!("metadata {k} is not a string")))?;
-                metadata.insert(k.clone(), v.to_string());
-            }
-            continue;
-        }
-        let bad = |what: &str| WeightsError::Format(format!("tensor {name}: {what}"));
-        let dtype = entry
-            .get("dtype")
-            .and_then(|d| d.as_str())
-            .ok_or_else(|| bad("no dtype"))?;
-        let element = match dtype {
-            "F64" | "I64" | "U64" => 8,
-            "F32" | "I32" | "U32" => 4,
-            "F16" | "BF16" | "I16" | "U16" => 2,
-            "I8" | "U8" | "BOOL" => 1,
-            other => return Err(bad(&format!("unsupported dtype {other}"))),
-        };
-        let shape = entry
-            .get("shape")
-            .and_then(|s| s.as_array())
-            .ok_or_else(|| bad("no shape"))?;
-        let mut count: u128 = 1;
-        for d in shape {
-            let d = d
-                .as_u64()
-                .ok_or_else(|| bad("a dimension is not a whole number"))?;
-            count = count
-                .checked_mul(u128::from(d))
-                .filter(|&c| c <= data_len)
-                .ok_or_else(|| bad("shape larger than the file"))?;
-        }
-        let offsets = entry
-            .get("data_offsets")
-            .and_then(|o| o.as_array())
-            .ok_or_else(|| bad("no data_offsets"))?;
-        let (begin, end) = match offsets.as_slice() {
-            [b, e] => (
-                b.as_u64()
-                    .ok_or_else(|| bad("offset is not a whole number"))?,
-                e.as_u64()
-                    .ok_or_else(|| bad("offset is not a whole number"))?,
-            ),
-            _ => return Err(bad("data_offsets must hold two numbers")),
-        };
-        if begin > end || u128::from(end) > data_len {
-            return Err(bad(&format!(
-                "data_offsets [{begin}, {end}] fall outside the {data_len} data bytes"
-            )));
-        }
-        if u128::from(end - begin) != count * element {
-            return Err(bad(&format!(
-                "{} bytes for {count} {dtype} values",
-                end - begin
-            )));
-        }
-    }
-    Ok(metadata)
+    Ok(checked_header(bytes)?
+        .metadata()
+        .clone()
+        .unwrap_or_default())
+}
+
+fn checked_header(bytes: &[u8]) -> Result<safetensors::tensor::Metadata, WeightsError> {
+    safetensors::SafeTensors::read_metadata(bytes)
+        .map(|(_, metadata)| metadata)
+        .map_err(WeightsError::Format)
 }
 
 /// The network a weights file describes, from its metadata.
 pub fn network_config(metadata: &HashMap<String, String>) -> Result<NetworkConfig, WeightsError> {
     let get = |key: &'static str| metadata.get(key).ok_or(WeightsError::MissingMetadata(key));
-    let architecture = get(KEY_ARCHITECTURE)?
-        .parse()
-        .map_err(WeightsError::Mismatch)?;
+    let architecture = get(KEY_ARCHITECTURE)?.parse()?;
     let input: Vec<usize> = get(KEY_INPUT)?
         .split('x')
         .map(|d| {
-            d.parse()
-                .map_err(|_| WeightsError::Format(format!("{KEY_INPUT} is not C x H x W")))
+            d.parse().map_err(|_| WeightsError::Metadata {
+                key: KEY_INPUT,
+                expected: "C x H x W",
+            })
         })
         .collect::<Result<_, _>>()?;
     let [channels, height, width] = input[..] else {
-        return Err(WeightsError::Format(format!(
-            "{KEY_INPUT} is not C x H x W"
-        )));
+        return Err(WeightsError::Metadata {
+            key: KEY_INPUT,
+            expected: "C x H x W",
+        });
     };
     let classes = get(KEY_CLASSES)?
         .parse()
-        .map_err(|_| WeightsError::Format(format!("{KEY_CLASSES} is not a number")))?;
+        .map_err(|_| WeightsError::Metadata {
+            key: KEY_CLASSES,
+            expected: "a number",
+        })?;
     let dropout = get(KEY_DROPOUT)?
         .parse()
-        .map_err(|_| WeightsError::Format(format!("{KEY_DROPOUT} is not a number")))?;
+        .map_err(|_| WeightsError::Metadata {
+            key: KEY_DROPOUT,
+            expected: "a number",
+        })?;
     Ok(NetworkConfig {
         architecture,
         input: ImageShape::new(channels, height, width),
@@ -243,10 +174,10 @@ pub fn to_bytes(
         .metadata(KEY_DROPOUT, config.dropout.to_string());
     model
         .save_into(&mut store)
-        .map_err(|e| WeightsError::Format(e.to_string()))?;
+        .map_err(|e| WeightsError::Store(e.to_string()))?;
     store
         .get_bytes()
-        .map_err(|e| WeightsError::Format(e.to_string()))
+        .map_err(|e| WeightsError::Store(e.to_string()))
 }
 
 /// Builds the network a safetensors file describes and loads its weights on `device`.
@@ -264,7 +195,7 @@ pub fn from_bytes(
         }
         Err(e) => return Err(e),
     };
-    let mut model = config.init(device).map_err(WeightsError::Mismatch)?;
+    let mut model = config.init(device)?;
     let pairs = sequential_names(config.architecture)
         .iter()
         .map(|(burn, torch)| (format!("^{torch}\\."), format!("{burn}.")));

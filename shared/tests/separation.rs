@@ -374,7 +374,7 @@ fn report_summarises_distances() {
         epsilon: Some(0.05),
         bins: 20,
     };
-    let r = SeparationReport::build(
+    let r = build_report(
         Split::TrainTrain,
         Metric::Linf,
         train.labels(),
@@ -742,7 +742,7 @@ fn bad_input_gives_clear_errors() {
     let single = random_set(&mut rng, 20, ImageShape::new(1, 2, 2), 1, 256);
     let (index, nearest) = train_train(&single, &options, &Control::default()).unwrap();
     assert!(nearest.iter().all(|n| n.other.is_none()));
-    let err = SeparationReport::build(
+    let err = build_report(
         Split::TrainTrain,
         Metric::Linf,
         single.labels(),

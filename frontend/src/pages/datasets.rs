@@ -1,8 +1,11 @@
 //! Datasets: what is on this machine, how separated each one is (Table 1, Figure 3), and
 //! its closest differently-labelled pairs as images. `?d=` picks the dataset shown.
 
+use astute_api::table::Table;
+use astute_api::{
+    DatasetEntry, DatasetId, JobState, Metric, SeparationRecord, SeparationSpec, Split, Status,
+};
 use leptos::prelude::*;
-use serde_json::{Value, json};
 
 use super::{query_param, set_query_params};
 use crate::api;
@@ -10,23 +13,20 @@ use crate::components::{Failed, PaperTable, loaded, number};
 
 #[component]
 pub fn Datasets() -> impl IntoView {
-    let catalog = LocalResource::new(|| api::get::<Vec<Value>>("/api/datasets"));
-    let table = LocalResource::new(|| api::get::<Value>("/api/tables/1"));
+    let catalog = LocalResource::new(|| api::get::<Vec<DatasetEntry>>("/api/datasets"));
+    let table = LocalResource::new(|| api::get::<Table>("/api/tables/1"));
     let selected = query_param("d");
     let set_params = set_query_params();
     let chosen = move || selected.get().unwrap_or_else(|| "fashion-mnist".to_owned());
 
-    let list = loaded(catalog, move |datasets: Vec<Value>| {
+    let list = loaded(catalog, move |datasets: Vec<DatasetEntry>| {
         let set_params = set_params.clone();
         let rows = datasets
             .into_iter()
             .map(|d| {
-                let id = d["id"].as_str().unwrap_or("").to_owned();
-                let available = d["available"].as_bool().unwrap_or(false);
-                let shape = d["shape"]
-                    .as_array()
-                    .map(|s| s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("×"))
-                    .unwrap_or_default();
+                let id = d.id.to_string();
+                let available = d.available;
+                let shape = d.shape.map(|x| x.to_string()).join("×");
                 let set_params = set_params.clone();
                 let pick = id.clone();
                 let current = id.clone();
@@ -39,11 +39,11 @@ pub fn Datasets() -> impl IntoView {
                                 {id.clone()}
                             </button>
                         </th>
-                        <td>{d["title"].as_str().unwrap_or("").to_owned()}</td>
+                        <td>{d.title}</td>
                         <td>{shape}</td>
-                        <td>{d["classes"].to_string()}</td>
-                        <td>{number(&d["epsilon"], 3)}</td>
-                        <td>{d["architecture"].as_str().unwrap_or("").to_owned()}</td>
+                        <td>{d.classes}</td>
+                        <td>{number(Some(f64::from(d.epsilon)), 3)}</td>
+                        <td>{d.architecture.to_string()}</td>
                         <td class=if available { "yes" } else { "no" }>
                             {if available { "✓ here" } else { "✗ missing" }}
                         </td>
@@ -74,90 +74,82 @@ pub fn Datasets() -> impl IntoView {
         </p>
         {list}
         {loaded(table, |t| view! { <PaperTable table=t/> })}
-        {move || view! { <Separation dataset=chosen()/> }}
+        {move || match chosen().parse::<DatasetId>() {
+            Ok(dataset) => view! { <Separation dataset/> }.into_any(),
+            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        }}
     }
 }
 
 /// The latest separation report of `dataset`: histogram, closest pairs, and a button to
 /// measure it (again).
 #[component]
-fn Separation(dataset: String) -> impl IntoView {
-    let name = dataset.clone();
-    let report = LocalResource::new(move || {
-        let dataset = name.clone();
-        async move {
-            let list: Vec<Value> = api::get(&format!(
-                "/api/separations?dataset={}",
-                api::encode(&dataset)
-            ))
-            .await?;
-            match list.into_iter().find(|s| s["status"] == "done") {
-                Some(s) => api::get::<Value>(&format!(
-                    "/api/separations/{}",
-                    s["id"].as_str().unwrap_or("")
-                ))
+fn Separation(dataset: DatasetId) -> impl IntoView {
+    let report = LocalResource::new(move || async move {
+        let list: Vec<SeparationRecord> =
+            api::get(&format!("/api/separations?dataset={dataset}")).await?;
+        match list.into_iter().find(|s| s.status == Status::Done) {
+            Some(s) => api::get::<SeparationRecord>(&format!("/api/separations/{}", s.id))
                 .await
                 .map(Some),
-                None => Ok(None),
-            }
+            None => Ok(None),
         }
     });
-    let title = dataset.clone();
+    let title = dataset;
     view! {
         <section aria-labelledby="separation-title">
             <h2 id="separation-title">{format!("Separation of {title}")}</h2>
-            {loaded(report, move |found: Option<Value>| match found {
+            {loaded(report, move |found: Option<SeparationRecord>| match found {
                 None => view! {
                     <p>"No separation report for this dataset yet."</p>
-                    <Measure dataset=dataset.clone()/>
+                    <Measure dataset/>
                 }.into_any(),
-                Some(r) => view! { <Report report=r/> <Measure dataset=dataset.clone()/> }.into_any(),
+                Some(r) => view! { <Report report=r/> <Measure dataset/> }.into_any(),
             })}
         </section>
     }
 }
 
 #[component]
-fn Report(report: Value) -> impl IntoView {
-    let id = report["id"].as_str().unwrap_or("").to_owned();
-    let dataset = report["dataset"].as_str().unwrap_or("").to_owned();
-    let parts = report["reports"]
-        .as_array()
-        .cloned()
+fn Report(report: SeparationRecord) -> impl IntoView {
+    let id = report.id.clone();
+    let dataset = report.dataset;
+    let parts = report
+        .reports
         .unwrap_or_default()
         .into_iter()
         .map(|part| {
-            let split = part["split"].as_str().unwrap_or("").to_owned();
-            let query_split = if split == "train-train" { "train" } else { "test" };
-            let pairs = part["closest_pairs"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
+            let query_split = match part.split {
+                Split::TrainTrain => "train",
+                Split::TestTrain => "test",
+            };
+            let pairs = part
+                .closest_pairs
+                .iter()
                 .take(6)
                 .map(|pair| {
-                    let image = |split: &str, index: &Value| {
+                    let image = |split: &str, index: usize| {
                         format!("/api/datasets/{dataset}/images/{split}/{index}")
                     };
-                    let query = image(query_split, &pair["query_index"]);
-                    let train = image("train", &pair["train_index"]);
+                    let query = image(query_split, pair.query_index);
+                    let train = image("train", pair.train_index);
                     view! {
                         <figure class="pair">
                             <div class="pair-images">
-                                <img src=query alt=format!("{query_split} image {} labelled {}", pair["query_index"], pair["query_label"])/>
-                                <img src=train alt=format!("train image {} labelled {}", pair["train_index"], pair["train_label"])/>
+                                <img src=query alt=format!("{query_split} image {} labelled {}", pair.query_index, pair.query_label)/>
+                                <img src=train alt=format!("train image {} labelled {}", pair.train_index, pair.train_label)/>
                             </div>
                             <figcaption>
-                                {format!("labels {} vs {} · distance {}", pair["query_label"], pair["train_label"], number(&pair["distance"], 3))}
+                                {format!("labels {} vs {} · distance {}", pair.query_label, pair.train_label, number(Some(pair.distance), 3))}
                             </figcaption>
                         </figure>
                     }
                 })
                 .collect_view();
             view! {
-                <h3>{format!("{split}: min {} · mean {} · median {} (r/ε = {})",
-                    number(&part["min"], 4), number(&part["mean"], 4), number(&part["median"], 4),
-                    number(&part["separation_over_epsilon"], 2))}</h3>
+                <h3>{format!("{}: min {} · mean {} · median {} (r/ε = {})",
+                    part.split, number(Some(part.min), 4), number(Some(part.mean), 4),
+                    number(Some(part.median), 4), number(part.separation_over_epsilon, 2))}</h3>
                 <p class="hint">"The closest differently-labelled pairs (query left, its nearest training image of another class right). Near-duplicates and mislabelled images show up here."</p>
                 <div class="pairs">{pairs}</div>
             }
@@ -175,22 +167,23 @@ fn Report(report: Value) -> impl IntoView {
 
 /// Queues a new separation measurement (needs a token).
 #[component]
-fn Measure(dataset: String) -> impl IntoView {
+fn Measure(dataset: DatasetId) -> impl IntoView {
     let (outcome, set_outcome) = signal(None::<Result<String, api::Failure>>);
-    let measure = Action::new_local(move |dataset: &String| {
-        let body = json!({ "dataset": dataset, "metric": "linf" });
-        async move { api::post("/api/separations", Some(&body)).await }
+    let measure = Action::new_local(move |dataset: &DatasetId| {
+        let spec = SeparationSpec {
+            dataset: *dataset,
+            metric: Metric::Linf,
+        };
+        async move { api::post::<_, JobState>("/api/separations", Some(&spec)).await }
     });
     Effect::new(move || {
         if let Some(result) = measure.value().get() {
-            set_outcome.set(Some(
-                result.map(|v| v["id"].as_str().unwrap_or("").to_owned()),
-            ));
+            set_outcome.set(Some(result.map(|created| created.id)));
         }
     });
     view! {
         <p>
-            <button on:click=move |_| { measure.dispatch(dataset.clone()); }
+            <button on:click=move |_| { measure.dispatch(dataset); }
                 disabled=move || measure.pending().get()>
                 "Measure separation (ℓ∞, exact)"
             </button>

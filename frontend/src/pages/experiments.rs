@@ -3,8 +3,11 @@
 //! URL, and so do the runs being watched (`?watch=`), so a reload or a shared link keeps
 //! both.
 
+use astute_api::{
+    Architecture, DatasetEntry, DatasetId, ExperimentSpec, JobEvent, JobState, Method, RunAnswer,
+    ScaleSettings, Status, StreamEnd, TrainEvent,
+};
 use leptos::prelude::*;
-use serde_json::{Value, json};
 
 use super::{query_param, set_query_params};
 use crate::api;
@@ -13,7 +16,7 @@ use crate::live;
 use crate::token;
 
 /// Forward-and-backward passes per training image: the attack steps a method runs on
-/// each batch, plus the update (METHODS.md).
+/// each batch, plus the update (`docs/methods.md`).
 fn passes_per_image(method: &str) -> f64 {
     match method.split(':').next().unwrap_or("") {
         "natural" => 1.0,
@@ -43,7 +46,7 @@ const METHODS: &[(&str, &str)] = &[
 
 #[component]
 pub fn Experiments() -> impl IntoView {
-    let catalog = LocalResource::new(|| api::get::<Vec<Value>>("/api/datasets"));
+    let catalog = LocalResource::new(|| api::get::<Vec<DatasetEntry>>("/api/datasets"));
     let set_params = set_query_params();
     let param = |name, default: &'static str| {
         let value = query_param(name);
@@ -63,7 +66,11 @@ pub fn Experiments() -> impl IntoView {
     let scales = LocalResource::new(move || {
         let dataset = dataset.get();
         async move {
-            api::get::<Vec<Value>>(&format!("/api/scales?dataset={}", api::encode(&dataset))).await
+            api::get::<Vec<ScaleSettings>>(&format!(
+                "/api/scales?dataset={}",
+                api::encode(&dataset)
+            ))
+            .await
         }
     });
 
@@ -99,14 +106,11 @@ pub fn Experiments() -> impl IntoView {
 
     let estimate = move || -> Option<String> {
         let settings = scales.get()?.ok()?;
-        let chosen = settings
-            .iter()
-            .find(|s| s["name"].as_str() == Some(&scale.get()))?
-            .clone();
+        let chosen = settings.iter().find(|s| s.name == scale.get())?.clone();
         let seeds: f64 = seeds.get().parse().ok()?;
-        let images = chosen["subset"].as_f64().unwrap_or(60_000.0);
-        let epochs = chosen["epochs"].as_f64()?;
-        let evaluated = chosen["eval_train"].as_f64().unwrap_or(10_000.0) + TEST_IMAGES;
+        let images = chosen.subset.map_or(60_000.0, |n| n as f64);
+        let epochs = chosen.epochs as f64;
+        let evaluated = chosen.eval_train.map_or(10_000.0, |n| n as f64) + TEST_IMAGES;
         let methods = chosen_methods();
         let passes: f64 = methods
             .iter()
@@ -131,14 +135,16 @@ pub fn Experiments() -> impl IntoView {
     };
 
     let (problem, set_problem) = signal(None::<String>);
-    let launch = Action::new_local(move |specs: &Vec<Value>| {
+    let launch = Action::new_local(move |specs: &Vec<ExperimentSpec>| {
         let specs = specs.clone();
         let scale = scale.get_untracked();
         async move {
             let mut ids = Vec::new();
             for spec in specs {
-                match api::post(&format!("/api/runs?scale={scale}"), Some(&spec)).await {
-                    Ok(created) => ids.push(created["id"].as_str().unwrap_or("").to_owned()),
+                match api::post::<_, JobState>(&format!("/api/runs?scale={scale}"), Some(&spec))
+                    .await
+                {
+                    Ok(created) => ids.push(created.id),
                     Err(failure) => return (ids, Some(failure)),
                 }
             }
@@ -188,26 +194,45 @@ pub fn Experiments() -> impl IntoView {
             }
         };
         let eps = epsilon.get_untracked();
+        let epsilon = match eps.trim() {
+            "" => None,
+            text => match text.parse::<f32>() {
+                Ok(e) => Some(e),
+                Err(_) => {
+                    set_problem.set(Some(format!("ε: {eps:?} is not a number.")));
+                    return;
+                }
+            },
+        };
+        let parsed = (|| -> Result<_, astute_api::NameError> {
+            let dataset: DatasetId = dataset.get_untracked().parse()?;
+            let architecture = match architecture.get_untracked().as_str() {
+                "" => None,
+                name => Some(name.parse::<Architecture>()?),
+            };
+            let methods = methods
+                .iter()
+                .map(|m| m.parse::<Method>())
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((dataset, architecture, methods))
+        })();
+        let (dataset, architecture, methods) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                set_problem.set(Some(error.to_string()));
+                return;
+            }
+        };
         let mut specs = Vec::new();
-        for method in &methods {
+        for &method in &methods {
             for seed in 0..seeds {
-                let mut spec = json!({
-                    "dataset": dataset.get_untracked(), "method": method,
-                    "dropout": dropout, "seed": seed,
+                specs.push(ExperimentSpec {
+                    architecture,
+                    dropout,
+                    epsilon,
+                    seed,
+                    ..ExperimentSpec::new(dataset, method)
                 });
-                if !architecture.get_untracked().is_empty() {
-                    spec["architecture"] = json!(architecture.get_untracked());
-                }
-                if !eps.trim().is_empty() {
-                    match eps.trim().parse::<f64>() {
-                        Ok(e) => spec["epsilon"] = json!(e),
-                        Err(_) => {
-                            set_problem.set(Some(format!("ε: {eps:?} is not a number.")));
-                            return;
-                        }
-                    }
-                }
-                specs.push(spec);
             }
         }
         set_problem.set(None);
@@ -219,13 +244,13 @@ pub fn Experiments() -> impl IntoView {
         move |event: leptos::ev::Event| set_params(&[(name, event_target_value(&event))])
     };
     let dataset_field = field("dataset");
-    let dataset_choice = loaded(catalog, move |datasets: Vec<Value>| {
+    let dataset_choice = loaded(catalog, move |datasets: Vec<DatasetEntry>| {
         let options = datasets
             .into_iter()
-            .filter(|d| d["available"].as_bool() == Some(true))
+            .filter(|d| d.available)
             .map(|d| {
-                let id = d["id"].as_str().unwrap_or("").to_owned();
-                let label = format!("{} ({})", id, d["title"].as_str().unwrap_or(""));
+                let id = d.id.to_string();
+                let label = format!("{} ({})", id, d.title);
                 view! { <option value=id>{label}</option> }
             })
             .collect_view();
@@ -334,57 +359,55 @@ pub fn TokenField() -> impl IntoView {
 #[component]
 pub fn LiveRun(
     id: String,
-    /// Called with the final status when the run ends.
+    /// Called with how the run ended.
     #[prop(optional)]
-    on_end: Option<Callback<String>>,
+    on_end: Option<Callback<StreamEnd>>,
 ) -> impl IntoView {
     let (status, set_status) = signal(String::from("…"));
     let (epoch, set_epoch) = signal((0usize, 0usize));
     let (batch, set_batch) = signal((0usize, 0usize));
     let (losses, set_losses) = signal(Vec::<f64>::new());
     let (speed, set_speed) = signal(None::<(f64, Option<f64>)>);
-    let (result, set_result) = signal(None::<Value>);
+    let (result, set_result) = signal(None::<RunAnswer>);
     let summary_id = id.clone();
     let refresh = move || {
         let id = summary_id.clone();
         leptos::task::spawn_local(async move {
-            if let Ok(run) = api::get::<Value>(&format!("/api/runs/{id}")).await {
-                set_status.set(run["status"].as_str().unwrap_or("?").to_owned());
-                set_result.set(Some(run));
+            if let Ok(answer) = api::get::<RunAnswer>(&format!("/api/runs/{id}")).await {
+                set_status.set(answer.run.summary.status.as_str().to_owned());
+                set_result.set(Some(answer));
             }
         });
     };
     refresh();
     let stream = live::follow(
         &id,
-        move |event| match event["event"].as_str() {
-            Some("claimed") => set_status.set("running".into()),
-            Some("epoch_started") => {
+        move |event| match event {
+            JobEvent::Claimed { .. } => set_status.set("running".into()),
+            JobEvent::Train(TrainEvent::EpochStarted { epoch, epochs, .. }) => {
                 set_status.set("running".into());
-                let e = event["epoch"].as_u64().unwrap_or(0) as usize;
-                set_epoch.set((e, event["epochs"].as_u64().unwrap_or(0) as usize));
+                set_epoch.set((epoch, epochs));
             }
-            Some("batch") => {
-                set_batch.set((
-                    event["batch"].as_u64().unwrap_or(0) as usize + 1,
-                    event["batches"].as_u64().unwrap_or(0) as usize,
-                ));
-                if let Some(loss) = event["loss"].as_f64() {
-                    set_losses.update(|l| l.push(loss));
-                }
-                set_speed.set(Some((
-                    event["images_per_second"].as_f64().unwrap_or(0.0),
-                    event["eta_seconds"].as_f64(),
-                )));
+            JobEvent::Train(TrainEvent::Batch {
+                batch,
+                batches,
+                loss,
+                images_per_second,
+                eta_seconds,
+                ..
+            }) => {
+                set_batch.set((batch + 1, batches));
+                set_losses.update(|l| l.push(loss));
+                set_speed.set(Some((images_per_second, eta_seconds)));
             }
-            Some("evaluating") => set_status.set("evaluating".into()),
+            JobEvent::Evaluating { .. } => set_status.set("evaluating".into()),
             _ => {}
         },
-        move |final_status| {
+        move |end| {
             if let Some(on_end) = on_end {
-                on_end.run(final_status.clone());
+                on_end.run(end);
             }
-            set_status.set(final_status);
+            set_status.set(end.as_str().to_owned());
             refresh();
         },
         move || set_status.set("not found".into()),
@@ -397,10 +420,8 @@ pub fn LiveRun(
     let cancel = move |_| {
         let id = cancel_id.clone();
         leptos::task::spawn_local(async move {
-            match api::post(&format!("/api/runs/{id}/cancel"), None).await {
-                Ok(answer) => {
-                    set_status.set(answer["status"].as_str().unwrap_or("cancelling").to_owned())
-                }
+            match api::post::<(), JobState>(&format!("/api/runs/{id}/cancel"), None).await {
+                Ok(answer) => set_status.set(answer.status.as_str().to_owned()),
                 Err(failure) => set_problem.set(Some(failure)),
             }
         });
@@ -410,7 +431,10 @@ pub fn LiveRun(
         <article class="live-run" aria-label=format!("run {id}")>
             <header>
                 <a href=link>{id.clone()}</a>
-                " " {move || result.get().map(|r| format!("{} · {} · {}", r["dataset"].as_str().unwrap_or(""), r["architecture"].as_str().unwrap_or(""), r["method"].as_str().unwrap_or("")))}
+                " " {move || result.get().map(|r| {
+                    let s = r.run.summary;
+                    format!("{} · {} · {}", s.dataset, s.architecture, s.method)
+                })}
                 " " <span class=move || format!("badge {}", status.get())>{move || status.get()}</span>
             </header>
             <label class="bar">"Epoch "{move || format!("{} / {}", (epoch.get().0 + 1).min(epoch.get().1.max(1)), epoch.get().1)}
@@ -424,12 +448,12 @@ pub fn LiveRun(
                 None => format!("{ips:.0} images/s"),
             })}</p>
             <LossCurve losses/>
-            {move || result.get().filter(|r| r["status"] == "done").map(|r| view! {
+            {move || result.get().map(|r| r.run.summary).filter(|s| s.status == Status::Done).map(|s| view! {
                 <p class="ok">{format!("Done: test accuracy {:.2} %, adversarial {:.2} %, Lipschitz {:.2}",
-                    r["test_acc"].as_f64().unwrap_or(f64::NAN), r["adv_test_acc"].as_f64().unwrap_or(f64::NAN),
-                    r["test_lipschitz"].as_f64().unwrap_or(f64::NAN))}</p>
+                    s.test_acc.unwrap_or(f64::NAN), s.adv_test_acc.unwrap_or(f64::NAN),
+                    s.test_lipschitz.unwrap_or(f64::NAN))}</p>
             })}
-            {move || result.get().and_then(|r| r["error"].as_str().map(|e| view! { <p class="error" role="alert">{format!("The run failed: {e}")}</p> }))}
+            {move || result.get().and_then(|r| r.run.summary.error).map(|e| view! { <p class="error" role="alert">{format!("The run failed: {e}")}</p> })}
             <button on:click=cancel disabled=move || matches!(status.get().as_str(), "done" | "failed" | "cancelled")>"Cancel"</button>
             {move || problem.get().map(|failure| view! { <Failed failure/> })}
         </article>

@@ -2,44 +2,16 @@
 //! table that filters, sorts, groups seeds, compares and exports, and the
 //! accuracy–robustness–Lipschitz figure. Everything on screen is in the URL.
 
-use std::collections::BTreeMap;
-
+use astute_api::RunList;
+use astute_api::table::{Format, Table};
 use leptos::prelude::*;
-use serde_json::{Value, json};
 
 use super::{query_param, set_query_params};
 use crate::api;
-use crate::components::{PaperTable, loaded, number, quantity};
-use crate::export::{self, Format};
+use crate::components::{PaperTable, loaded, quantity};
+use crate::export;
 use crate::query;
-
-/// The runs table's columns; also the fields a filter may name.
-const COLUMNS: &[&str] = &[
-    "id",
-    "dataset",
-    "architecture",
-    "method",
-    "dropout",
-    "epsilon",
-    "epochs",
-    "seed",
-    "status",
-    "scale",
-    "test_acc",
-    "adv_test_acc",
-    "test_lipschitz",
-];
-/// What a seed group is keyed on: everything that defines the experiment but the seed.
-const SETTING: &[&str] = &[
-    "dataset",
-    "architecture",
-    "method",
-    "dropout",
-    "epsilon",
-    "epochs",
-    "scale",
-];
-const METRICS: &[&str] = &["test_acc", "adv_test_acc", "test_lipschitz"];
+use crate::run_rows::{COLUMNS, Row, grid, group_seeds};
 
 #[component]
 pub fn Results() -> impl IntoView {
@@ -77,7 +49,7 @@ fn Tables() -> impl IntoView {
     let chosen = move || number_param.get().unwrap_or_else(|| "2".into());
     let table = LocalResource::new(move || {
         let n = chosen();
-        async move { api::get::<Value>(&format!("/api/tables/{}", api::encode(&n))).await }
+        async move { api::get::<Table>(&format!("/api/tables/{}", api::encode(&n))).await }
     });
     let buttons = (1..=4)
         .map(|n| {
@@ -91,72 +63,35 @@ fn Tables() -> impl IntoView {
             }
         })
         .collect_view();
-    let downloads = move || {
-        let n = chosen();
-        [("csv", "CSV"), ("md", "Markdown"), ("tex", "LaTeX"), ("json", "JSON")]
-            .into_iter()
-            .map(|(format, label)| view! { " " <a href=format!("/api/tables/{n}?format={format}") download>{label}</a> })
-            .collect_view()
-    };
     view! {
         <div class="toolbar" role="group" aria-label="Table">{buttons}</div>
-        <p class="hint">"Download this table: " {downloads}</p>
-        {loaded(table, |t| view! { <PaperTable table=t/> })}
-    }
-}
-
-/// Runs grouped by setting: one row per group with the metrics' mean ± std and `n`.
-fn group_seeds(rows: &[&Value]) -> Vec<Value> {
-    let mut groups: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-    for row in rows {
-        let key: Vec<String> = SETTING.iter().map(|f| row[*f].to_string()).collect();
-        groups.entry(key.join("|")).or_default().push(row);
-    }
-    groups
-        .into_values()
-        .map(|members| {
-            let mut grouped = json!({});
-            for field in SETTING {
-                grouped[*field] = members[0][*field].clone();
+        {loaded(table, |t: Table| {
+            // Written here by the same renderer as the server's downloads, from the rows
+            // on screen.
+            let downloads = Format::TEXT
+                .into_iter()
+                .map(|format| {
+                    let text = t.render(format);
+                    let name = format!("astute-table-{}.{}", t.number, format.extension());
+                    view! {
+                        " " <button class="link" on:click=move |_| export::download(&name, format, &text)>
+                            {format.label()}
+                        </button>
+                    }
+                })
+                .collect_view();
+            let json = format!("/api/tables/{}?format=json", t.number);
+            view! {
+                <p class="hint">"Download this table: " {downloads} " " <a href=json download>"JSON"</a></p>
+                <PaperTable table=t/>
             }
-            grouped["seed"] = json!(format!("{} seed(s)", members.len()));
-            grouped["id"] = json!(
-                members
-                    .iter()
-                    .filter_map(|m| m["id"].as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            grouped["status"] = json!(
-                members
-                    .iter()
-                    .filter_map(|m| m["status"].as_str())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            for metric in METRICS {
-                let values: Vec<f64> = members.iter().filter_map(|m| m[*metric].as_f64()).collect();
-                if values.is_empty() {
-                    continue;
-                }
-                let mean = values.iter().sum::<f64>() / values.len() as f64;
-                grouped[*metric] = json!(mean);
-                if values.len() > 1 {
-                    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-                        / (values.len() - 1) as f64;
-                    grouped[format!("{metric}_std")] = json!(var.sqrt());
-                }
-            }
-            grouped
-        })
-        .collect()
+        })}
+    }
 }
 
 #[component]
 fn Runs() -> impl IntoView {
-    let runs = LocalResource::new(|| api::get::<Value>("/api/runs?limit=500"));
+    let runs = LocalResource::new(|| api::get::<RunList>("/api/runs?limit=500"));
     let filter_text = query_param("q");
     let sort = query_param("sort");
     let descending = query_param("desc");
@@ -196,15 +131,15 @@ fn Runs() -> impl IntoView {
     };
 
     let set_params_table = set_params.clone();
-    let table = loaded(runs, move |list: Value| {
+    let table = loaded(runs, move |list: RunList| {
         let set_params = set_params_table.clone();
-        let all = list["runs"].as_array().cloned().unwrap_or_default();
-        let total = list["total"].as_i64().unwrap_or(0);
+        let all: Vec<Row> = list.runs.iter().map(Row::of).collect();
+        let total = list.total;
         let set_sort = set_params.clone();
         let set_compare = set_params.clone();
         move || {
             let filter = filter().ok().flatten();
-            let mut rows: Vec<&Value> = all
+            let mut rows: Vec<&Row> = all
                 .iter()
                 .filter(|r| filter.as_ref().is_none_or(|f| f.accepts(r)))
                 .collect();
@@ -217,10 +152,10 @@ fn Runs() -> impl IntoView {
             let desc = descending.get().is_some();
             if sort.get().is_some() {
                 rows.sort_by(|a, b| {
-                    let (a, b) = (&a[sort_key.as_str()], &b[sort_key.as_str()]);
-                    let order = match (a.as_f64(), b.as_f64()) {
+                    let (a, b) = (a.field(&sort_key), b.field(&sort_key));
+                    let order = match (a.number(), b.number()) {
                         (Some(x), Some(y)) => x.total_cmp(&y),
-                        _ => export::cell(a, 4).cmp(&export::cell(b, 4)),
+                        _ => a.text(4).cmp(&b.text(4)),
                     };
                     if desc { order.reverse() } else { order }
                 });
@@ -246,8 +181,8 @@ fn Runs() -> impl IntoView {
             let body = rows
                 .iter()
                 .map(|row| {
-                    let id = row["id"].as_str().unwrap_or("").to_owned();
-                    let single = !id.contains(' ');
+                    let id = row.id.clone();
+                    let single = row.single;
                     let is_chosen = chosen.contains(&id);
                     let set_compare = set_compare.clone();
                     let toggle_id = id.clone();
@@ -255,15 +190,11 @@ fn Runs() -> impl IntoView {
                     let cells = COLUMNS
                         .iter()
                         .map(|&c| {
-                            let value = &row[c];
+                            let value = row.field(c);
                             if c == "id" && single {
                                 return view! { <td><a href=format!("/runs/{id}")>{id.clone()}</a></td> }.into_any();
                             }
-                            let text = match (value.as_f64(), row[format!("{c}_std")].as_f64()) {
-                                (Some(v), Some(s)) => format!("{v:.2} ± {s:.2}"),
-                                _ => export::cell(value, 2),
-                            };
-                            view! { <td class=if value.is_number() { "num" } else { "" }>{text}</td> }.into_any()
+                            view! { <td class=if value.number().is_some() { "num" } else { "" }>{value.text(2)}</td> }.into_any()
                         })
                         .collect_view();
                     view! {
@@ -282,22 +213,21 @@ fn Runs() -> impl IntoView {
                     }
                 })
                 .collect_view();
-            let shown: Vec<Value> = rows.iter().map(|r| (*r).clone()).collect();
-            let exports = Format::ALL
+            let shown: Vec<Row> = rows.iter().map(|r| (*r).clone()).collect();
+            let exports = Format::TEXT
                 .into_iter()
                 .map(|format| {
                     let shown = shown.clone();
                     view! {
                         <button on:click=move |_| {
-                            let refs: Vec<&Value> = shown.iter().collect();
-                            export::download(&format!("astute-runs.{}", format.extension()), format, &export::render(format, COLUMNS, &refs));
+                            export::download(&format!("astute-runs.{}", format.extension()), format, &grid(&shown).render(format));
                         }>{format!("Export {}", format.label())}</button>
                     }
                 })
                 .collect_view();
-            let compared: Vec<Value> = all
+            let compared: Vec<Row> = all
                 .iter()
-                .filter(|r| chosen.iter().any(|c| r["id"].as_str() == Some(c)))
+                .filter(|r| chosen.contains(&r.id))
                 .cloned()
                 .collect();
             view! {
@@ -318,16 +248,16 @@ fn Runs() -> impl IntoView {
 
 /// The selected runs side by side, only the fields in which they differ.
 #[component]
-fn Compare(runs: Vec<Value>) -> impl IntoView {
+fn Compare(runs: Vec<Row>) -> impl IntoView {
     let differing: Vec<&str> = COLUMNS
         .iter()
         .copied()
-        .filter(|&c| c != "id" && runs.iter().any(|r| r[c] != runs[0][c]))
+        .filter(|&c| c != "id" && runs.iter().any(|r| r.field(c) != runs[0].field(c)))
         .collect();
     let header = runs
         .iter()
         .map(|r| {
-            let id = r["id"].as_str().unwrap_or("").to_owned();
+            let id = r.id.clone();
             view! { <th scope="col"><a href=format!("/runs/{id}")>{id.clone()}</a></th> }
         })
         .collect_view();
@@ -336,7 +266,7 @@ fn Compare(runs: Vec<Value>) -> impl IntoView {
         .map(|&field| {
             let cells = runs
                 .iter()
-                .map(|r| view! { <td>{if r[field].is_f64() { number(&r[field], 2) } else { export::cell(&r[field], 2) }}</td> })
+                .map(|r| view! { <td>{r.field(field).text(2)}</td> })
                 .collect_view();
             view! { <tr><th scope="row">{quantity(field).to_owned()}</th>{cells}</tr> }
         })

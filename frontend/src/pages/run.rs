@@ -1,9 +1,9 @@
 //! One run: what was asked (spec), where and how it ran (provenance), what it measured,
 //! its figures, its events (live while it trains) and its weights.
 
+use astute_api::{ExperimentSpec, JobEvent, Provenance, RunAnswer, SetEvaluation, TrainEvent};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use serde_json::Value;
 
 use super::experiments::{LiveRun, TokenField};
 use crate::api;
@@ -15,7 +15,7 @@ pub fn RunPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let run = LocalResource::new(move || {
         let id = id();
-        async move { api::get::<Value>(&format!("/api/runs/{}", api::encode(&id))).await }
+        async move { api::get::<RunAnswer>(&format!("/api/runs/{}", api::encode(&id))).await }
     });
     view! {
         <p><a href="/results?view=runs">"← All runs"</a></p>
@@ -27,49 +27,51 @@ pub fn RunPage() -> impl IntoView {
 
 #[component]
 fn RunDetail(
-    run: Value,
+    run: RunAnswer,
     /// Reloads the run when it ends, so its results appear without a reload.
-    on_end: Callback<String>,
+    on_end: Callback<astute_api::StreamEnd>,
 ) -> impl IntoView {
-    let id = run["id"].as_str().unwrap_or("").to_owned();
-    let status = run["status"].as_str().unwrap_or("").to_owned();
-    let finished = matches!(status.as_str(), "done" | "failed" | "cancelled");
-    let measured = !run["result"].is_null();
-    let metrics = &run["result"]["metrics"];
-    let rows = ["train", "test"]
-        .into_iter()
-        .map(|part| {
-            let m = &metrics[part];
-            view! {
-                <tr>
-                    <th scope="row">{part}</th>
-                    <td>{number(&m["accuracy"], 2)}</td>
-                    <td>{number(&m["adversarial_accuracy"], 2)}</td>
-                    <td>{number(&m["lipschitz"], 2)}</td>
-                    <td>{crate::export::cell(&m["images"], 0)}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    let definition = |pairs: &Value| {
-        pairs.as_object().map(|o| {
-            o.iter()
-                .map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{crate::export::cell(v, 4)}</dd> })
-                .collect_view()
-        })
+    let RunAnswer { run, weights } = run;
+    let summary = run.summary;
+    let id = summary.id.clone();
+    let status = summary.status.as_str().to_owned();
+    let finished = summary.status.is_final();
+    let result = run.result;
+    let rows = result.as_ref().map(|result| {
+        let m = result.metrics;
+        [("train", m.train), ("test", m.test)]
+            .into_iter()
+            .map(|(part, set): (&str, SetEvaluation)| {
+                view! {
+                    <tr>
+                        <th scope="row">{part}</th>
+                        <td>{number(Some(set.accuracy), 2)}</td>
+                        <td>{number(Some(set.adversarial_accuracy), 2)}</td>
+                        <td>{number(Some(set.lipschitz), 2)}</td>
+                        <td>{set.images}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    });
+    let definition = |pairs: Vec<(&'static str, String)>| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
+            .collect_view()
     };
     let title = format!(
         "Run {id}: {} · {} · {}{}",
-        run["dataset"].as_str().unwrap_or(""),
-        run["architecture"].as_str().unwrap_or(""),
-        run["method"].as_str().unwrap_or(""),
-        if run["dropout"].as_f64().unwrap_or(0.0) > 0.0 {
-            format!(" · dropout {}", run["dropout"])
+        summary.dataset,
+        summary.architecture,
+        summary.method,
+        if summary.dropout > 0.0 {
+            format!(" · dropout {}", summary.dropout)
         } else {
             String::new()
         }
     );
-    let curve = !run["spec"]["curve"].as_array().is_none_or(Vec::is_empty);
+    let curve = !run.spec.curve.is_empty();
     let (deleted, set_deleted) = signal(None::<Result<(), api::Failure>>);
     // The event log opens its stream only when shown.
     let (events_open, set_events_open) = signal(false);
@@ -85,12 +87,12 @@ fn RunDetail(
         <h1>{title}</h1>
         <p>
             <span class=format!("badge {status}")>{status.clone()}</span>
-            {run["scale"].as_str().map(|s| format!(" · scale {s}"))}
-            {run["stands_in_for"].as_str().map(|s| format!(" · stands in for {s}"))}
-            {run["error"].as_str().map(|e| view! { <span class="error" role="alert">{format!(" · failed: {e}")}</span> })}
+            {summary.scale.map(|s| format!(" · scale {s}"))}
+            {summary.stands_in_for.map(|s| format!(" · stands in for {s}"))}
+            {summary.error.map(|e| view! { <span class="error" role="alert">{format!(" · failed: {e}")}</span> })}
         </p>
         {(!finished).then(|| view! { <LiveRun id=id.clone() on_end/> })}
-        {measured.then(|| view! {
+        {result.map(|result| view! {
             <div class="table-wrap">
                 <table>
                     <caption>"Measured (PGD-10 and the empirical local Lipschitz constant at the run's ε)"</caption>
@@ -99,11 +101,11 @@ fn RunDetail(
                 </table>
             </div>
             <p>{format!("Gap {} · adversarial gap {} · training {} s · wall {} s",
-                number(&metrics["gap"], 2), number(&metrics["adv_gap"], 2),
-                number(&run["result"]["train_seconds"], 0), number(&run["result"]["wall_seconds"], 0))}</p>
+                number(Some(result.metrics.gap), 2), number(Some(result.metrics.adv_gap), 2),
+                number(Some(result.train_seconds), 0), number(Some(result.wall_seconds), 0))}</p>
         })}
         <div class="figures">
-            {(run["epochs_done"].as_u64().unwrap_or(0) > 0).then(|| view! {
+            {(summary.epochs_done > 0).then(|| view! {
                 <figure class="figure">
                     <img class="plot" src=format!("/api/runs/{id}/loss.svg") alt="Mean training loss per epoch"/>
                     <figcaption>"Training loss"</figcaption>
@@ -117,11 +119,11 @@ fn RunDetail(
             })}
         </div>
         <div class="columns">
-            <section><h2>"Spec"</h2><dl>{definition(&run["spec"])}</dl></section>
-            <section><h2>"Provenance"</h2><dl>{definition(&run["provenance"])}</dl></section>
+            <section><h2>"Spec"</h2><dl>{definition(spec_fields(&run.spec))}</dl></section>
+            <section><h2>"Provenance"</h2><dl>{definition(provenance_fields(run.provenance))}</dl></section>
         </div>
         <p>
-            {run["weights"].as_str().map(|weights| view! { <a class="button" href=weights.to_owned() download>"Download weights (safetensors)"</a> " " })}
+            {weights.map(|weights| view! { <a class="button" href=weights download>"Download weights (safetensors)"</a> " " })}
             <a class="button" href=format!("/api/runs/{id}") rel="external">"JSON"</a>
         </p>
         <details on:toggle=move |e| set_events_open.set(event_target::<web_sys::HtmlDetailsElement>(&e).open())>
@@ -141,27 +143,106 @@ fn RunDetail(
     }
 }
 
+/// What a spec asks for, the fields it sets only (the rest are the dataset's preset).
+fn spec_fields(spec: &ExperimentSpec) -> Vec<(&'static str, String)> {
+    let mut fields = vec![("dataset", spec.dataset.to_string())];
+    fields.extend(spec.architecture.map(|a| ("architecture", a.to_string())));
+    fields.push(("method", spec.method.to_string()));
+    fields.push(("dropout", spec.dropout.to_string()));
+    fields.extend(spec.epsilon.map(|e| ("epsilon", e.to_string())));
+    fields.extend(spec.epochs.map(|e| ("epochs", e.to_string())));
+    fields.extend(spec.batch_size.map(|b| ("batch_size", b.to_string())));
+    fields.extend(spec.learning_rate.map(|l| ("learning_rate", l.to_string())));
+    fields.extend(spec.subset.map(|n| ("subset", n.to_string())));
+    fields.push(("seed", spec.seed.to_string()));
+    fields.extend(spec.eval_train.map(|n| ("eval_train", n.to_string())));
+    if !spec.curve.is_empty() {
+        let radii: Vec<String> = spec.curve.iter().map(|e| e.to_string()).collect();
+        fields.push(("curve", radii.join(", ")));
+    }
+    fields
+}
+
+fn provenance_fields(provenance: Provenance) -> Vec<(&'static str, String)> {
+    vec![
+        ("command", provenance.command),
+        ("version", provenance.version),
+        ("commit", provenance.commit),
+        ("backend", provenance.backend),
+    ]
+}
+
+/// An event as a name and its details in words.
+fn describe(event: &JobEvent) -> (&'static str, String) {
+    match event {
+        JobEvent::Claimed { worker, attempt } => {
+            ("claimed", format!("worker {worker} · attempt {attempt}"))
+        }
+        JobEvent::Evaluating { epsilon } => ("evaluating", format!("epsilon {epsilon}")),
+        JobEvent::Released { reason } => ("released", reason.clone()),
+        JobEvent::Finished { status, error } => (
+            "finished",
+            match error {
+                Some(error) => format!("status {status} · error {error}"),
+                None => format!("status {status}"),
+            },
+        ),
+        JobEvent::Train(TrainEvent::EpochStarted {
+            epoch,
+            epochs,
+            batches,
+            learning_rate,
+        }) => (
+            "epoch_started",
+            format!(
+                "epoch {epoch} · epochs {epochs} · batches {batches} · learning_rate {learning_rate:.4}"
+            ),
+        ),
+        JobEvent::Train(TrainEvent::Batch {
+            epoch,
+            batch,
+            batches,
+            loss,
+            images_per_second,
+            eta_seconds,
+        }) => (
+            "batch",
+            format!(
+                "epoch {epoch} · batch {batch} of {batches} · loss {loss:.4} · {images_per_second:.0} images/s{}",
+                eta_seconds.map_or_else(String::new, |s| format!(" · eta {s:.0} s"))
+            ),
+        ),
+        JobEvent::Train(TrainEvent::EpochFinished {
+            epoch,
+            mean_loss,
+            seconds,
+        }) => (
+            "epoch_finished",
+            format!("epoch {epoch} · mean_loss {mean_loss:.4} · seconds {seconds:.4}"),
+        ),
+        JobEvent::Train(TrainEvent::Checkpointed { epoch }) => {
+            ("checkpointed", format!("epoch {epoch}"))
+        }
+    }
+}
+
 /// Every stored event of the run (the same stream live progress reads), as a list.
 #[component]
 fn EventLog(id: String) -> impl IntoView {
-    let (events, set_events) = signal(Vec::<Value>::new());
+    let (events, set_events) = signal(Vec::<JobEvent>::new());
     let (ended, set_ended) = signal(None::<String>);
     let stream = crate::live::follow(
         &id,
         move |event| set_events.update(|list| list.push(event)),
-        move |status| set_ended.set(Some(status)),
+        move |end| set_ended.set(Some(end.as_str().to_owned())),
         move || set_ended.set(Some("unknown: the server ended the stream".into())),
     );
     let stream = StoredValue::new_local(stream);
     on_cleanup(move || stream.update_value(|s| drop(s.take())));
     view! {
         <ol class="events">
-            {move || events.get().into_iter().map(|event| {
-                let name = event["event"].as_str().unwrap_or("?").to_owned();
-                let details = event.as_object().map(|o| o.iter()
-                    .filter(|(k, _)| k.as_str() != "event")
-                    .map(|(k, v)| format!("{k} {}", crate::export::cell(v, 4)))
-                    .collect::<Vec<_>>().join(" · ")).unwrap_or_default();
+            {move || events.get().iter().map(|event| {
+                let (name, details) = describe(event);
                 view! { <li><strong>{name}</strong> " " {details}</li> }
             }).collect_view()}
         </ol>

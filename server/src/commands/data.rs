@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use astute::data::{DatasetId, OfficialFile};
+use astute::data::{Catalog, DatasetId, OfficialFile};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::data::DatasetId;
+use astute::data::{Catalog, DatasetId};
 use astute::separation::{Control, decision_grid, distance_classifier};
 
 use super::data_dirs::DataArgs;

@@ -3,15 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::data::DatasetId;
+use astute::data::{Catalog, DatasetId};
 use astute::metric::LipschitzStep;
 use astute::model::{Architecture, NetworkConfig};
 
 use super::data_dirs::DataArgs;
-use super::row::RunRow;
 use super::train::parse_lipschitz_step;
 use crate::device::Backend;
 use crate::execute::evaluate;
+use astute::metric::RunMetrics;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -86,17 +86,41 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (args.eval_train > 0).then_some(args.eval_train),
         args.lipschitz_step,
     );
-    RunRow {
-        dataset: args.dataset.to_string(),
-        architecture: network.architecture.to_string(),
-        method: "-".into(),
+    let evaluation = Evaluation {
+        dataset: args.dataset,
+        architecture: network.architecture,
         dropout: network.dropout,
         epsilon,
-        epochs: 0,
         metrics,
-        train_seconds: 0.0,
         wall_seconds: started.elapsed().as_secs_f64(),
         accuracy_vs_epsilon,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&evaluation)?);
+    } else {
+        super::row::print_row(
+            [
+                &evaluation.dataset.to_string(),
+                &evaluation.architecture.to_string(),
+                "-",
+            ],
+            evaluation.dropout,
+            &evaluation.metrics,
+            evaluation.wall_seconds,
+            &evaluation.accuracy_vs_epsilon,
+        );
     }
-    .print(args.json)
+    Ok(())
+}
+
+/// What `astute eval --json` prints: the weights' network, measured on a dataset.
+#[derive(serde::Serialize)]
+struct Evaluation {
+    dataset: DatasetId,
+    architecture: Architecture,
+    dropout: f64,
+    epsilon: f32,
+    metrics: RunMetrics,
+    wall_seconds: f64,
+    accuracy_vs_epsilon: Vec<(f32, f64)>,
 }

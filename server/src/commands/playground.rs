@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use astute::api::{Budget, ExperimentSpec};
-use astute::data::{DatasetId, idx};
+use astute::data::{Catalog, DatasetId, idx};
 use astute::method::Method;
 use astute::metric::LipschitzStep;
 use astute::model::Architecture;
@@ -17,10 +17,10 @@ use astute_engine_api::{ModelEntry, PlaygroundManifest, SampleSet};
 
 use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
-use super::row::RunRow;
 use crate::device::Backend;
 use crate::execute::{Execution, evaluate, execute};
 use crate::reproduce::Scale;
+use astute_api::RunResult;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -112,11 +112,11 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Trains `planned` unless its weights and row are already there; returns the row and
 /// the size of the weights.
-fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRow, u64)> {
+fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunResult, u64)> {
     let weights = models.join(format!("{}.safetensors", planned.id));
     let row_path = models.join(format!("{}.json", planned.id));
     if let (Ok(bytes), Ok(text)) = (std::fs::read(&weights), std::fs::read(&row_path)) {
-        let row: RunRow = serde_json::from_slice(&text)
+        let row: RunResult = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not a result row", row_path.display()))?;
         if Precision::of(&bytes)? == Precision::Half {
             eprintln!("{}: kept", planned.id);
@@ -147,9 +147,9 @@ fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRo
     write(&weights, &executed.weights)?;
     write(
         &row_path,
-        serde_json::to_string_pretty(&executed.row)?.as_bytes(),
+        serde_json::to_string_pretty(&executed.result)?.as_bytes(),
     )?;
-    Ok((executed.row, executed.weights.len() as u64))
+    Ok((executed.result, executed.weights.len() as u64))
 }
 
 /// Rounds a kept full-precision model to half precision and measures the rounded
@@ -157,10 +157,10 @@ fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRo
 fn halve(
     planned: &Planned,
     full: Vec<u8>,
-    row: RunRow,
+    row: RunResult,
     (weights, row_path): (&Path, &Path),
     args: &Args,
-) -> anyhow::Result<(RunRow, u64)> {
+) -> anyhow::Result<(RunResult, u64)> {
     eprintln!(
         "{}: storing in half precision and measuring again ...",
         planned.id
@@ -191,7 +191,7 @@ fn halve(
         before.lipschitz,
         after.lipschitz
     );
-    let row = RunRow {
+    let row = RunResult {
         metrics,
         accuracy_vs_epsilon,
         ..row
@@ -255,7 +255,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         manifest.models.push(ModelEntry {
             id: planned.id.clone(),
             dataset: planned.dataset.to_string(),
-            architecture: row.architecture,
+            architecture: row.architecture.to_string(),
             method: planned.method.clone(),
             dropout: planned.dropout,
             weights: format!("models/{}.safetensors", planned.id),

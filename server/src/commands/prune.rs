@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::data::{Dataset, DatasetId};
+use astute::data::{Catalog, Dataset, DatasetId};
 use astute::separation::{Control, PruneReport, prune, verify_separated};
 
 use super::data_dirs::DataArgs;

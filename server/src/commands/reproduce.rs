@@ -9,8 +9,13 @@ use tokio::sync::watch;
 
 use super::serve::{WorkerArgs, spawn_workers};
 use crate::reproduce::{Plan, Scale, available, plan};
-use crate::store::{Origin, Provenance, Status};
-use crate::tables::{self, Format, Measured};
+use astute_api::Status;
+
+use crate::provenance;
+use crate::store::Origin;
+use astute_api::table::Format;
+
+use crate::tables::{self, Measured};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,12 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.scale.name(),
         args.seeds
     );
-    let provenance = Provenance {
-        command: command.clone(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        commit: crate::build_commit().to_owned(),
-        backend: args.worker.backend_name(),
-    };
+    let provenance = provenance::provenance(command.clone(), &args.worker.backend_name());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -76,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Plan::Runs(planned) => {
                 for p in planned {
                     let origin = Origin {
-                        stands_in_for: p.stands_in_for.map(|d| d.to_string()),
+                        stands_in_for: p.stands_in_for,
                         ..at_scale.clone()
                     };
                     match store.find_run(&p.spec, scale.as_deref()).await? {

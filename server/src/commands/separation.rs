@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::data::{Dataset, DatasetId};
+use astute::data::{Catalog, Dataset, DatasetId};
 use astute::paper::PublishedSeparation;
 use astute::separation::{Metric, ReportOptions, SeparationReport, Split};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,7 +13,10 @@ use super::data_dirs::DataArgs;
 use super::search_args::SearchArgs;
 use super::store_args::{StoreArgs, record};
 use crate::separate::{dataset_epsilon, measure};
-use crate::store::{Provenance, SeparationRecord, Status, now_ms, random_hex};
+use astute_api::{SeparationRecord, Status};
+
+use crate::provenance;
+use crate::store::{now_ms, random_hex};
 
 /// Which queries to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,8 +117,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let min_of = |split| reports.iter().find(|r| r.split == split).map(|r| r.min);
         let measurement = SeparationRecord {
             id: random_hex(8)?,
-            dataset: args.dataset.to_string(),
-            metric: args.search.metric.name().to_owned(),
+            dataset: args.dataset,
+            metric: args.search.metric,
             status: Status::Done,
             created_at,
             finished_at: Some(now_ms()),
@@ -124,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             min_test_train: min_of(Split::TestTrain),
             seconds: Some(build_seconds + seconds.iter().sum::<f64>()),
             reports: Some(reports.clone()),
-            provenance: Provenance::of_this_process("cpu"),
+            provenance: provenance::of_this_process("cpu"),
             scale: None,
         };
         record(&args.store, async |store| {

@@ -17,7 +17,10 @@ use super::progress::TrainProgress;
 use super::store_args::{StoreArgs, record};
 use crate::device::Backend;
 use crate::execute::{Execution, execute};
-use crate::store::{Provenance, RunDetail};
+use astute_api::JobEvent;
+
+use crate::provenance;
+use crate::store::finished_run;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -122,7 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             checkpoint_dir: args.checkpoint_dir.clone(),
             on_event: &mut |e| {
                 if !matches!(e, TrainEvent::Batch { .. }) {
-                    history.extend(serde_json::to_value(e).ok());
+                    history.push(JobEvent::Train(e.clone()));
                 }
                 progress.observe(e)
             },
@@ -147,13 +150,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::write(path, &executed.weights)
             .with_context(|| format!("writing weights to {}", path.display()))?;
     }
-    let row = executed.row;
-    row.print(args.json)?;
+    let result = executed.result;
+    super::row::print(&result, args.json)?;
     if !args.no_store {
-        let run = RunDetail::finished(
+        let run = finished_run(
             &spec,
-            row,
-            Provenance::of_this_process(&format!("{:?}", args.backend).to_lowercase()),
+            result,
+            provenance::of_this_process(&format!("{:?}", args.backend).to_lowercase()),
             started_at,
         )?;
         let id = run.summary.id.clone();

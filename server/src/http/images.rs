@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use astute::data::{self, DatasetId, Split};
+use astute_api::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -68,6 +69,10 @@ impl DatasetCache {
     }
 }
 
+#[utoipa::path(get, path = "/api/datasets/{id}/images/{split}/{index}", tag = "datasets",
+    summary = "One image of a dataset as PNG (a separation report's closest pairs)",
+    params(("id" = String, Path), ("split" = String, Path, description = "train or test"), ("index" = usize, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn image(
     State(state): State<AppState>,
     Path((dataset, split, index)): Path<(String, String, usize)>,

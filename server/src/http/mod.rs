@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod images;
 mod limit;
+mod openapi;
 mod plots;
 mod runs;
 mod scales;
@@ -24,17 +25,21 @@ use astute::data::DataDirs;
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post};
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::token_hash;
 pub use images::DatasetCache;
 pub use limit::{Rate, RateLimits};
 
-use crate::store::{Provenance, Store};
+use astute_api::{DatasetEntry, Health, JobState, Provenance, Status};
+
+use crate::store::Store;
 
 /// The largest request body accepted (a spec is a few hundred bytes).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -107,55 +112,47 @@ impl AppState {
     }
 
     pub fn provenance(&self, command: &str) -> Provenance {
-        Provenance {
-            command: command.to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            commit: crate::build_commit().to_owned(),
-            backend: self.backend.clone(),
-        }
+        crate::provenance::provenance(command.to_owned(), &self.backend)
     }
 }
 
-/// The API under `/api`, and the web app in `site` everywhere else.
-pub fn router(state: AppState, limits: RateLimits, site: &std::path::Path) -> Router {
-    let ordinary = Router::new()
-        .route("/api/health", get(health))
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/datasets", get(datasets))
-        .route(
-            "/api/datasets/{id}/images/{split}/{index}",
-            get(images::image),
-        )
-        .route("/api/scales", get(scales::list))
-        .route("/api/runs", get(runs::list).post(runs::create))
-        .route("/api/runs/{id}", get(runs::get).delete(runs::delete))
-        .route("/api/runs/{id}/cancel", post(runs::cancel))
-        .route("/api/runs/{id}/weights", get(runs::weights))
-        .route("/api/runs/{id}/loss.svg", get(plots::loss))
-        .route(
-            "/api/runs/{id}/accuracy-vs-epsilon.svg",
-            get(plots::accuracy_vs_epsilon),
-        )
-        .route("/api/plots/tradeoff.svg", get(plots::tradeoff))
-        .route("/api/models", get(runs::models))
-        .route(
-            "/api/separations",
-            get(separations::list).post(separations::create),
-        )
-        .route("/api/separations/{id}", get(separations::get))
-        .route(
-            "/api/separations/{id}/histogram.svg",
-            get(separations::histogram),
-        )
-        .route("/api/tables/{number}", get(tables::get))
+/// Every route of the API with its OpenAPI description: `routes!` takes only handlers
+/// that describe themselves (`#[utoipa::path]`), so the document and the router are one
+/// list.
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    let ordinary = OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi::document))
+        .routes(routes!(datasets))
+        .routes(routes!(images::image))
+        .routes(routes!(scales::list))
+        .routes(routes!(runs::list, runs::create))
+        .routes(routes!(runs::get, runs::delete))
+        .routes(routes!(runs::cancel))
+        .routes(routes!(runs::weights))
+        .routes(routes!(plots::loss))
+        .routes(routes!(plots::accuracy_vs_epsilon))
+        .routes(routes!(plots::tradeoff))
+        .routes(routes!(runs::models))
+        .routes(routes!(separations::list, separations::create))
+        .routes(routes!(separations::get))
+        .routes(routes!(separations::histogram))
+        .routes(routes!(tables::get))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
     // Live streams stay open as long as their run goes on: no timeout.
-    let streams = Router::new().route("/api/runs/{id}/events", get(runs::events));
-    let api = ordinary
+    let streams = OpenApiRouter::new().routes(routes!(runs::events));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(ordinary)
         .merge(streams)
+}
+
+/// The API under `/api`, and the web app in `site` everywhere else.
+pub fn router(state: AppState, limits: RateLimits, site: &std::path::Path) -> Router {
+    let (api, _) = api_routes().split_for_parts();
+    let api = api
         .route(UNKNOWN_API_PATHS, axum::routing::any(unknown_route))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::json_errors))
@@ -167,23 +164,16 @@ pub fn router(state: AppState, limits: RateLimits, site: &std::path::Path) -> Ro
         .with_state(state)
 }
 
-/// The API's OpenAPI 3.1 description, kept beside the routes it describes.
-const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> impl axum::response::IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
-    )
-}
-
 /// The answer to a create: 201, the new job's place, its id and `queued`.
 fn queued(place: &str, id: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
     (
         axum::http::StatusCode::CREATED,
         [(axum::http::header::LOCATION, format!("{place}/{id}"))],
-        Json(serde_json::json!({ "id": id, "status": crate::store::Status::Queued })),
+        Json(JobState {
+            id: id.to_owned(),
+            status: Status::Queued,
+        }),
     )
         .into_response()
 }
@@ -192,36 +182,21 @@ async fn unknown_route() -> error::ApiError {
     error::ApiError::not_found("route")
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+#[utoipa::path(get, path = "/api/health", tag = "meta", summary = "Liveness and version",
+    responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
 }
 
-async fn datasets(State(state): State<AppState>) -> Json<Vec<crate::commands::datasets::Entry>> {
-    Json(crate::commands::datasets::catalog(&state.data, false))
+#[utoipa::path(get, path = "/api/datasets", tag = "datasets",
+    summary = "The dataset catalog and what this server has",
+    responses((status = 200, body = Vec<DatasetEntry>)))]
+async fn datasets(State(state): State<AppState>) -> Json<Vec<DatasetEntry>> {
+    Json(crate::catalog::entries(&state.data, false))
 }
 
 #[cfg(test)]
-mod tests {
-    /// Every route of [`super::router`] is described, and nothing else.
-    #[test]
-    fn the_openapi_document_describes_every_route() {
-        let document: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
-        assert_eq!(document["openapi"], "3.1.0");
-        let mut described: Vec<&str> = document["paths"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        described.sort();
-        let source = include_str!("mod.rs");
-        let code = source.split("#[cfg(test)]").next().unwrap();
-        let mut routed: Vec<&str> = code
-            .split(".route(")
-            .skip(1)
-            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
-            .collect();
-        routed.sort();
-        assert_eq!(described, routed);
-    }
-}
+mod tests;

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use crate::store::{MAX_PAGE, RunQuery};
+use astute_api::{
+    Architecture, DatasetId, ErrorBody, JobEvent, Method, RunQuery, Status, TrainEvent,
+};
 
 fn svg(body: String) -> Response {
     ([(header::CONTENT_TYPE, "image/svg+xml")], body).into_response()
@@ -19,11 +21,18 @@ fn svg(body: String) -> Response {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TradeoffQuery {
-    dataset: Option<String>,
-    architecture: Option<String>,
-    method: Option<String>,
+    dataset: Option<DatasetId>,
+    architecture: Option<Architecture>,
+    method: Option<Method>,
 }
 
+#[utoipa::path(get, path = "/api/plots/tradeoff.svg", tag = "figures",
+    summary = "Finished runs at (test accuracy, adversarial test accuracy), sized by local Lipschitz constant",
+    params(
+        ("dataset" = Option<String>, Query),
+        ("architecture" = Option<String>, Query),
+        ("method" = Option<String>, Query)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody)))]
 /// Finished runs (the newest 500 that match) at (test accuracy, adversarial test
 /// accuracy), sized by their local Lipschitz constant.
 pub async fn tradeoff(
@@ -33,11 +42,11 @@ pub async fn tradeoff(
     let (runs, _) = state
         .store
         .list_runs(&RunQuery {
-            dataset: query.dataset.clone(),
+            dataset: query.dataset,
             architecture: query.architecture,
             method: query.method,
-            status: Some("done".into()),
-            limit: Some(MAX_PAGE),
+            status: Some(Status::Done),
+            limit: Some(RunQuery::MAX_PAGE),
             ..RunQuery::default()
         })
         .await?;
@@ -69,6 +78,10 @@ pub async fn tradeoff(
     Ok(svg(body))
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}/loss.svg", tag = "figures",
+    summary = "The run's mean training loss per epoch",
+    params(("id" = String, Path, description = "The run's id")),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, description = "No such run", body = ErrorBody), (status = 409, description = "No epoch has finished yet", body = ErrorBody)))]
 /// A run's mean training loss per epoch, from its events.
 pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     if state.store.run_status(&id).await?.is_none() {
@@ -79,11 +92,11 @@ pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
         .events(&id)
         .await?
         .iter()
-        .filter_map(|e| {
-            (e.event["event"] == "epoch_finished").then_some((
-                e.event["epoch"].as_f64()? + 1.0,
-                e.event["mean_loss"].as_f64()?,
-            ))
+        .filter_map(|e| match e.event {
+            JobEvent::Train(TrainEvent::EpochFinished {
+                epoch, mean_loss, ..
+            }) => Some((epoch as f64 + 1.0, mean_loss)),
+            _ => None,
         })
         .collect();
     if points.is_empty() {
@@ -104,6 +117,10 @@ pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     Ok(svg(body))
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}/accuracy-vs-epsilon.svg", tag = "figures",
+    summary = "Test accuracy under PGD-10 at the radii of the spec's curve",
+    params(("id" = String, Path, description = "The run's id")),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, description = "No such run", body = ErrorBody), (status = 409, description = "The run has no curve (yet)", body = ErrorBody)))]
 /// A run's test accuracy under PGD-10 at each radius of its spec's `curve`.
 pub async fn accuracy_vs_epsilon(
     State(state): State<AppState>,

@@ -11,8 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -22,7 +21,13 @@ use super::client::ClientAddr;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Params};
 use super::slots::Slot;
-use crate::store::{self, RunDetail, RunQuery, RunSummary, Status};
+use astute_api::{
+    ErrorBody, JobEvent, JobState, ModelEntry, RunAnswer, RunList, RunQuery, Status, StatusEvent,
+    StreamEnd,
+};
+
+use crate::artifacts;
+use crate::store::{self, Deletion};
 
 /// How often a live event stream looks for new events (they may come from a worker on
 /// another machine, so the database is the source).
@@ -30,33 +35,22 @@ const EVENT_POLL: Duration = Duration::from_millis(250);
 /// How soon a browser reconnects to a stream that ended at its lifetime.
 const RECONNECT: Duration = Duration::from_secs(3);
 
-#[derive(Serialize)]
-pub struct RunList {
-    runs: Vec<RunSummary>,
-    total: i64,
-    limit: i64,
-    offset: i64,
-}
-
+#[utoipa::path(get, path = "/api/runs", tag = "runs",
+    summary = "Runs, filtered, sorted and paged",
+    params(RunQuery),
+    responses((status = 200, body = RunList), (status = 400, description = "A filter, sort or page that is not one", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Params(query): Params<RunQuery>,
 ) -> ApiResult<Json<RunList>> {
-    store::parse_sort(query.sort.as_deref()).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(status) = &query.status
-        && Status::parse(status).is_none()
-    {
-        return Err(ApiError::bad_request(format!(
-            "unknown status {status:?}: queued, running, done, failed or cancelled"
-        )));
-    }
+    query.order().map_err(ApiError::bad_request)?;
     if query
         .limit
-        .is_some_and(|l| !(1..=store::MAX_PAGE).contains(&l))
+        .is_some_and(|l| !(1..=RunQuery::MAX_PAGE).contains(&l))
     {
         return Err(ApiError::bad_request(format!(
             "limit must be 1 to {}",
-            store::MAX_PAGE
+            RunQuery::MAX_PAGE
         )));
     }
     if query.offset.is_some_and(|o| o < 0) {
@@ -77,6 +71,17 @@ pub struct CreateQuery {
     scale: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/runs", tag = "runs",
+    summary = "Queue a training run",
+    params(("scale" = Option<String>, Query, description = "smoke, cpu or paper: fills what the spec leaves open, and labels the run")),
+    request_body = ExperimentSpec,
+    security(("token" = [])),
+    responses(
+        (status = 201, description = "Queued; `Location` names the run", body = JobState),
+        (status = 400, description = "A body that is not a spec", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "A spec that is invalid or over the server's budget", body = ErrorBody),
+        (status = 429, description = "The token's quota of active jobs is used", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Authorized(who): Authorized,
@@ -91,7 +96,9 @@ pub async fn create(
     if let Some(scale) = scale {
         scale.apply(&mut spec);
     }
-    spec.check(&state.budget, state.default_eval_train)
+    state
+        .budget
+        .check(&spec, state.default_eval_train)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     state.check_quota(&who).await?;
     let origin = store::Origin {
@@ -107,22 +114,15 @@ pub async fn create(
     Ok(super::queued("/api/runs", &id))
 }
 
-/// A run as `GET /api/runs/{id}` answers: the stored run, and where its weights are when
-/// this server holds them (shipped and remote runs may have none here).
-#[derive(Serialize)]
-pub struct RunAnswer {
-    #[serde(flatten)]
-    run: RunDetail,
-    weights: Option<String>,
-}
-
 /// Whether this server holds the trained weights of run `id`.
 fn has_weights(state: &AppState, id: &str) -> bool {
-    crate::worker::run_dir(&state.state_dir, id)
-        .join("weights.safetensors")
-        .is_file()
+    artifacts::weights_path(&state.state_dir, id).is_file()
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}", tag = "runs",
+    summary = "A run: spec, status, result, provenance, and `weights` (the URL of its weights when this server holds them, else null)",
+    params(("id" = String, Path, description = "The run's id")),
+    responses((status = 200, body = RunAnswer), (status = 404, description = "No such run", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -136,11 +136,16 @@ pub async fn get(
     Ok(Json(RunAnswer { run, weights }))
 }
 
+#[utoipa::path(post, path = "/api/runs/{id}/cancel", tag = "runs",
+    summary = "Cancel a run (a running one stops at its next batch; its owner's token or an admin token)",
+    params(("id" = String, Path, description = "The run's id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The status after the request", body = JobState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "No such run", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Authorized(who): Authorized,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<JobState>> {
     state.check_owner(&who, &id).await?;
     let status = state
         .store
@@ -148,9 +153,14 @@ pub async fn cancel(
         .await?
         .ok_or_else(|| ApiError::not_found("run"))?;
     tracing::info!(run = %id, by = %who, "cancel asked");
-    Ok(Json(json!({ "id": id, "status": status })))
+    Ok(Json(JobState { id, status }))
 }
 
+#[utoipa::path(delete, path = "/api/runs/{id}", tag = "runs",
+    summary = "Delete a run that is not running (its owner's token or an admin token; shipped results are read-only)",
+    params(("id" = String, Path, description = "The run's id")),
+    security(("token" = [])),
+    responses((status = 204, description = "Deleted, with its events and weights"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "No such run", body = ErrorBody), (status = 409, description = "The run is running: cancel it first", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Authorized(who): Authorized,
@@ -158,19 +168,23 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     state.check_owner(&who, &id).await?;
     match state.store.delete(&id).await? {
-        None => Err(ApiError::not_found("run")),
-        Some(false) => Err(ApiError::new(
+        Deletion::NotFound => Err(ApiError::not_found("run")),
+        Deletion::Running => Err(ApiError::new(
             StatusCode::CONFLICT,
             "the run is running: cancel it first",
         )),
-        Some(true) => {
-            let _ = std::fs::remove_dir_all(crate::worker::run_dir(&state.state_dir, &id));
+        Deletion::Deleted => {
+            let _ = std::fs::remove_dir_all(artifacts::run_dir(&state.state_dir, &id));
             tracing::info!(run = %id, by = %who, "run deleted");
             Ok(StatusCode::NO_CONTENT)
         }
     }
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}/weights", tag = "runs",
+    summary = "The trained weights (safetensors)",
+    params(("id" = String, Path, description = "The run's id")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No such run, or no weights on this server", body = ErrorBody)))]
 /// The run's weights, streamed from the file (constant memory per download, ranges
 /// honoured).
 pub async fn weights(
@@ -181,7 +195,7 @@ pub async fn weights(
     if !id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("run"));
     }
-    let path = crate::worker::run_dir(&state.state_dir, &id).join("weights.safetensors");
+    let path = artifacts::weights_path(&state.state_dir, &id);
     if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
         return Err(ApiError::not_found("weights of this run"));
     }
@@ -199,33 +213,22 @@ pub async fn weights(
     Ok(response.map(axum::body::Body::new))
 }
 
-/// A trained model the browser can load: what it is, how it scored, where its weights are.
-#[derive(Serialize)]
-pub struct ModelEntry {
-    id: String,
-    dataset: String,
-    architecture: String,
-    method: String,
-    dropout: f64,
-    epsilon: f64,
-    test_acc: Option<f64>,
-    adv_test_acc: Option<f64>,
-    test_lipschitz: Option<f64>,
-    weights: String,
-}
-
+#[utoipa::path(get, path = "/api/models", tag = "runs",
+    summary = "Manifest of finished runs whose weights this server holds (for the browser); filters as /api/runs",
+    params(RunQuery),
+    responses((status = 200, body = Vec<ModelEntry>), (status = 400, body = ErrorBody)))]
 /// The manifest of finished runs whose weights this server holds (newest first).
 pub async fn models(
     State(state): State<AppState>,
     Params(query): Params<RunQuery>,
 ) -> ApiResult<Json<Vec<ModelEntry>>> {
     let query = RunQuery {
-        status: Some("done".into()),
+        status: Some(Status::Done),
         limit: Some(
             query
                 .limit
-                .unwrap_or(store::MAX_PAGE)
-                .clamp(1, store::MAX_PAGE),
+                .unwrap_or(RunQuery::MAX_PAGE)
+                .clamp(1, RunQuery::MAX_PAGE),
         ),
         ..query
     };
@@ -233,17 +236,9 @@ pub async fn models(
     Ok(Json(
         runs.into_iter()
             .filter(|r| has_weights(&state, &r.id))
-            .map(|r| ModelEntry {
-                weights: format!("/api/runs/{}/weights", r.id),
-                id: r.id,
-                dataset: r.dataset,
-                architecture: r.architecture,
-                method: r.method,
-                dropout: r.dropout,
-                epsilon: r.epsilon,
-                test_acc: r.test_acc,
-                adv_test_acc: r.adv_test_acc,
-                test_lipschitz: r.test_lipschitz,
+            .map(|run| ModelEntry {
+                weights: format!("/api/runs/{}/weights", run.id),
+                run,
             })
             .collect(),
     ))
@@ -256,6 +251,11 @@ pub struct EventQuery {
     after: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/runs/{id}/events", tag = "runs",
+    summary = "Live progress as Server-Sent Events",
+    description = "`progress` events (each a JobEvent, its `id` the event's number), then one `status` event (a StatusEvent; `deleted` for a run deleted meanwhile). Resumes after `Last-Event-ID` or `after`; a stream ends after the server's stream lifetime and the browser reconnects.",
+    params(("id" = String, Path, description = "The run's id"), ("after" = Option<i64>, Query, description = "Send the events after this number")),
+    responses((status = 200, content_type = "text/event-stream", body = JobEvent), (status = 404, description = "No such run", body = ErrorBody), (status = 429, description = "Too many live streams open", body = ErrorBody)))]
 /// The run's events as Server-Sent Events: everything stored so far, then new ones as
 /// they arrive, then a final `status` event when the run has ended.
 pub async fn events(
@@ -336,10 +336,7 @@ fn live_events(
                     Ok(Some(status)) => status,
                     Ok(None) => {
                         cursor.ended = true;
-                        let gone = Event::default()
-                            .event("status")
-                            .data(json!({ "status": "deleted" }).to_string());
-                        return Some((Ok(gone), cursor));
+                        return Some((Ok(status_event(StreamEnd::Deleted)), cursor));
                     }
                     Err(_) => return None,
                 };
@@ -354,17 +351,14 @@ fn live_events(
                         Event::default()
                             .id(stored.seq.to_string())
                             .event("progress")
-                            .data(stored.event.to_string())
+                            .json_data(&stored.event)
+                            .unwrap_or_default()
                     })
                     .collect();
                 if let Some(last) = fresh.last() {
                     cursor.after = last.seq;
-                } else if status.is_final() {
-                    batch.push(
-                        Event::default()
-                            .event("status")
-                            .data(json!({ "status": status }).to_string()),
-                    );
+                } else if let Some(end) = StreamEnd::of(status) {
+                    batch.push(status_event(end));
                     cursor.ended = true;
                 }
                 batch.reverse();
@@ -379,4 +373,12 @@ fn live_events(
             }
         }
     })
+}
+
+/// The final event of a live stream.
+fn status_event(end: StreamEnd) -> Event {
+    Event::default()
+        .event("status")
+        .json_data(StatusEvent { status: end })
+        .unwrap_or_default()
 }

@@ -1,11 +1,10 @@
 //! `/api/scales?dataset=`: what each reproduction scale trains for a dataset, so a page can
 //! show and estimate a run before launching it (`POST /api/runs?scale=` applies it).
 
-use astute::api::ExperimentSpec;
-use astute::data::DatasetId;
-use astute::method::Method;
+use astute::train::TrainConfig;
+use astute_api::{DatasetId, ErrorBody, ExperimentSpec, Method, ScaleSettings};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
@@ -13,20 +12,7 @@ use crate::reproduce::Scale;
 
 #[derive(Deserialize)]
 pub struct ScaleQuery {
-    dataset: String,
-}
-
-/// A scale's settings for one dataset, resolved against the dataset's preset.
-#[derive(Serialize)]
-pub struct ScaleSettings {
-    name: &'static str,
-    epochs: usize,
-    batch_size: usize,
-    learning_rate: f64,
-    /// Training images (all of the training set when absent).
-    subset: Option<usize>,
-    /// Training images evaluated after training (the worker's default when absent).
-    eval_train: Option<usize>,
+    dataset: DatasetId,
 }
 
 pub fn parse(name: &str) -> ApiResult<Scale> {
@@ -35,18 +21,21 @@ pub fn parse(name: &str) -> ApiResult<Scale> {
     })
 }
 
+#[utoipa::path(get, path = "/api/scales", tag = "runs",
+    summary = "What each reproduction scale (smoke, cpu, paper) trains for a dataset",
+    params(("dataset" = String, Query)),
+    responses((status = 200, body = Vec<ScaleSettings>), (status = 400, body = ErrorBody)))]
 pub async fn list(Params(query): Params<ScaleQuery>) -> ApiResult<Json<Vec<ScaleSettings>>> {
-    let dataset: DatasetId = query.dataset.parse().map_err(ApiError::bad_request)?;
+    let dataset = query.dataset;
     [Scale::Smoke, Scale::Cpu, Scale::Paper]
         .into_iter()
         .map(|scale| {
             let mut spec = ExperimentSpec::new(dataset, Method::Natural);
             scale.apply(&mut spec);
-            let config = spec
-                .train_config()
+            let config = TrainConfig::from_spec(&spec)
                 .map_err(|e| anyhow::anyhow!("scale {}: {e}", scale.name()))?;
             Ok(ScaleSettings {
-                name: scale.name(),
+                name: scale.name().to_owned(),
                 epochs: config.epochs,
                 batch_size: config.batch_size,
                 learning_rate: config.optimizer.learning_rate(),

@@ -13,26 +13,32 @@ use super::AppState;
 use super::auth::Authorized;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Params};
-use crate::store::{Origin, SeparationRecord};
+use astute_api::{DatasetId, ErrorBody, JobState, SeparationRecord};
+
+use crate::store::Origin;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    dataset: Option<String>,
+    dataset: Option<DatasetId>,
 }
 
+#[utoipa::path(get, path = "/api/separations", tag = "separations",
+    summary = "Separation measurements, newest first",
+    params(("dataset" = Option<String>, Query)),
+    responses((status = 200, body = Vec<SeparationRecord>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Params(query): Params<ListQuery>,
 ) -> ApiResult<Json<Vec<SeparationRecord>>> {
-    Ok(Json(
-        state
-            .store
-            .list_separations(query.dataset.as_deref())
-            .await?,
-    ))
+    Ok(Json(state.store.list_separations(query.dataset).await?))
 }
 
+#[utoipa::path(post, path = "/api/separations", tag = "separations",
+    summary = "Queue a separation measurement",
+    request_body = SeparationSpec,
+    security(("token" = [])),
+    responses((status = 201, body = JobState), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Authorized(who): Authorized,
@@ -51,6 +57,10 @@ pub async fn create(
     Ok(super::queued("/api/separations", &id))
 }
 
+#[utoipa::path(get, path = "/api/separations/{id}", tag = "separations",
+    summary = "A measurement with its Train–Train and Test–Train reports",
+    params(("id" = String, Path, description = "The measurement's id")),
+    responses((status = 200, body = SeparationRecord), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -63,6 +73,10 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found("separation"))
 }
 
+#[utoipa::path(get, path = "/api/separations/{id}/histogram.svg", tag = "figures",
+    summary = "Figure 3 for the measurement",
+    params(("id" = String, Path, description = "The measurement's id")),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Figure 3 for one measurement: the histogram of distances to the nearest other-class
 /// training point, with lines at the minimum and at 2ε.
 pub async fn histogram(

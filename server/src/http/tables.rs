@@ -11,7 +11,10 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
-use crate::tables::{self, Format, Table};
+use astute_api::ErrorBody;
+use astute_api::table::{Format, Table};
+
+use crate::tables;
 use tokio::sync::Mutex;
 
 #[derive(Deserialize)]
@@ -21,6 +24,13 @@ pub struct TableQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/tables/{number}", tag = "tables",
+    summary = "A table of the paper, paper beside measured (mean ± std over seeds)",
+    params(("number" = u8, Path, description = "1 to 4"), ("format" = Option<String>, Query, description = "json (default), csv, md or tex")),
+    responses(
+        (status = 200, description = "The table as JSON, or as text in the format asked for",
+            content((Table = "application/json"), (String = "text/csv"), (String = "text/markdown"), (String = "application/x-latex"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(number): Path<String>,

@@ -2,11 +2,12 @@
 //! queued and again before a worker builds anything, so that no request can ask for a
 //! network that does not fit in memory or a run that would take months.
 
+use astute_api::{Architecture, DatasetId, ExperimentSpec};
+
+use crate::data::Catalog;
 use crate::method::{Method, MethodContext};
 use crate::model::{NetworkConfig, NetworkSize};
 use crate::train::{TrainConfig, TrainConfigError};
-
-use super::ExperimentSpec;
 
 /// Limits on one run, each an estimate made from the spec alone.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,13 +67,51 @@ const FLOPS_PER_FORWARD_MAC: f64 = 6.0;
 
 const GIB: f64 = (1u64 << 30) as f64;
 
-impl ExperimentSpec {
-    /// The estimated cost of this run with `config` (its [`train_config`](Self::train_config)),
-    /// training on the dataset's official number of images (or the subset) and evaluating
-    /// `eval_train` training images, or `default_eval_train` when the spec leaves it out
-    /// (all when both are `None`).
-    pub fn cost(&self, config: &TrainConfig, default_eval_train: Option<usize>) -> Cost {
-        let info = self.dataset.info();
+/// A spec refused: invalid, or over one of the budget's limits (each names the field at
+/// fault and the limit).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BudgetError {
+    #[error(transparent)]
+    Config(#[from] TrainConfigError),
+    #[error("architecture {architecture}: {} parameters, over the limit of {}", millions(*.parameters as f64), millions(*.limit as f64))]
+    Parameters {
+        architecture: Architecture,
+        parameters: u64,
+        limit: u64,
+    },
+    #[error(
+        "batch_size {batch_size} with {architecture}: a training step needs about {gib:.1} GiB, over the limit of {limit} GiB"
+    )]
+    Memory {
+        batch_size: usize,
+        architecture: Architecture,
+        gib: f64,
+        limit: f64,
+    },
+    #[error(
+        "{epochs} epochs of {method} with {architecture} on {dataset}: about {petaflop:.0} PFLOP of training and evaluation, over the limit of {limit} PFLOP (fewer epochs, a subset or a smaller eval_train)"
+    )]
+    Compute {
+        epochs: usize,
+        method: Method,
+        architecture: Architecture,
+        dataset: DatasetId,
+        petaflop: f64,
+        limit: f64,
+    },
+}
+
+impl Cost {
+    /// The estimated cost of `spec` trained with `config` (its
+    /// [`TrainConfig::from_spec`]), training on the dataset's official number of images (or
+    /// the subset) and evaluating `eval_train` training images, or `default_eval_train`
+    /// when the spec leaves it out (all when both are `None`).
+    pub fn estimate(
+        spec: &ExperimentSpec,
+        config: &TrainConfig,
+        default_eval_train: Option<usize>,
+    ) -> Self {
+        let info = spec.dataset.info();
         let [train_images, test_images] = info.images.map(|n| n as f64);
         let network = NetworkConfig {
             architecture: config.architecture,
@@ -85,13 +124,13 @@ impl ExperimentSpec {
         let trained = config
             .subset
             .map_or(train_images, |n| train_images.min(n as f64));
-        let evaluated_train = self
+        let evaluated_train = spec
             .eval_train
             .or(default_eval_train)
             .map_or(train_images, |n| train_images.min(n as f64));
         let passes = config.epochs as f64 * trained * passes_per_image(config.method, &context)
             + (test_images + evaluated_train) * EVALUATION_PASSES
-            + test_images * CURVE_PASSES * self.curve.len() as f64;
+            + test_images * CURVE_PASSES * spec.curve.len() as f64;
         let petaflop = passes * network.forward_macs as f64 * FLOPS_PER_FORWARD_MAC / 1e15;
         // Weights, gradients and up to two optimizer moments; the activations of the
         // clean and the adversarial batch, and their gradients.
@@ -108,42 +147,42 @@ impl ExperimentSpec {
             memory_gib: values * 4.0 / GIB,
         }
     }
+}
 
-    /// The training configuration, validated and within `budget` (see [`cost`](Self::cost)
-    /// for `default_eval_train`); the error names the field at fault and the limit.
+impl Budget {
+    /// `spec`'s training configuration, validated and within this budget (see
+    /// [`Cost::estimate`] for `default_eval_train`).
     pub fn check(
         &self,
-        budget: &Budget,
+        spec: &ExperimentSpec,
         default_eval_train: Option<usize>,
-    ) -> Result<(TrainConfig, Cost), TrainConfigError> {
-        let config = self.train_config()?;
-        let cost = self.cost(&config, default_eval_train);
-        let fail = |message: String| Err(TrainConfigError(message));
-        if cost.network.parameters > budget.max_parameters {
-            return fail(format!(
-                "architecture {}: {} parameters, over the limit of {}",
-                config.architecture,
-                millions(cost.network.parameters as f64),
-                millions(budget.max_parameters as f64)
-            ));
+    ) -> Result<(TrainConfig, Cost), BudgetError> {
+        let config = TrainConfig::from_spec(spec)?;
+        let cost = Cost::estimate(spec, &config, default_eval_train);
+        if cost.network.parameters > self.max_parameters {
+            return Err(BudgetError::Parameters {
+                architecture: config.architecture,
+                parameters: cost.network.parameters,
+                limit: self.max_parameters,
+            });
         }
-        if cost.memory_gib > budget.max_memory_gib {
-            return fail(format!(
-                "batch_size {} with {}: a training step needs about {:.1} GiB, over the limit of {} GiB",
-                config.batch_size, config.architecture, cost.memory_gib, budget.max_memory_gib
-            ));
+        if cost.memory_gib > self.max_memory_gib {
+            return Err(BudgetError::Memory {
+                batch_size: config.batch_size,
+                architecture: config.architecture,
+                gib: cost.memory_gib,
+                limit: self.max_memory_gib,
+            });
         }
-        if cost.petaflop > budget.max_petaflop {
-            return fail(format!(
-                "{} epochs of {} with {} on {}: about {:.0} PFLOP of training and evaluation, \
-                 over the limit of {} PFLOP (fewer epochs, a subset or a smaller eval_train)",
-                config.epochs,
-                config.method,
-                config.architecture,
-                self.dataset,
-                cost.petaflop,
-                budget.max_petaflop
-            ));
+        if cost.petaflop > self.max_petaflop {
+            return Err(BudgetError::Compute {
+                epochs: config.epochs,
+                method: config.method,
+                architecture: config.architecture,
+                dataset: spec.dataset,
+                petaflop: cost.petaflop,
+                limit: self.max_petaflop,
+            });
         }
         Ok((config, cost))
     }
@@ -161,15 +200,13 @@ fn millions(count: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::DatasetId;
-    use crate::model::Architecture;
 
     fn spec(dataset: DatasetId, method: &str) -> ExperimentSpec {
         ExperimentSpec::new(dataset, method.parse().unwrap())
     }
 
     fn refusal(spec: &ExperimentSpec) -> String {
-        spec.check(&Budget::DEFAULT, None).unwrap_err().to_string()
+        Budget::DEFAULT.check(spec, None).unwrap_err().to_string()
     }
 
     /// Every dataset's preset, with every method, fits the default budget.
@@ -179,7 +216,7 @@ mod tests {
             for method in Method::table_methods() {
                 let spec = ExperimentSpec::new(dataset, method);
                 assert!(
-                    spec.check(&Budget::DEFAULT, None).is_ok(),
+                    Budget::DEFAULT.check(&spec, None).is_ok(),
                     "{dataset} {method}"
                 );
             }
@@ -193,7 +230,7 @@ mod tests {
     fn cost_by_hand() {
         let mut spec = spec(DatasetId::FashionMnist, "natural");
         spec.epochs = Some(5);
-        let cost = spec.cost(&spec.train_config().unwrap(), Some(1_000));
+        let cost = Cost::estimate(&spec, &TrainConfig::from_spec(&spec).unwrap(), Some(1_000));
         let passes = 300_000.0 + 11_000.0 * 21.0;
         assert!((cost.petaflop - passes * 9_952_400.0 * 6.0 / 1e15).abs() < 1e-12);
     }
@@ -222,7 +259,7 @@ mod tests {
         );
         assert!(message.contains("limit of 10000 PFLOP"), "{message}");
         months.epochs = Some(120);
-        assert!(months.check(&Budget::DEFAULT, None).is_ok());
+        assert!(Budget::DEFAULT.check(&months, None).is_ok());
 
         let mut batch = spec(DatasetId::Cifar10, "trades:6");
         batch.batch_size = Some(65_536);

@@ -1,10 +1,7 @@
-//! Serde types that the CLI, the server and the browser exchange: what a user asks for,
-//! validated once, in one place.
+//! The wire types of `astute-api` (what the CLI, the server and the browser exchange),
+//! and what the core adds to them: what a spec would cost, and the budget it must fit.
 
 mod budget;
-mod experiment;
-mod separation;
 
-pub use budget::{Budget, Cost};
-pub use experiment::ExperimentSpec;
-pub use separation::SeparationSpec;
+pub use astute_api::*;
+pub use budget::{Budget, BudgetError, Cost};

@@ -13,5 +13,5 @@ mod projection;
 pub use fgsm::fgsm;
 pub use gradient::{eval_copy, input_gradient};
 pub use multi_targeted::MultiTargeted;
-pub use pgd::{Goal, Pgd, seeded_start};
+pub use pgd::{Goal, Pgd, PgdError, seeded_start};
 pub use projection::project;

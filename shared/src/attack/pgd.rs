@@ -47,6 +47,17 @@ impl Goal {
     }
 }
 
+/// PGD settings that would not attack anything.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum PgdError {
+    #[error("PGD ε = {0} is outside [0, 1]")]
+    Epsilon(f32),
+    #[error("PGD step size {0} must be a finite number ≥ 0")]
+    StepSize(f32),
+    #[error("PGD needs at least one restart")]
+    NoRestart,
+}
+
 impl Pgd {
     /// The paper's evaluation attack: 10 steps of ε/5 from a random start.
     pub fn paper(epsilon: f32) -> Self {
@@ -59,18 +70,15 @@ impl Pgd {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PgdError> {
         if !(self.epsilon.is_finite() && (0.0..=1.0).contains(&self.epsilon)) {
-            return Err(format!("PGD ε = {} is outside [0, 1]", self.epsilon));
+            return Err(PgdError::Epsilon(self.epsilon));
         }
         if !(self.step_size.is_finite() && self.step_size >= 0.0) {
-            return Err(format!(
-                "PGD step size {} must be a finite number ≥ 0",
-                self.step_size
-            ));
+            return Err(PgdError::StepSize(self.step_size));
         }
         if self.restarts == 0 {
-            return Err("PGD needs at least one restart".into());
+            return Err(PgdError::NoRestart);
         }
         Ok(())
     }

@@ -1,57 +1,18 @@
 //! The datasets Astute knows: their names on the command line, image shapes, classes,
 //! the paper's ε, the default network, and the official files with where they go.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::synthetic::{SPIRAL_CLASSES, SPIRAL_SHAPE};
 use super::{ImageShape, cifar, image_folder, svhn};
 use crate::model::Architecture;
+pub use astute_api::DatasetId;
 
-/// A dataset, named on the command line by its id (`mnist`, `cifar10`, ...).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(into = "String", try_from = "String")]
-pub enum DatasetId {
-    Mnist,
-    /// 10,000 real MNIST digits shipped beside Astute (folder `mnist-subset`), split again
-    /// by class (every 5th digit of a class is a test digit): not the official split.
-    MnistSample,
-    FashionMnist,
-    Cifar10,
-    Svhn,
-    RestrictedImagenet,
-    Spiral,
+/// What the core knows about each dataset: [`DatasetInfo`] by id.
+pub trait Catalog {
+    fn info(self) -> &'static DatasetInfo;
 }
 
-impl DatasetId {
-    pub const fn all() -> [Self; 7] {
-        [
-            Self::Mnist,
-            Self::MnistSample,
-            Self::FashionMnist,
-            Self::Cifar10,
-            Self::Svhn,
-            Self::RestrictedImagenet,
-            Self::Spiral,
-        ]
-    }
-
-    /// The command-line name, also the folder name under a data directory.
-    pub const fn id(self) -> &'static str {
-        match self {
-            Self::Mnist => "mnist",
-            Self::MnistSample => "mnist-sample",
-            Self::FashionMnist => "fashion-mnist",
-            Self::Cifar10 => "cifar10",
-            Self::Svhn => "svhn",
-            Self::RestrictedImagenet => "restricted-imagenet",
-            Self::Spiral => "spiral",
-        }
-    }
-
-    pub fn info(self) -> &'static DatasetInfo {
+impl Catalog for DatasetId {
+    fn info(self) -> &'static DatasetInfo {
         match self {
             Self::Mnist => &MNIST,
             Self::MnistSample => &MNIST_SAMPLE,
@@ -61,37 +22,6 @@ impl DatasetId {
             Self::RestrictedImagenet => &RESTRICTED_IMAGENET,
             Self::Spiral => &SPIRAL,
         }
-    }
-}
-
-impl fmt::Display for DatasetId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-serialize_as_name!(DatasetId);
-
-impl FromStr for DatasetId {
-    type Err = String;
-
-    /// Accepts the ids case-insensitively, plus `mnist-subset`, `fashion`, `cifar-10`,
-    /// `imagenet` and `r-imagenet` as aliases.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        let alias = match lower.as_str() {
-            "mnist-subset" => Some(Self::MnistSample),
-            "fashion" | "fashionmnist" => Some(Self::FashionMnist),
-            "cifar-10" => Some(Self::Cifar10),
-            "imagenet" | "r-imagenet" | "restricted_imagenet" => Some(Self::RestrictedImagenet),
-            _ => None,
-        };
-        alias
-            .or_else(|| Self::all().into_iter().find(|d| d.id() == lower))
-            .ok_or_else(|| {
-                let ids: Vec<&str> = Self::all().iter().map(|d| d.id()).collect();
-                format!("unknown dataset '{s}': expected one of {}", ids.join(", "))
-            })
     }
 }
 
@@ -385,6 +315,7 @@ mod tests {
             "mnist2"
                 .parse::<DatasetId>()
                 .unwrap_err()
+                .to_string()
                 .contains("fashion-mnist")
         );
     }

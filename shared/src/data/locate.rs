@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::catalog::DatasetId;
+use super::catalog::{Catalog, DatasetId};
 use super::image_folder::{self, ImageFolderOptions};
 use super::synthetic::SpiralConfig;
 use super::{DataError, Split, cifar, idx, svhn};

@@ -20,7 +20,7 @@ pub mod mat;
 pub mod svhn;
 pub mod synthetic;
 
-pub use catalog::{DatasetId, DatasetInfo, OfficialFile};
+pub use catalog::{Catalog, DatasetId, DatasetInfo, OfficialFile};
 pub use dataset::{Dataset, ImageShape, Split};
 pub use error::DataError;
 #[cfg(feature = "std")]

@@ -6,10 +6,9 @@
 
 mod gradient_regularization;
 mod llr;
-mod spec;
 mod trades;
 
-pub use spec::Method;
+pub use astute_api::Method;
 
 use burn::prelude::*;
 
@@ -37,46 +36,45 @@ impl MethodContext {
     }
 }
 
-impl Method {
-    /// The mean training loss of a batch, differentiable with respect to `model`'s weights.
-    pub fn loss<M: Classifier>(
-        &self,
-        model: &M,
-        attacker: &M,
-        images: &Tensor<4>,
-        labels: &Tensor<1, Int>,
-        context: &MethodContext,
-    ) -> Tensor<1> {
-        let clean_ce = || cross_entropy(model.forward(images.clone()), labels).mean();
-        match *self {
-            Method::Natural => clean_ce(),
-            Method::Gr { lambda, h } => {
-                gradient_regularization::loss(model, attacker, images, labels, lambda, h)
-            }
-            Method::Llr { lambda, mu } => {
-                llr::loss(model, attacker, images, labels, context.epsilon, lambda, mu)
-            }
-            Method::At => {
-                let adversarial = context.pgd.attack(attacker, images, labels);
-                cross_entropy(model.forward(adversarial), labels).mean()
-            }
-            Method::Rst { lambda } => {
-                let clean = clean_ce();
-                let adversarial = context.pgd.attack(attacker, images, labels);
-                clean
-                    + cross_entropy(model.forward(adversarial), labels)
-                        .mean()
-                        .mul_scalar(lambda)
-            }
-            Method::Trades { beta } => trades::loss(
-                model,
-                attacker,
-                images,
-                labels,
-                context.epsilon,
-                context.trades_steps,
-                beta,
-            ),
+/// The mean training loss of `method` on a batch, differentiable with respect to `model`'s
+/// weights.
+pub fn loss<M: Classifier>(
+    method: Method,
+    model: &M,
+    attacker: &M,
+    images: &Tensor<4>,
+    labels: &Tensor<1, Int>,
+    context: &MethodContext,
+) -> Tensor<1> {
+    let clean_ce = || cross_entropy(model.forward(images.clone()), labels).mean();
+    match method {
+        Method::Natural => clean_ce(),
+        Method::Gr { lambda, h } => {
+            gradient_regularization::loss(model, attacker, images, labels, lambda, h)
         }
+        Method::Llr { lambda, mu } => {
+            llr::loss(model, attacker, images, labels, context.epsilon, lambda, mu)
+        }
+        Method::At => {
+            let adversarial = context.pgd.attack(attacker, images, labels);
+            cross_entropy(model.forward(adversarial), labels).mean()
+        }
+        Method::Rst { lambda } => {
+            let clean = clean_ce();
+            let adversarial = context.pgd.attack(attacker, images, labels);
+            clean
+                + cross_entropy(model.forward(adversarial), labels)
+                    .mean()
+                    .mul_scalar(lambda)
+        }
+        Method::Trades { beta } => trades::loss(
+            model,
+            attacker,
+            images,
+            labels,
+            context.epsilon,
+            context.trades_steps,
+            beta,
+        ),
     }
 }

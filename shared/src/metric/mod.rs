@@ -3,6 +3,7 @@
 
 mod lipschitz;
 
+pub use astute_api::{RunMetrics, SetEvaluation};
 pub use lipschitz::{Lipschitz, LipschitzStep};
 
 use burn::prelude::*;
@@ -41,15 +42,6 @@ impl Attack {
             Attack::MultiTargeted(a) => a.attack(model, images, labels, classes),
         }
     }
-}
-
-/// Accuracies in percent and the mean local Lipschitz estimate over one set.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SetEvaluation {
-    pub accuracy: f64,
-    pub adversarial_accuracy: f64,
-    pub lipschitz: f64,
-    pub images: usize,
 }
 
 fn count_correct(logits: Tensor<2>, labels: &Tensor<1, Int>) -> usize {
@@ -140,28 +132,6 @@ pub fn accuracy_vs_epsilon<M: Classifier>(
             (eps, percent(correct, data.len()))
         })
         .collect()
-}
-
-/// A row of the paper's Tables 2–4: both sets evaluated, and the gaps between them.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RunMetrics {
-    pub train: SetEvaluation,
-    pub test: SetEvaluation,
-    /// train accuracy − test accuracy, percentage points.
-    pub gap: f64,
-    /// adversarial train accuracy − adversarial test accuracy, percentage points.
-    pub adv_gap: f64,
-}
-
-impl RunMetrics {
-    pub fn new(train: SetEvaluation, test: SetEvaluation) -> Self {
-        Self {
-            train,
-            test,
-            gap: train.accuracy - test.accuracy,
-            adv_gap: train.adversarial_accuracy - test.adversarial_accuracy,
-        }
-    }
 }
 
 /// The evaluation protocol of a run: PGD-10 (ε/5 steps) and the Lipschitz estimate at the

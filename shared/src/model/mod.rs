@@ -3,7 +3,6 @@
 //! Every network maps a batch of images `[N, C, H, W]` in [0, 1] to logits `[N, classes]`.
 //! [`Network`] wraps them so the CLI, the server and the browser pick one at run time.
 
-mod architecture;
 mod cnn;
 mod mlp;
 mod network;
@@ -11,10 +10,10 @@ mod resnet;
 mod size;
 mod wrn;
 
-pub use architecture::Architecture;
+pub use astute_api::Architecture;
 pub use cnn::{Cnn1, Cnn2};
 pub use mlp::Mlp;
-pub use network::{Network, NetworkConfig};
+pub use network::{Network, NetworkConfig, NetworkError};
 pub use resnet::ResNet50;
 pub use size::NetworkSize;
 pub use wrn::Wrn;

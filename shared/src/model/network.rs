@@ -15,17 +15,30 @@ pub struct NetworkConfig {
     pub dropout: f64,
 }
 
+/// A network that cannot be built: what the constructors would otherwise panic on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NetworkError {
+    #[error("dropout rate {0} is outside [0, 1)")]
+    Dropout(f64),
+    #[error("{0} classes: a classifier needs at least 2")]
+    Classes(usize),
+    #[error("{architecture} needs images of at least {min_side}×{min_side}, got {height}×{width}")]
+    ImageTooSmall {
+        architecture: Architecture,
+        min_side: usize,
+        height: usize,
+        width: usize,
+    },
+}
+
 impl NetworkConfig {
     /// Checks what the constructors would otherwise panic on.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), NetworkError> {
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout rate {} is outside [0, 1)", self.dropout));
+            return Err(NetworkError::Dropout(self.dropout));
         }
         if self.classes < 2 {
-            return Err(format!(
-                "{} classes: a classifier needs at least 2",
-                self.classes
-            ));
+            return Err(NetworkError::Classes(self.classes));
         }
         let min_side = match self.architecture {
             Architecture::Cnn1 => 6,
@@ -35,15 +48,17 @@ impl NetworkConfig {
             Architecture::Mlp { .. } => 1,
         };
         if self.input.height < min_side || self.input.width < min_side {
-            return Err(format!(
-                "{} needs images of at least {min_side}×{min_side}, got {}×{}",
-                self.architecture, self.input.height, self.input.width
-            ));
+            return Err(NetworkError::ImageTooSmall {
+                architecture: self.architecture,
+                min_side,
+                height: self.input.height,
+                width: self.input.width,
+            });
         }
         Ok(())
     }
 
-    pub fn init(&self, device: &Device) -> Result<Network, String> {
+    pub fn init(&self, device: &Device) -> Result<Network, NetworkError> {
         self.validate()?;
         let (shape, classes, p) = (self.input, self.classes, self.dropout);
         Ok(match self.architecture {

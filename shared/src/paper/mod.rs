@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use astute_api::NameError;
+
 use crate::data::DatasetId;
 use crate::method::Method;
 use crate::model::Architecture;
@@ -102,7 +104,7 @@ pub fn parse(json: &str) -> Result<Paper, String> {
         .map(|(name, values)| {
             let [epsilon, min_train_train, min_test_train] = numbers::<3>(values, name)?;
             Ok(PublishedSeparation {
-                dataset: name.parse()?,
+                dataset: name.parse().map_err(|e: NameError| e.to_string())?,
                 epsilon,
                 min_train_train,
                 min_test_train,
@@ -135,7 +137,7 @@ pub fn parse(json: &str) -> Result<Paper, String> {
                     dataset: context.dataset,
                     epsilon: context.epsilon,
                     architecture: context.architecture,
-                    method: method.parse()?,
+                    method: method.parse().map_err(|e: NameError| e.to_string())?,
                     dropout,
                     metrics: metrics_at(columns, i, names.len(), setting)?,
                 });
@@ -164,7 +166,7 @@ impl Setting {
         let (described, architecture) = if table == 2 {
             (
                 table_key.trim_start_matches("table2_"),
-                Some(setting.parse()?),
+                Some(setting.parse().map_err(|e: NameError| e.to_string())?),
             )
         } else {
             (setting, None)
@@ -177,7 +179,7 @@ impl Setting {
             None => (rest, None),
         };
         Ok(Self {
-            dataset: dataset.parse()?,
+            dataset: dataset.parse().map_err(|e: NameError| e.to_string())?,
             epsilon: number_in(epsilon, setting)?,
             architecture,
             dropout,

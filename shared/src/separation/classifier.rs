@@ -147,7 +147,7 @@ pub fn decision_grid(
         )));
     }
     let (index, within) = super::train_train(train, options, control)?;
-    let report = super::SeparationReport::build(
+    let report = super::build_report(
         Split::TrainTrain,
         options.metric,
         train.labels(),

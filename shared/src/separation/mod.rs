@@ -14,7 +14,7 @@
 //! # fn demo(train: &Dataset) -> Result<(), SeparationError> {
 //! let index = Index::build(train, IndexOptions::default())?;
 //! let nearest = index.nearest_within(false, &SearchOptions::default(), &Control::default())?;
-//! let report = SeparationReport::build(
+//! let report = build_report(
 //!     Split::TrainTrain, Metric::Linf, train.labels(), &index, &nearest, &ReportOptions::default())?;
 //! println!("min {} mean {}", report.min, report.mean);
 //! # Ok(()) }
@@ -27,12 +27,13 @@ mod prune;
 mod report;
 mod simd;
 
+pub use astute_api::{ClosestPair, Histogram, Metric, SeparationReport, Split};
 pub use classifier::{
     CertifiedPoint, ClassifierReport, DecisionGrid, decision_grid, distance_classifier,
 };
 pub use index::{Index, IndexOptions};
 pub use prune::{PruneMethod, PruneReport, prune, verify_separated};
-pub use report::{ClosestPair, Histogram, ReportOptions, SeparationReport, histogram};
+pub use report::{ReportOptions, build_report, histogram};
 
 use crate::data::{Dataset, ImageShape};
 use core::sync::atomic::AtomicBool;
@@ -47,8 +48,6 @@ pub enum SeparationError {
     EmptySet { what: &'static str },
     #[error("class {class} ({name}) has no training images")]
     EmptyClass { class: u16, name: String },
-    #[error("unknown metric {0:?}: expected linf or l2")]
-    UnknownMetric(String),
     #[error("unknown split {0:?}: expected train-train, test-train or both")]
     UnknownSplit(String),
     #[error("unknown kernel {0:?}: expected auto, scalar, avx2, avx512, neon or simd128")]
@@ -65,112 +64,6 @@ pub enum SeparationError {
     Threads(String),
     #[error("{0}")]
     Invalid(String),
-}
-
-/// The distance between images.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Metric {
-    /// Largest absolute pixel difference (the paper's).
-    #[default]
-    Linf,
-    /// Euclidean.
-    L2,
-}
-
-impl Metric {
-    /// A raw distance in pixel units ([0, 1] per pixel).
-    pub fn to_unit(self, raw: u32) -> f64 {
-        match self {
-            Self::Linf => f64::from(raw) / 255.0,
-            Self::L2 => f64::from(raw).sqrt() / 255.0,
-        }
-    }
-
-    /// The largest raw distance whose pixel-unit value is strictly below `d`
-    /// (`None` when even 0 is not), consistent with [`Metric::to_unit`].
-    pub fn raw_below(self, d: f64) -> Option<u32> {
-        if d.is_nan() || self.to_unit(0) >= d {
-            return None;
-        }
-        let max = match self {
-            Self::Linf => 255,
-            Self::L2 => u32::MAX,
-        };
-        // Largest raw with to_unit(raw) < d, by bisection (to_unit is non-decreasing).
-        let (mut lo, mut hi) = (0u32, max);
-        if self.to_unit(hi) < d {
-            return Some(hi);
-        }
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            if self.to_unit(mid) < d {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Some(lo)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Linf => "linf",
-            Self::L2 => "l2",
-        }
-    }
-
-    /// The mathematical symbol, for figures.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Self::Linf => "ℓ∞",
-            Self::L2 => "ℓ2",
-        }
-    }
-}
-
-impl core::fmt::Display for Metric {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl core::str::FromStr for Metric {
-    type Err = SeparationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "linf" | "l-inf" | "inf" | "l∞" => Ok(Self::Linf),
-            "l2" | "euclidean" => Ok(Self::L2),
-            _ => Err(SeparationError::UnknownMetric(s.to_string())),
-        }
-    }
-}
-
-/// Which points are queried against which pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Split {
-    /// Every training point against the other training points.
-    TrainTrain,
-    /// Every test point against the training points.
-    TestTrain,
-}
-
-impl Split {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::TrainTrain => "train-train",
-            Self::TestTrain => "test-train",
-        }
-    }
-}
-
-impl core::fmt::Display for Split {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// The distance kernel (instruction set) to run. `Auto` picks the widest one the CPU has;

@@ -1,6 +1,7 @@
 //! Table 1 / Figure 3 summaries of a separation search.
 
 use super::{Index, Metric, Nearest, SeparationError, Split};
+use astute_api::{ClosestPair, Histogram, SeparationReport};
 
 /// What to put in a report.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,64 +25,6 @@ impl Default for ReportOptions {
             bins: 20,
         }
     }
-}
-
-/// Fractions of queries per distance bin on `[lo, hi]` (the last bin includes `hi`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Histogram {
-    pub lo: f64,
-    pub hi: f64,
-    pub counts: Vec<u64>,
-    pub fractions: Vec<f64>,
-    /// Queries beyond `hi` (possible only in ℓ2), not in any bin.
-    pub above: u64,
-}
-
-/// One query and its nearest training image of another class.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ClosestPair {
-    /// Index of the query (in the training set for Train–Train, the test set for Test–Train).
-    pub query_index: usize,
-    pub query_label: u16,
-    pub train_index: usize,
-    pub train_label: u16,
-    /// In pixel units.
-    pub distance: f64,
-    /// ℓ∞: largest byte difference; ℓ2: sum of squared byte differences.
-    pub raw: u32,
-}
-
-/// Separation of a dataset: the distance from each query to the nearest training image of
-/// another class, summarised. Field names are stable (JSON output).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SeparationReport {
-    pub split: Split,
-    pub metric: Metric,
-    /// Number of query images.
-    pub queries: usize,
-    /// Number of training images searched.
-    pub train: usize,
-    /// Queries that have some training image of another class (all, unless a single class).
-    pub measured: usize,
-    pub min: f64,
-    pub mean: f64,
-    pub median: f64,
-    pub max: f64,
-    /// The `top_k` smallest distances, ascending (one per query).
-    pub smallest: Vec<f64>,
-    pub drop_smallest: usize,
-    /// The minimum once the `drop_smallest` smallest distances are left out.
-    pub min_after_drop: f64,
-    pub histogram: Histogram,
-    /// The `top_k` queries closest to another class, with that training image; for
-    /// Train–Train a mutual pair is listed once.
-    pub closest_pairs: Vec<ClosestPair>,
-    /// r = min / 2: the dataset is r-separated.
-    pub separation: f64,
-    /// The dataset's ε, when given.
-    pub epsilon: Option<f64>,
-    /// r / ε: above 1, the ε-balls around differently labelled points cannot overlap.
-    pub separation_over_epsilon: Option<f64>,
 }
 
 /// Bins `values` (pixel units) into `bins` equal bins on `[lo, hi]`.
@@ -108,124 +51,120 @@ pub fn histogram(values: &[f64], lo: f64, hi: f64, bins: usize) -> Histogram {
     }
 }
 
-impl SeparationReport {
-    /// Summarises the search results `nearest` for queries labelled `query_labels` against
-    /// `index`.
-    pub fn build(
-        split: Split,
-        metric: Metric,
-        query_labels: &[u16],
-        index: &Index,
-        nearest: &[Nearest],
-        options: &ReportOptions,
-    ) -> Result<Self, SeparationError> {
-        if query_labels.len() != nearest.len() {
-            return Err(SeparationError::Invalid(format!(
-                "{} query labels for {} search results",
-                query_labels.len(),
-                nearest.len()
-            )));
-        }
-        // (raw, query) for every query with another-class neighbour, ascending.
-        let mut found: Vec<(u32, usize, u32)> = nearest
-            .iter()
-            .enumerate()
-            .filter_map(|(q, n)| n.other.map(|o| (o.raw, q, o.index)))
-            .collect();
-        if found.is_empty() {
-            return Err(SeparationError::NoCrossClassPairs);
-        }
-        found.sort_unstable();
-        let unit = |raw: u32| metric.to_unit(raw);
-        let m = found.len();
-        if options.drop_smallest >= m {
-            return Err(SeparationError::Invalid(format!(
-                "cannot drop the {} smallest of {m} distances",
-                options.drop_smallest
-            )));
-        }
-        let min = unit(found[0].0);
-        let max = unit(found[m - 1].0);
-        let mean = match metric {
-            Metric::Linf => {
-                found.iter().map(|f| u64::from(f.0)).sum::<u64>() as f64 / m as f64 / 255.0
-            }
-            Metric::L2 => found.iter().map(|f| unit(f.0)).sum::<f64>() / m as f64,
-        };
-        let median = if m % 2 == 1 {
-            unit(found[m / 2].0)
-        } else {
-            (unit(found[m / 2 - 1].0) + unit(found[m / 2].0)) / 2.0
-        };
-        let hi = match metric {
-            Metric::Linf => 1.0,
-            Metric::L2 => max.ceil().max(1.0),
-        };
-        let histogram = match metric {
-            // Exact integer binning: bin ⌊raw · bins / 255⌋.
-            Metric::Linf => {
-                let bins = options.bins.max(1);
-                let mut counts = vec![0u64; bins];
-                for f in &found {
-                    counts[(f.0 as usize * bins / 255).min(bins - 1)] += 1;
-                }
-                let fractions = counts.iter().map(|&c| c as f64 / m as f64).collect();
-                Histogram {
-                    lo: 0.0,
-                    hi: 1.0,
-                    counts,
-                    fractions,
-                    above: 0,
-                }
-            }
-            Metric::L2 => {
-                let values: Vec<f64> = found.iter().map(|f| unit(f.0)).collect();
-                histogram(&values, 0.0, hi, options.bins)
-            }
-        };
-        let mut closest_pairs = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for &(raw, q, t) in &found {
-            if closest_pairs.len() >= options.top_k {
-                break;
-            }
-            let t = t as usize;
-            if split == Split::TrainTrain && !seen.insert((q.min(t), q.max(t))) {
-                continue;
-            }
-            closest_pairs.push(ClosestPair {
-                query_index: q,
-                query_label: query_labels[q],
-                train_index: t,
-                train_label: index.label(t),
-                distance: unit(raw),
-                raw,
-            });
-        }
-        let separation = min / 2.0;
-        let epsilon = options.epsilon;
-        Ok(Self {
-            split,
-            metric,
-            queries: nearest.len(),
-            train: index.len(),
-            measured: m,
-            min,
-            mean,
-            median,
-            max,
-            smallest: found
-                .iter()
-                .take(options.top_k)
-                .map(|f| unit(f.0))
-                .collect(),
-            drop_smallest: options.drop_smallest,
-            min_after_drop: unit(found[options.drop_smallest].0),
-            histogram,
-            closest_pairs,
-            separation,
-            epsilon,
-            separation_over_epsilon: epsilon.filter(|&e| e > 0.0).map(|e| separation / e),
-        })
+/// Summarises the search results `nearest` for queries labelled `query_labels` against
+/// `index`.
+pub fn build_report(
+    split: Split,
+    metric: Metric,
+    query_labels: &[u16],
+    index: &Index,
+    nearest: &[Nearest],
+    options: &ReportOptions,
+) -> Result<SeparationReport, SeparationError> {
+    if query_labels.len() != nearest.len() {
+        return Err(SeparationError::Invalid(format!(
+            "{} query labels for {} search results",
+            query_labels.len(),
+            nearest.len()
+        )));
     }
+    // (raw, query) for every query with another-class neighbour, ascending.
+    let mut found: Vec<(u32, usize, u32)> = nearest
+        .iter()
+        .enumerate()
+        .filter_map(|(q, n)| n.other.map(|o| (o.raw, q, o.index)))
+        .collect();
+    if found.is_empty() {
+        return Err(SeparationError::NoCrossClassPairs);
+    }
+    found.sort_unstable();
+    let unit = |raw: u32| metric.to_unit(raw);
+    let m = found.len();
+    if options.drop_smallest >= m {
+        return Err(SeparationError::Invalid(format!(
+            "cannot drop the {} smallest of {m} distances",
+            options.drop_smallest
+        )));
+    }
+    let min = unit(found[0].0);
+    let max = unit(found[m - 1].0);
+    let mean = match metric {
+        Metric::Linf => found.iter().map(|f| u64::from(f.0)).sum::<u64>() as f64 / m as f64 / 255.0,
+        Metric::L2 => found.iter().map(|f| unit(f.0)).sum::<f64>() / m as f64,
+    };
+    let median = if m % 2 == 1 {
+        unit(found[m / 2].0)
+    } else {
+        (unit(found[m / 2 - 1].0) + unit(found[m / 2].0)) / 2.0
+    };
+    let hi = match metric {
+        Metric::Linf => 1.0,
+        Metric::L2 => max.ceil().max(1.0),
+    };
+    let histogram = match metric {
+        // Exact integer binning: bin ⌊raw · bins / 255⌋.
+        Metric::Linf => {
+            let bins = options.bins.max(1);
+            let mut counts = vec![0u64; bins];
+            for f in &found {
+                counts[(f.0 as usize * bins / 255).min(bins - 1)] += 1;
+            }
+            let fractions = counts.iter().map(|&c| c as f64 / m as f64).collect();
+            Histogram {
+                lo: 0.0,
+                hi: 1.0,
+                counts,
+                fractions,
+                above: 0,
+            }
+        }
+        Metric::L2 => {
+            let values: Vec<f64> = found.iter().map(|f| unit(f.0)).collect();
+            histogram(&values, 0.0, hi, options.bins)
+        }
+    };
+    let mut closest_pairs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &(raw, q, t) in &found {
+        if closest_pairs.len() >= options.top_k {
+            break;
+        }
+        let t = t as usize;
+        if split == Split::TrainTrain && !seen.insert((q.min(t), q.max(t))) {
+            continue;
+        }
+        closest_pairs.push(ClosestPair {
+            query_index: q,
+            query_label: query_labels[q],
+            train_index: t,
+            train_label: index.label(t),
+            distance: unit(raw),
+            raw,
+        });
+    }
+    let separation = min / 2.0;
+    let epsilon = options.epsilon;
+    Ok(SeparationReport {
+        split,
+        metric,
+        queries: nearest.len(),
+        train: index.len(),
+        measured: m,
+        min,
+        mean,
+        median,
+        max,
+        smallest: found
+            .iter()
+            .take(options.top_k)
+            .map(|f| unit(f.0))
+            .collect(),
+        drop_smallest: options.drop_smallest,
+        min_after_drop: unit(found[options.drop_smallest].0),
+        histogram,
+        closest_pairs,
+        separation,
+        epsilon,
+        separation_over_epsilon: epsilon.filter(|&e| e > 0.0).map(|e| separation / e),
+    })
 }

@@ -14,6 +14,42 @@ const MODEL_FILE: &str = "model.bpk";
 const OPTIMIZER_FILE: &str = "optimizer.bpk";
 const POSITION_FILE: &str = "position.json";
 
+/// A checkpoint that could not be written or read back, with the file and the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("checkpoint: {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("checkpoint: {}: not a checkpoint position file: {source}", .path.display())]
+    Position {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// burn's stores report their failures as text.
+    #[error("checkpoint: {}: {message}", .path.display())]
+    Store { path: PathBuf, message: String },
+    #[error("checkpoint: {} holds a checkpoint of a different configuration; use another folder", .0.display())]
+    OtherConfiguration(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn store(path: &Path) -> impl FnOnce(String) -> CheckpointError + '_ {
+    move |message| CheckpointError::Store {
+        path: path.to_owned(),
+        message,
+    }
+}
+
 /// Where training stands: the configuration it runs and the last finished epoch.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint {
@@ -35,34 +71,40 @@ impl Checkpoint {
         dir: &Path,
         model: &Network,
         optimizer: &ModuleOptimizer,
-    ) -> Result<(), String> {
+    ) -> Result<(), CheckpointError> {
         let staging = dir.join("checkpoint.partial");
         let _ = fs::remove_dir_all(&staging);
-        fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
-        let mut store = BurnpackStore::from_file(staging.join(MODEL_FILE)).overwrite(true);
+        fs::create_dir_all(&staging).map_err(io(&staging))?;
+        let model_file = staging.join(MODEL_FILE);
+        let mut burnpack = BurnpackStore::from_file(&model_file).overwrite(true);
         model
-            .save_into(&mut store)
-            .map_err(|e| format!("saving the model checkpoint: {e}"))?;
+            .save_into(&mut burnpack)
+            .map_err(|e| store(&model_file)(e.to_string()))?;
+        let optimizer_file = staging.join(OPTIMIZER_FILE);
         optimizer
-            .save(staging.join(OPTIMIZER_FILE))
-            .map_err(|e| format!("saving the optimizer checkpoint: {e:?}"))?;
-        let position = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        fs::write(staging.join(POSITION_FILE), position)
-            .map_err(|e| format!("{}: {e}", staging.display()))?;
+            .save(&optimizer_file)
+            .map_err(|e| store(&optimizer_file)(format!("{e:?}")))?;
+        let position_file = staging.join(POSITION_FILE);
+        let position =
+            serde_json::to_vec_pretty(self).map_err(|source| CheckpointError::Position {
+                path: position_file.clone(),
+                source,
+            })?;
+        fs::write(&position_file, position).map_err(io(&position_file))?;
         let target = Self::folder(dir);
         let _ = fs::remove_dir_all(&target);
-        fs::rename(&staging, &target).map_err(|e| format!("{}: {e}", target.display()))
+        fs::rename(&staging, &target).map_err(io(&target))
     }
 
     /// Reads the position, if a checkpoint exists under `dir`.
-    pub fn read(dir: &Path) -> Result<Option<Self>, String> {
+    pub fn read(dir: &Path) -> Result<Option<Self>, CheckpointError> {
         let path = Self::folder(dir).join(POSITION_FILE);
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| format!("{}: not a checkpoint position file: {e}", path.display())),
+                .map_err(|source| CheckpointError::Position { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(e) => Err(io(&path)(e)),
         }
     }
 
@@ -71,14 +113,16 @@ impl Checkpoint {
         dir: &Path,
         model: &mut Network,
         optimizer: ModuleOptimizer,
-    ) -> Result<ModuleOptimizer, String> {
+    ) -> Result<ModuleOptimizer, CheckpointError> {
         let folder = Self::folder(dir);
-        let mut store = BurnpackStore::from_file(folder.join(MODEL_FILE));
+        let model_file = folder.join(MODEL_FILE);
+        let mut burnpack = BurnpackStore::from_file(&model_file);
         model
-            .load_from(&mut store)
-            .map_err(|e| format!("{}: {e}", folder.join(MODEL_FILE).display()))?;
+            .load_from(&mut burnpack)
+            .map_err(|e| store(&model_file)(e.to_string()))?;
+        let optimizer_file = folder.join(OPTIMIZER_FILE);
         optimizer
-            .load(folder.join(OPTIMIZER_FILE))
-            .map_err(|e| format!("{}: {e:?}", folder.join(OPTIMIZER_FILE).display()))
+            .load(&optimizer_file)
+            .map_err(|e| store(&optimizer_file)(format!("{e:?}")))
     }
 }

@@ -1,6 +1,8 @@
 //! What a training run does, validated before anything runs, with the paper's presets.
 
-use crate::data::DatasetId;
+use astute_api::ExperimentSpec;
+
+use crate::data::{Catalog, DatasetId};
 use crate::method::Method;
 use crate::model::Architecture;
 
@@ -69,12 +71,36 @@ pub struct TrainConfig {
     pub subset: Option<usize>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("invalid training configuration: {0}")]
-pub struct TrainConfigError(pub String);
+/// A training configuration that would make training meaningless or panic: the value,
+/// and the range it must be in.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainConfigError {
+    #[error("invalid training configuration: learning rate {0} must be in (0, 10]")]
+    LearningRate(f64),
+    #[error("invalid training configuration: momentum {0} must be in [0, 1)")]
+    Momentum(f64),
+    #[error("invalid training configuration: weight decay {0} must be in [0, 1]")]
+    WeightDecay(f64),
+    #[error("invalid training configuration: dropout rate {0} must be in [0, 1)")]
+    Dropout(f64),
+    #[error("invalid training configuration: ε = {0} must be in (0, 1] (pixels are in [0, 1])")]
+    Epsilon(f32),
+    #[error("invalid training configuration: {0} epochs: choose 1 to 10000")]
+    Epochs(usize),
+    #[error("invalid training configuration: batch size {0} must be 1 to 65536")]
+    BatchSize(usize),
+    #[error("invalid training configuration: learning-rate decay {0} must be in (0, 1]")]
+    LearningRateDecay(f64),
+    #[error("invalid training configuration: a training subset of 0 images")]
+    EmptySubset,
+    #[error("invalid training configuration: {0}")]
+    Network(#[from] crate::model::NetworkError),
+    #[error("invalid training configuration: {0}")]
+    Spec(#[from] astute_api::SpecError),
+}
 
 impl TrainConfig {
-    /// The preset of METHODS.md for a dataset (Fashion-MNIST, which the paper does not use,
+    /// The preset of `docs/methods.md` for a dataset (Fashion-MNIST, which the paper does not use,
     /// takes Adam 1e-3, the usual baseline for it), with the dataset's default architecture
     /// and ε.
     pub fn preset(dataset: DatasetId, method: Method) -> Self {
@@ -159,10 +185,10 @@ impl TrainConfig {
 
     /// Rejects every value that would make training meaningless or panic.
     pub fn validate(&self) -> Result<(), TrainConfigError> {
-        let fail = |msg: String| Err(TrainConfigError(msg));
+        use TrainConfigError as E;
         let lr = self.optimizer.learning_rate();
         if !(lr.is_finite() && lr > 0.0 && lr <= 10.0) {
-            return fail(format!("learning rate {lr} must be in (0, 10]"));
+            return Err(E::LearningRate(lr));
         }
         if let OptimizerSpec::Sgd {
             momentum,
@@ -171,37 +197,49 @@ impl TrainConfig {
         } = self.optimizer
         {
             if !(0.0..1.0).contains(&momentum) {
-                return fail(format!("momentum {momentum} must be in [0, 1)"));
+                return Err(E::Momentum(momentum));
             }
             if !(0.0..=1.0).contains(&weight_decay) {
-                return fail(format!("weight decay {weight_decay} must be in [0, 1]"));
+                return Err(E::WeightDecay(weight_decay));
             }
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return fail(format!("dropout rate {} must be in [0, 1)", self.dropout));
+            return Err(E::Dropout(self.dropout));
         }
         if !(self.epsilon.is_finite() && self.epsilon > 0.0 && self.epsilon <= 1.0) {
-            return fail(format!(
-                "ε = {} must be in (0, 1] (pixels are in [0, 1])",
-                self.epsilon
-            ));
+            return Err(E::Epsilon(self.epsilon));
         }
         if self.epochs == 0 || self.epochs > 10_000 {
-            return fail(format!("{} epochs: choose 1 to 10000", self.epochs));
+            return Err(E::Epochs(self.epochs));
         }
         if self.batch_size == 0 || self.batch_size > 65_536 {
-            return fail(format!("batch size {} must be 1 to 65536", self.batch_size));
+            return Err(E::BatchSize(self.batch_size));
         }
         if !(self.lr_decay.is_finite() && self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
-            return fail(format!(
-                "learning-rate decay {} must be in (0, 1]",
-                self.lr_decay
-            ));
+            return Err(E::LearningRateDecay(self.lr_decay));
         }
         if self.subset == Some(0) {
-            return fail("a training subset of 0 images".into());
+            return Err(E::EmptySubset);
         }
         Ok(())
+    }
+
+    /// The dataset's preset with `spec`'s overrides, validated.
+    pub fn from_spec(spec: &ExperimentSpec) -> Result<Self, TrainConfigError> {
+        let mut config = Self::preset(spec.dataset, spec.method);
+        config.architecture = spec.architecture.unwrap_or(config.architecture);
+        config.dropout = spec.dropout;
+        config.epsilon = spec.epsilon.unwrap_or(config.epsilon);
+        config.epochs = spec.epochs.unwrap_or(config.epochs);
+        config.batch_size = spec.batch_size.unwrap_or(config.batch_size);
+        if let Some(lr) = spec.learning_rate {
+            config.optimizer = config.optimizer.with_learning_rate(lr);
+        }
+        config.subset = spec.subset;
+        config.seed = spec.seed;
+        config.validate()?;
+        spec.validate()?;
+        Ok(config)
     }
 }
 
@@ -246,5 +284,74 @@ mod tests {
         let c = TrainConfig::preset(DatasetId::Cifar10, Method::Trades { beta: 6.0 });
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
+    }
+
+    fn parse(json: &str) -> ExperimentSpec {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn left_out_fields_take_the_preset() {
+        let spec = parse(r#"{"dataset": "fashion-mnist", "method": "trades:6"}"#);
+        assert_eq!(
+            spec,
+            ExperimentSpec::new(DatasetId::FashionMnist, Method::Trades { beta: 6.0 })
+        );
+        assert_eq!(
+            TrainConfig::from_spec(&spec).unwrap(),
+            TrainConfig::preset(DatasetId::FashionMnist, Method::Trades { beta: 6.0 })
+        );
+    }
+
+    #[test]
+    fn overrides_reach_the_configuration() {
+        let spec = parse(
+            r#"{"dataset": "mnist", "architecture": "cnn1", "method": "rst:0.5", "dropout": 0.25,
+                "epsilon": 0.2, "epochs": 3, "batch_size": 32, "learning_rate": 0.05,
+                "subset": 100, "seed": 7}"#,
+        );
+        let config = TrainConfig::from_spec(&spec).unwrap();
+        assert_eq!(config.architecture, Architecture::Cnn1);
+        assert_eq!(config.method, Method::Rst { lambda: 0.5 });
+        assert_eq!((config.dropout, config.epsilon), (0.25, 0.2));
+        assert_eq!((config.epochs, config.batch_size), (3, 32));
+        assert!(matches!(config.optimizer, OptimizerSpec::Sgd { lr, .. } if lr == 0.05));
+        assert_eq!((config.subset, config.seed), (Some(100), 7));
+        // And back: the spec serializes with the same names.
+        let again: ExperimentSpec =
+            serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+        assert_eq!(again, spec);
+    }
+
+    #[test]
+    fn bad_overrides_name_the_value() {
+        let invalid = |edit: fn(&mut ExperimentSpec)| {
+            let mut spec = ExperimentSpec::new(DatasetId::Mnist, Method::At);
+            edit(&mut spec);
+            TrainConfig::from_spec(&spec).unwrap_err()
+        };
+        assert_eq!(invalid(|s| s.dropout = 1.0), TrainConfigError::Dropout(1.0));
+        assert!(
+            invalid(|s| s.dropout = 1.0)
+                .to_string()
+                .contains("dropout rate 1 must be in [0, 1)")
+        );
+        assert!(
+            invalid(|s| s.epsilon = Some(0.0))
+                .to_string()
+                .contains("ε = 0 must be in (0, 1]")
+        );
+        assert_eq!(invalid(|s| s.epochs = Some(0)), TrainConfigError::Epochs(0));
+        assert!(
+            matches!(invalid(|s| s.learning_rate = Some(f64::NAN)), TrainConfigError::LearningRate(lr) if lr.is_nan())
+        );
+        assert_eq!(
+            invalid(|s| s.subset = Some(0)),
+            TrainConfigError::EmptySubset
+        );
+        assert_eq!(
+            invalid(|s| s.curve = vec![2.0]),
+            TrainConfigError::Spec(astute_api::SpecError::CurveRadius(2.0))
+        );
     }
 }

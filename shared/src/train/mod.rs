@@ -5,11 +5,10 @@ mod augment;
 #[cfg(feature = "std")]
 mod checkpoint;
 mod config;
-mod event;
 mod run;
 
+pub use astute_api::TrainEvent;
 #[cfg(feature = "std")]
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Augmentation, OptimizerSpec, TrainConfig, TrainConfigError};
-pub use event::TrainEvent;
 pub use run::{TrainError, TrainOptions, Trained, train};

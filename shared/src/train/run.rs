@@ -34,8 +34,9 @@ pub enum TrainError {
         batch: usize,
         loss: f64,
     },
-    #[error("checkpoint: {0}")]
-    Checkpoint(String),
+    #[cfg(feature = "std")]
+    #[error(transparent)]
+    Checkpoint(#[from] super::CheckpointError),
 }
 
 /// How a run is driven: where it checkpoints, who hears its progress, who may cancel it.
@@ -107,16 +108,12 @@ fn resume(
 ) -> Result<(ModuleOptimizer, usize, Vec<f64>), TrainError> {
     #[cfg(feature = "std")]
     if let Some(dir) = &options.checkpoint_dir
-        && let Some(saved) = super::Checkpoint::read(dir).map_err(TrainError::Checkpoint)?
+        && let Some(saved) = super::Checkpoint::read(dir)?
     {
         if saved.config != *config {
-            return Err(TrainError::Checkpoint(format!(
-                "{} holds a checkpoint of a different configuration; use another folder",
-                dir.display()
-            )));
+            return Err(super::CheckpointError::OtherConfiguration(dir.clone()).into());
         }
-        let optimizer =
-            super::Checkpoint::restore(dir, model, optimizer).map_err(TrainError::Checkpoint)?;
+        let optimizer = super::Checkpoint::restore(dir, model, optimizer)?;
         return Ok((optimizer, saved.epochs_done, saved.mean_losses));
     }
     #[cfg(not(feature = "std"))]
@@ -146,7 +143,7 @@ pub fn train(
     };
     let mut model = network
         .init(&device)
-        .map_err(|e| TrainError::Config(super::TrainConfigError(e)))?;
+        .map_err(|e| TrainError::Config(e.into()))?;
     let (mut optimizer, first_epoch, mut mean_losses) = resume(
         &options,
         config,
@@ -185,9 +182,8 @@ pub fn train(
             let (images, labels) = from_batch(pixels, &labels, shape, &device);
 
             let attacker = eval_copy(&model);
-            let loss = config
-                .method
-                .loss(&model, &attacker, &images, &labels, &context);
+            let loss =
+                crate::method::loss(config.method, &model, &attacker, &images, &labels, &context);
             let loss_value = loss.clone().into_scalar::<f64>();
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
@@ -206,6 +202,7 @@ pub fn train(
                 batches,
                 loss: loss_value,
                 images_per_second: indices.len() as f64 / seconds,
+                eta_seconds: None,
             });
         }
         let mean_loss = loss_sum / batches.max(1) as f64;
@@ -222,9 +219,7 @@ pub fn train(
                 epochs_done: epoch + 1,
                 mean_losses: mean_losses.clone(),
             };
-            checkpoint
-                .save(dir, &model, &optimizer)
-                .map_err(TrainError::Checkpoint)?;
+            checkpoint.save(dir, &model, &optimizer)?;
             (options.on_event)(&TrainEvent::Checkpointed { epoch });
         }
     }

@@ -48,9 +48,8 @@ impl Steps {
             .init();
         let mut step = |model: Network| {
             let attacker = eval_copy(&model);
-            let loss = self
-                .method
-                .loss(&model, &attacker, &images, &labels, &context);
+            let loss =
+                astute::method::loss(self.method, &model, &attacker, &images, &labels, &context);
             let _ = loss.clone().into_scalar::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             optimizer.step(0.01, model, grads)

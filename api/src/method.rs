@@ -59,12 +59,22 @@ impl fmt::Display for Method {
 }
 
 serialize_as_name!(Method);
+name_schema!(
+    Method,
+    "A training method as the paper's tables name it: natural, gr[:λ[:h]], llr[:λ[:μ]], at, rst:λ, trades:β."
+);
 
 impl FromStr for Method {
-    type Err = String;
+    type Err = crate::NameError;
 
     /// `natural`, `gr[:λ[:h]]`, `llr[:λ[:μ]]`, `at`, `rst:λ`, `trades:β`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse_name(s).map_err(|message| crate::NameError::new("method", message))
+    }
+}
+
+impl Method {
+    fn parse_name(s: &str) -> Result<Self, String> {
         let lower = s.trim().to_ascii_lowercase();
         let mut parts = lower.split(':');
         let name = parts.next().unwrap_or_default();
@@ -156,11 +166,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_coefficients() {
-        assert!("trades".parse::<Method>().unwrap_err().contains("needs β"));
+        assert!(
+            "trades"
+                .parse::<Method>()
+                .unwrap_err()
+                .to_string()
+                .contains("needs β")
+        );
         assert!(
             "rst:-1"
                 .parse::<Method>()
                 .unwrap_err()
+                .to_string()
                 .contains("non-negative")
         );
         assert!("trades:nan".parse::<Method>().is_err());
@@ -168,12 +185,14 @@ mod tests {
             "gr:1:0"
                 .parse::<Method>()
                 .unwrap_err()
+                .to_string()
                 .contains("h must be > 0")
         );
         assert!(
             "mixup"
                 .parse::<Method>()
                 .unwrap_err()
+                .to_string()
                 .contains("unknown method")
         );
     }

@@ -380,3 +380,19 @@ pub fn mnist_spec(seed: u64, epochs: u64) -> Value {
     json!({"dataset": "mnist", "architecture": "cnn1", "method": "natural",
            "epochs": epochs, "batch_size": 32, "seed": seed})
 }
+
+/// The smallest ℓ∞ distance (on [0, 1] pixels) from a query image to a training image of
+/// another class, by brute force; `same_set` skips the image itself.
+pub fn brute_force_min(queries: &[u8], train: &[u8], same_set: bool) -> f64 {
+    let mut best = u8::MAX;
+    for (i, q) in queries.chunks(PIXELS).enumerate() {
+        for (j, t) in train.chunks(PIXELS).enumerate() {
+            if (same_set && i == j) || label(i) == label(j) {
+                continue;
+            }
+            let d = q.iter().zip(t).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+            best = best.min(d);
+        }
+    }
+    f64::from(best) / 255.0
+}

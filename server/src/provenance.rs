@@ -1,6 +1,24 @@
-//! A command line as provenance publishes it: what was run, without what is private to
-//! the machine that ran it (database addresses and their passwords, data and state
-//! folders, home folders).
+//! Who made a result and how: the command line as provenance publishes it (what was run,
+//! without what is private to the machine that ran it: database addresses and their
+//! passwords, data and state folders, home folders), this build's version and commit, and
+//! the compute backend.
+
+use astute_api::Provenance;
+
+/// The provenance of a result made by `command` on `backend` by this build.
+pub fn provenance(command: String, backend: &str) -> Provenance {
+    Provenance {
+        command,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        commit: crate::build_commit().to_owned(),
+        backend: backend.to_owned(),
+    }
+}
+
+/// The provenance of a result made by this process on `backend`.
+pub fn of_this_process(backend: &str) -> Provenance {
+    provenance(public_command(std::env::args()), backend)
+}
 
 /// Options whose value is private to the machine.
 const PRIVATE_OPTIONS: [&str; 3] = ["--database-url", "--data-dir", "--state-dir"];

@@ -49,13 +49,23 @@ impl fmt::Display for Architecture {
 }
 
 serialize_as_name!(Architecture);
+name_schema!(
+    Architecture,
+    "A network: cnn1, cnn2, wrn-DEPTH-WIDTH, resnet50 or mlp-LAYERS-WIDTH."
+);
 
 impl FromStr for Architecture {
-    type Err = String;
+    type Err = crate::NameError;
 
     /// Accepts `cnn1`, `cnn2`, `wrn-D-K` (D = 6n + 4), `wrn` (WRN-16-4), `resnet50`,
     /// `mlp` and `mlp-L-W`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse_name(s).map_err(|message| crate::NameError::new("architecture", message))
+    }
+}
+
+impl Architecture {
+    fn parse_name(s: &str) -> Result<Self, String> {
         let lower = s.trim().to_ascii_lowercase();
         let parse_pair = |rest: &str| -> Option<(usize, usize)> {
             let (a, b) = rest.split_once('-')?;
@@ -124,6 +134,7 @@ mod tests {
             "wrn-17-4"
                 .parse::<Architecture>()
                 .unwrap_err()
+                .to_string()
                 .contains("6n + 4")
         );
         // Sizes that would ask for terabytes are refused before anything is counted.
@@ -135,6 +146,7 @@ mod tests {
             assert!(
                 huge.parse::<Architecture>()
                     .unwrap_err()
+                    .to_string()
                     .contains("from 10 to 100")
             );
         }
@@ -142,6 +154,7 @@ mod tests {
             "vgg"
                 .parse::<Architecture>()
                 .unwrap_err()
+                .to_string()
                 .contains("unknown architecture")
         );
     }

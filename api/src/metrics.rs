@@ -1,0 +1,68 @@
+//! What a run measures: accuracies, robustness and the local Lipschitz constant on each
+//! set, the gaps between them, and who measured it how.
+
+use crate::{Architecture, DatasetId, Method};
+
+/// Accuracies in percent and the mean local Lipschitz estimate over one set.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetEvaluation {
+    pub accuracy: f64,
+    pub adversarial_accuracy: f64,
+    pub lipschitz: f64,
+    pub images: usize,
+}
+
+/// A row of the paper's Tables 2–4: both sets evaluated, and the gaps between them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunMetrics {
+    pub train: SetEvaluation,
+    pub test: SetEvaluation,
+    /// train accuracy − test accuracy, percentage points.
+    pub gap: f64,
+    /// adversarial train accuracy − adversarial test accuracy, percentage points.
+    pub adv_gap: f64,
+}
+
+impl RunMetrics {
+    pub fn new(train: SetEvaluation, test: SetEvaluation) -> Self {
+        Self {
+            train,
+            test,
+            gap: train.accuracy - test.accuracy,
+            adv_gap: train.adversarial_accuracy - test.adversarial_accuracy,
+        }
+    }
+}
+
+/// A finished run's result: what was trained, what it measured, and how long it took.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunResult {
+    pub dataset: DatasetId,
+    pub architecture: Architecture,
+    pub method: Method,
+    pub dropout: f64,
+    pub epsilon: f32,
+    pub epochs: usize,
+    pub metrics: RunMetrics,
+    pub train_seconds: f64,
+    pub wall_seconds: f64,
+    /// Test accuracy (%) under PGD-10 at each ε, when asked for: `[ε, accuracy]` pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<f64>>))]
+    pub accuracy_vs_epsilon: Vec<(f32, f64)>,
+}
+
+/// Who made a result and how: shown beside every measured number.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Provenance {
+    /// The command line, without what is private to the machine that ran it.
+    pub command: String,
+    pub version: String,
+    pub commit: String,
+    /// The compute backend (`cpu`, `cuda`, `wgpu`).
+    pub backend: String,
+}

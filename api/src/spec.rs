@@ -1,0 +1,157 @@
+//! What a user asks for: a training run (a dataset, a method, and overrides of the
+//! dataset's preset where wanted) or a separation measurement.
+
+use crate::{Architecture, DatasetId, Method, Metric};
+
+/// The most radii one accuracy-vs-ε curve may ask for.
+pub const MAX_CURVE_RADII: usize = 32;
+
+/// What to train. Fields left out take the dataset's preset (see [`TrainConfig::preset`]);
+/// unknown fields are refused, so a misspelt override is an error, not a silent default.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    pub dataset: DatasetId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
+    /// `natural`, `gr[:λ[:h]]`, `llr[:λ[:μ]]`, `at`, `rst:λ`, `trades:β`.
+    pub method: Method,
+    /// Rate where the architecture places dropout; 0 = none.
+    #[serde(default)]
+    pub dropout: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
+    /// Train on the first `n` training images only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<usize>,
+    #[serde(default)]
+    pub seed: u64,
+    /// Training images evaluated after training (the first `n`): attacking every
+    /// training image costs as much as several epochs. Left out: the worker's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_train: Option<usize>,
+    /// Radii at which to measure test accuracy under PGD-10 after training (accuracy as a
+    /// function of ε); none when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<f32>,
+}
+
+/// A spec asks for something that cannot be measured.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecError {
+    #[error("curve radius {0}: radii are in [0, 1] (pixel units)")]
+    CurveRadius(f32),
+    #[error("{0} curve radii: at most {MAX_CURVE_RADII}")]
+    TooManyRadii(usize),
+    #[error("eval_train 0: evaluate at least one training image (leave it out for the default)")]
+    NoTrainImages,
+}
+
+impl ExperimentSpec {
+    /// The dataset's preset for `method` and nothing overridden.
+    pub fn new(dataset: DatasetId, method: Method) -> Self {
+        Self {
+            dataset,
+            architecture: None,
+            method,
+            dropout: 0.0,
+            epsilon: None,
+            epochs: None,
+            batch_size: None,
+            learning_rate: None,
+            subset: None,
+            seed: 0,
+            eval_train: None,
+            curve: Vec::new(),
+        }
+    }
+
+    /// Checks what the spec asks beyond the training configuration (the core checks that,
+    /// against the dataset's preset): the curve's radii and the training images evaluated.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if let Some(&bad) = self.curve.iter().find(|e| !(0.0..=1.0).contains(*e)) {
+            return Err(SpecError::CurveRadius(bad));
+        }
+        if self.curve.len() > MAX_CURVE_RADII {
+            return Err(SpecError::TooManyRadii(self.curve.len()));
+        }
+        if self.eval_train == Some(0) {
+            return Err(SpecError::NoTrainImages);
+        }
+        Ok(())
+    }
+}
+
+/// Measure how separated `dataset`'s classes are: Train–Train and Test–Train nearest
+/// other-class distances in `metric` (ℓ∞ by default, the paper's).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SeparationSpec {
+    pub dataset: DatasetId,
+    #[serde(default)]
+    pub metric: Metric,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<ExperimentSpec, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_names_are_refused() {
+        let error = |json: &str| parse(json).unwrap_err();
+        assert!(error(r#"{"dataset": "mnist", "method": "trades:-1"}"#).contains("'-1'"));
+        assert!(
+            error(r#"{"dataset": "emnist", "method": "at"}"#).contains("unknown dataset 'emnist'")
+        );
+        assert!(
+            error(r#"{"dataset": "mnist", "method": "at", "epoch": 3}"#)
+                .contains("unknown field `epoch`")
+        );
+        assert!(
+            error(r#"{"dataset": "mnist", "architecture": "wrn-11-2", "method": "at"}"#)
+                .contains("6n + 4")
+        );
+    }
+
+    #[test]
+    fn curve_and_training_images_are_checked() {
+        let mut spec = ExperimentSpec::new(DatasetId::Mnist, Method::At);
+        assert_eq!(spec.validate(), Ok(()));
+        spec.curve = vec![0.1, 1.5];
+        assert_eq!(spec.validate(), Err(SpecError::CurveRadius(1.5)));
+        spec.curve = vec![0.1; 33];
+        assert_eq!(spec.validate(), Err(SpecError::TooManyRadii(33)));
+        spec.curve.clear();
+        spec.eval_train = Some(0);
+        assert_eq!(spec.validate(), Err(SpecError::NoTrainImages));
+    }
+
+    #[test]
+    fn metric_defaults_to_linf_and_unknown_fields_are_refused() {
+        let spec: SeparationSpec = serde_json::from_str(r#"{"dataset": "mnist"}"#).unwrap();
+        assert_eq!(
+            (spec.dataset, spec.metric),
+            (DatasetId::Mnist, Metric::Linf)
+        );
+        let spec: SeparationSpec =
+            serde_json::from_str(r#"{"dataset": "spiral", "metric": "l2"}"#).unwrap();
+        assert_eq!(spec.metric, Metric::L2);
+        let error = serde_json::from_str::<SeparationSpec>(r#"{"dataset": "mnist", "k": 3}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown field `k`"), "{error}");
+        assert!(serde_json::from_str::<SeparationSpec>(r#"{"dataset": "x"}"#).is_err());
+    }
+}

@@ -1,0 +1,424 @@
+//! Training runs: one row per run, whose columns are its summary (what lists filter and
+//! sort on) and whose JSON columns hold its spec, result and provenance. [`run_row`] and
+//! [`insert_run`] are the one place that maps a run to its row and back.
+
+use anyhow::Context;
+use astute::train::TrainConfig;
+use astute_api::{
+    ExperimentSpec, JobEvent, Provenance, RunDetail, RunQuery, RunResult, RunSummary, Status,
+    decimal,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Origin, Store, json_column, name_column, now_ms, random_hex};
+
+const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
+    seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
+    test_acc, adv_test_acc, test_lipschitz, scale, stands_in_for";
+
+/// What became of a request to delete a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletion {
+    Deleted,
+    /// A running run is not deleted: cancel it first.
+    Running,
+    NotFound,
+}
+
+/// A run's summary read from its row.
+fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
+    let status: String = row.try_get("status")?;
+    let stands_in_for: Option<String> = row.try_get("stands_in_for")?;
+    Ok(RunSummary {
+        id: row.try_get("id")?,
+        dataset: name_column(row, "dataset")?,
+        architecture: name_column(row, "architecture")?,
+        method: name_column(row, "method")?,
+        dropout: row.try_get("dropout")?,
+        epsilon: row.try_get("epsilon")?,
+        epochs: row.try_get("epochs")?,
+        seed: row.try_get::<i64, _>("seed")? as u64,
+        status: Status::parse(&status).with_context(|| format!("unknown run status {status:?}"))?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        epochs_done: row.try_get("epochs_done")?,
+        attempts: row.try_get("attempts")?,
+        error: row.try_get("error")?,
+        test_acc: row.try_get("test_acc")?,
+        adv_test_acc: row.try_get("adv_test_acc")?,
+        test_lipschitz: row.try_get("test_lipschitz")?,
+        scale: row.try_get("scale")?,
+        stands_in_for: stands_in_for
+            .map(|name| name.parse())
+            .transpose()
+            .context("stored stands_in_for is not a dataset")?,
+    })
+}
+
+/// A new run of `spec` (resolved to `config`), queued at `now`.
+fn queued_summary(
+    spec: &ExperimentSpec,
+    config: &TrainConfig,
+    origin: &Origin,
+    now: i64,
+) -> anyhow::Result<RunSummary> {
+    Ok(RunSummary {
+        id: random_hex(8)?,
+        dataset: spec.dataset,
+        architecture: config.architecture,
+        method: config.method,
+        dropout: config.dropout,
+        epsilon: decimal(config.epsilon),
+        epochs: config.epochs as i64,
+        seed: config.seed,
+        status: Status::Queued,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+        epochs_done: 0,
+        attempts: 0,
+        error: None,
+        test_acc: None,
+        adv_test_acc: None,
+        test_lipschitz: None,
+        scale: origin.scale.clone(),
+        stands_in_for: origin.stands_in_for,
+    })
+}
+
+/// A run that finished outside the queue (`astute train`), from its spec and result.
+pub fn finished_run(
+    spec: &ExperimentSpec,
+    result: RunResult,
+    provenance: Provenance,
+    started_at: i64,
+) -> anyhow::Result<RunDetail> {
+    let config = TrainConfig::from_spec(spec)?;
+    let queued = queued_summary(spec, &config, &Origin::default(), started_at)?;
+    let test = result.metrics.test;
+    Ok(RunDetail {
+        summary: RunSummary {
+            status: Status::Done,
+            started_at: Some(started_at),
+            finished_at: Some(now_ms()),
+            epochs_done: queued.epochs,
+            attempts: 1,
+            test_acc: Some(test.accuracy),
+            adv_test_acc: Some(test.adversarial_accuracy),
+            test_lipschitz: Some(test.lipschitz),
+            ..queued
+        },
+        spec: spec.clone(),
+        result: Some(result),
+        provenance,
+    })
+}
+
+/// Stores `run` as it is (queued, or finished with its result), owned by `owner`.
+async fn insert_run(
+    conn: &mut sqlx::AnyConnection,
+    run: &RunDetail,
+    owner: Option<&str>,
+) -> anyhow::Result<()> {
+    let s = &run.summary;
+    let result = run.result.as_ref().map(serde_json::to_string).transpose()?;
+    sqlx::query(
+        "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
+             epochs, seed, status, created_at, started_at, finished_at, attempts, \
+             cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
+             provenance, scale, stands_in_for, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13, $14, 0, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+    )
+    .bind(&s.id)
+    .bind(serde_json::to_string(&run.spec)?)
+    .bind(s.dataset.id())
+    .bind(s.architecture.to_string())
+    .bind(s.method.to_string())
+    .bind(s.dropout)
+    .bind(s.epsilon)
+    .bind(s.epochs)
+    .bind(s.seed as i64)
+    .bind(s.status.as_str())
+    .bind(s.created_at)
+    .bind(s.started_at)
+    .bind(s.finished_at)
+    .bind(s.attempts)
+    .bind(s.epochs_done)
+    .bind(result)
+    .bind(s.test_acc)
+    .bind(s.adv_test_acc)
+    .bind(s.test_lipschitz)
+    .bind(serde_json::to_string(&run.provenance)?)
+    .bind(s.scale.as_deref())
+    .bind(s.stands_in_for.map(|d| d.id()))
+    .bind(owner)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a finished run as it is, with its events numbered from 1 (from a seed, or run by
+/// `astute train` in its own process).
+pub(super) async fn insert_done_run(
+    conn: &mut sqlx::AnyConnection,
+    run: &RunDetail,
+    events: &[JobEvent],
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        run.summary.status == Status::Done && run.result.is_some(),
+        "run {} is not finished with a result",
+        run.summary.id
+    );
+    insert_run(conn, run, None).await?;
+    let s = &run.summary;
+    for (seq, event) in (1..).zip(events) {
+        sqlx::query("INSERT INTO run_events (run_id, seq, at, event) VALUES ($1, $2, $3, $4)")
+            .bind(&s.id)
+            .bind(seq)
+            .bind(s.finished_at.unwrap_or(s.created_at))
+            .bind(serde_json::to_string(event)?)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A queued, running or finished run of exactly `spec` at `scale`, if there is one:
+    /// a reproduction started again takes up its own jobs instead of repeating them.
+    pub async fn find_run(
+        &self,
+        spec: &ExperimentSpec,
+        scale: Option<&str>,
+    ) -> anyhow::Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT id FROM runs WHERE spec = $1 AND scale = $2 \
+             AND status IN ('queued', 'running', 'done') ORDER BY created_at, id LIMIT 1",
+        )
+        .bind(serde_json::to_string(spec)?)
+        .bind(scale)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.try_get("id")).transpose()?)
+    }
+
+    /// Queues a training run; returns its id.
+    pub async fn create_run(
+        &self,
+        spec: &ExperimentSpec,
+        origin: &Origin,
+        provenance: &Provenance,
+    ) -> anyhow::Result<String> {
+        let config = TrainConfig::from_spec(spec)?;
+        let run = RunDetail {
+            summary: queued_summary(spec, &config, origin, now_ms())?,
+            spec: spec.clone(),
+            result: None,
+            provenance: provenance.clone(),
+        };
+        let mut conn = self.pool.acquire().await?;
+        insert_run(&mut conn, &run, origin.owner.as_deref()).await?;
+        Ok(run.summary.id)
+    }
+
+    pub async fn run(&self, id: &str) -> anyhow::Result<Option<RunDetail>> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS}, spec, result, provenance FROM runs WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let result: Option<String> = row.try_get("result")?;
+        Ok(Some(RunDetail {
+            summary: run_row(&row)?,
+            spec: json_column(&row, "spec")?,
+            result: result
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .context("stored result is not valid")?,
+            provenance: json_column(&row, "provenance")?,
+        }))
+    }
+
+    /// Run `id`'s status alone (what a live stream polls), `None` for an unknown run.
+    pub async fn run_status(&self, id: &str) -> anyhow::Result<Option<Status>> {
+        let row = sqlx::query("SELECT status FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let status: String = row.try_get("status")?;
+            Status::parse(&status).with_context(|| format!("unknown status {status:?}"))
+        })
+        .transpose()
+    }
+
+    /// Runs matching `query`, and how many match in all.
+    pub async fn list_runs(&self, query: &RunQuery) -> anyhow::Result<(Vec<RunSummary>, i64)> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        for (column, value) in [
+            ("dataset", query.dataset.map(|d| d.id().to_owned())),
+            ("architecture", query.architecture.map(|a| a.to_string())),
+            ("method", query.method.map(|m| m.to_string())),
+            ("status", query.status.map(|s| s.as_str().to_owned())),
+        ] {
+            if let Some(value) = value {
+                values.push(value);
+                conditions.push(format!("{column} = ${}", values.len()));
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let (column, descending) = query.order().map_err(anyhow::Error::msg)?;
+        // NULLs (runs without results yet) last either way; ties by id in the same
+        // direction, so an index on (column, id) serves the order as it stands.
+        let direction = if descending { "DESC" } else { "ASC" };
+        let order = format!("ORDER BY {column} {direction} NULLS LAST, id {direction}");
+        let limit = query.limit.unwrap_or(50).clamp(1, RunQuery::MAX_PAGE);
+        let offset = query.offset.unwrap_or(0).max(0);
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM runs {filter} {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let mut select = sqlx::query(&sql);
+        for value in &values {
+            select = select.bind(value);
+        }
+        let runs = select
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(run_row)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let count_sql = format!("SELECT COUNT(*) AS n FROM runs {filter}");
+        let mut count = sqlx::query(&count_sql);
+        for value in &values {
+            count = count.bind(value);
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        Ok((runs, total))
+    }
+
+    /// Every finished run's summary and result, for the tables.
+    pub async fn done_results(&self) -> anyhow::Result<Vec<(RunSummary, RunResult)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLUMNS}, result FROM runs WHERE status = 'done' ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((run_row(row)?, json_column(row, "result")?)))
+            .collect()
+    }
+
+    /// Records epochs finished (the checkpoint a resume starts from).
+    pub async fn set_epochs_done(&self, id: &str, worker: &str, epochs: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE runs SET epochs_done = $1 WHERE id = $2 AND worker = $3")
+            .bind(epochs)
+            .bind(id)
+            .bind(worker)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a claimed run as done, with its result. Only the worker holding the lease can;
+    /// returns whether it did.
+    pub async fn finish_run(
+        &self,
+        id: &str,
+        worker: &str,
+        result: &RunResult,
+    ) -> anyhow::Result<bool> {
+        let test = result.metrics.test;
+        let updated = sqlx::query(
+            "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
+             test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, epochs_done = epochs, \
+             lease_until = NULL WHERE id = $6 AND worker = $7 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(serde_json::to_string(result)?)
+        .bind(test.accuracy)
+        .bind(test.adversarial_accuracy)
+        .bind(test.lipschitz)
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Asks run `id` to stop: a queued run, or a running one whose worker stopped renewing
+    /// its lease, is cancelled at once; a running one otherwise when its worker next renews
+    /// the lease. Returns the status after the request, `None` for an unknown run.
+    pub async fn cancel(&self, id: &str) -> anyhow::Result<Option<Status>> {
+        sqlx::query(
+            "UPDATE runs SET status = 'cancelled', finished_at = $1, lease_until = NULL \
+             WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND lease_until < $1))",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        self.run_status(id).await
+    }
+
+    /// Deletes a run that is not running, with its events.
+    pub async fn delete(&self, id: &str) -> anyhow::Result<Deletion> {
+        match self.run_status(id).await? {
+            None => return Ok(Deletion::NotFound),
+            Some(Status::Running) => return Ok(Deletion::Running),
+            Some(_) => {}
+        }
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM runs WHERE id = $1 AND status <> 'running'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            // Claimed (or deleted) between the two reads: leave it and its events be.
+            tx.rollback().await?;
+            return Ok(match self.run_status(id).await? {
+                None => Deletion::NotFound,
+                Some(_) => Deletion::Running,
+            });
+        }
+        sqlx::query("DELETE FROM run_events WHERE run_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Deletion::Deleted)
+    }
+
+    /// The owner of run `id` (see [`Origin::owner`] and [`super::SHIPPED`]); `None` for
+    /// an unknown run.
+    pub async fn run_owner(&self, id: &str) -> anyhow::Result<Option<Option<String>>> {
+        let row = sqlx::query("SELECT owner FROM runs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get("owner")).transpose()?)
+    }
+
+    /// Records a run trained outside any worker (`astute train`), finished, with its result
+    /// and `events` (its history, as a worker would have stored it).
+    pub async fn record_run(&self, run: &RunDetail, events: &[JobEvent]) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_done_run(&mut tx, run, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! Separation measurements: queued, claimed and finished like runs, kept with their
+//! reports.
+
+use anyhow::Context;
+use astute_api::{
+    DatasetId, Provenance, SeparationRecord, SeparationReport, SeparationSpec, Split, Status,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Origin, Store, json_column, name_column, now_ms, random_hex};
+
+/// The most measurements one list returns.
+const MAX_LIST: i64 = 500;
+
+impl Store {
+    /// Queues a separation measurement; returns its id.
+    pub async fn create_separation(
+        &self,
+        spec: &SeparationSpec,
+        origin: &Origin,
+        provenance: &Provenance,
+    ) -> anyhow::Result<String> {
+        let id = random_hex(8)?;
+        sqlx::query(
+            "INSERT INTO separations (id, spec, dataset, metric, status, created_at, attempts, \
+             cancel_requested, provenance, scale, owner) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(serde_json::to_string(spec)?)
+        .bind(spec.dataset.to_string())
+        .bind(spec.metric.name())
+        .bind(now_ms())
+        .bind(serde_json::to_string(provenance)?)
+        .bind(origin.scale.as_deref())
+        .bind(origin.owner.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Ends a claimed separation as done, with its reports.
+    pub async fn finish_separation(
+        &self,
+        id: &str,
+        worker: &str,
+        reports: &[SeparationReport],
+        seconds: f64,
+    ) -> anyhow::Result<bool> {
+        let min_of = |split: Split| reports.iter().find(|r| r.split == split).map(|r| r.min);
+        let updated = sqlx::query(
+            "UPDATE separations SET status = 'done', finished_at = $1, reports = $2, \
+             min_train_train = $3, min_test_train = $4, seconds = $5, lease_until = NULL \
+             WHERE id = $6 AND worker = $7 AND status = 'running'",
+        )
+        .bind(now_ms())
+        .bind(serde_json::to_string(reports)?)
+        .bind(min_of(Split::TrainTrain))
+        .bind(min_of(Split::TestTrain))
+        .bind(seconds)
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    /// Separation measurements, newest first (of one dataset when given).
+    pub async fn list_separations(
+        &self,
+        dataset: Option<DatasetId>,
+    ) -> anyhow::Result<Vec<SeparationRecord>> {
+        let filter = if dataset.is_some() {
+            "WHERE dataset = $1"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {SEPARATION_COLUMNS} FROM separations {filter} \
+             ORDER BY created_at DESC, id DESC LIMIT {MAX_LIST}"
+        );
+        let mut select = sqlx::query(&sql);
+        if let Some(dataset) = dataset {
+            select = select.bind(dataset.id());
+        }
+        select
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| separation_record(row, false))
+            .collect()
+    }
+
+    /// Every finished ℓ∞ measurement (Table 1's metric), oldest first.
+    pub async fn done_separations(&self) -> anyhow::Result<Vec<SeparationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {SEPARATION_COLUMNS} FROM separations WHERE status = 'done' AND metric = 'linf' \
+             ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| separation_record(row, false))
+        .collect()
+    }
+
+    /// One separation measurement with its reports.
+    pub async fn separation(&self, id: &str) -> anyhow::Result<Option<SeparationRecord>> {
+        sqlx::query(&format!(
+            "SELECT {SEPARATION_COLUMNS}, reports FROM separations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| separation_record(&row, true))
+        .transpose()
+    }
+
+    /// Records a measurement made outside any worker (`astute separation`).
+    pub async fn record_separation(&self, record: &SeparationRecord) -> anyhow::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_done_separation(&mut conn, record).await
+    }
+}
+
+const SEPARATION_COLUMNS: &str = "id, dataset, metric, status, created_at, finished_at, \
+    error, min_train_train, min_test_train, seconds, provenance, scale";
+
+fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<SeparationRecord> {
+    let status: String = row.try_get("status")?;
+    let reports: Option<String> = if with_reports {
+        row.try_get("reports")?
+    } else {
+        None
+    };
+    Ok(SeparationRecord {
+        id: row.try_get("id")?,
+        dataset: name_column(row, "dataset")?,
+        metric: name_column(row, "metric")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+        created_at: row.try_get("created_at")?,
+        finished_at: row.try_get("finished_at")?,
+        error: row.try_get("error")?,
+        min_train_train: row.try_get("min_train_train")?,
+        min_test_train: row.try_get("min_test_train")?,
+        seconds: row.try_get("seconds")?,
+        reports: reports
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .context("stored separation reports are not valid")?,
+        provenance: json_column(row, "provenance")?,
+        scale: row.try_get("scale")?,
+    })
+}
+
+/// Stores a finished separation measurement as it is.
+pub(super) async fn insert_done_separation(
+    conn: &mut sqlx::AnyConnection,
+    record: &SeparationRecord,
+) -> anyhow::Result<()> {
+    let reports = record
+        .reports
+        .as_ref()
+        .context("a finished measurement has no reports")?;
+    let spec = SeparationSpec {
+        dataset: record.dataset,
+        metric: record.metric,
+    };
+    sqlx::query(
+        "INSERT INTO separations (id, spec, dataset, metric, status, created_at, \
+             finished_at, attempts, cancel_requested, reports, min_train_train, \
+             min_test_train, seconds, provenance, scale) VALUES ($1, $2, $3, $4, 'done', $5, \
+             $6, 1, 0, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&record.id)
+    .bind(serde_json::to_string(&spec)?)
+    .bind(record.dataset.id())
+    .bind(record.metric.name())
+    .bind(record.created_at)
+    .bind(record.finished_at)
+    .bind(serde_json::to_string(reports)?)
+    .bind(record.min_train_train)
+    .bind(record.min_test_train)
+    .bind(record.seconds)
+    .bind(serde_json::to_string(&record.provenance)?)
+    .bind(record.scale.as_deref())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! What a new server starts with and shows: the shipped results, images, scales, the
+//! site, reproductions and runs recorded from the CLI.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// A new store starts with the shipped results: every run and measurement of
+/// `server/seed/results.json`, served as stored, in the tables.
+#[test]
+fn a_new_store_serves_the_shipped_results() {
+    let seed: Value = serde_json::from_str(include_str!("../../server/seed/results.json")).unwrap();
+    let lab = Lab::sqlite();
+    let server = lab.serve_with(0, &[]);
+    let runs = seed["runs"].as_array().unwrap();
+    let separations = seed["separations"].as_array().unwrap();
+    assert_eq!(server.get("/api/runs").json()["total"], runs.len());
+    for run in runs {
+        let id = run["id"].as_str().unwrap();
+        let served = server.run(id);
+        // Shipped results carry no weights, and the run says so.
+        assert!(served["weights"].is_null());
+        assert_eq!(served["result"], run["result"]);
+        assert_eq!(served["provenance"], run["provenance"]);
+        // Each shipped run carries its history: one finished epoch per trained epoch, so
+        // its training curve is drawn.
+        let epochs = run["events"].as_array().map_or(0, |e| {
+            e.iter().filter(|e| e["event"] == "epoch_finished").count()
+        });
+        assert_eq!(epochs as u64, run["epochs"].as_u64().unwrap(), "run {id}");
+        let loss = server.get(&format!("/api/runs/{id}/loss.svg"));
+        assert_eq!(loss.status, 200, "{}", loss.body);
+    }
+    let table1 = server.get("/api/tables/1").json();
+    for record in separations {
+        let served = server
+            .get(&format!(
+                "/api/separations/{}",
+                record["id"].as_str().unwrap()
+            ))
+            .json();
+        assert_eq!(served["reports"], record["reports"]);
+        let row = table1["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["dataset"] == record["dataset"])
+            .unwrap();
+        assert_eq!(
+            row["cells"][0]["measured"]["mean"],
+            record["min_train_train"]
+        );
+        assert!(row["runs"].as_array().unwrap().contains(&record["id"]));
+    }
+    // Seeding happens once: a restart on the same store adds nothing.
+    drop(server);
+    let again = lab.serve_with(0, &[]);
+    assert_eq!(again.get("/api/runs").json()["total"], runs.len());
+    let listed = again.get("/api/separations").json();
+    assert_eq!(listed.as_array().unwrap().len(), separations.len());
+}
+
+/// What the web pages read beside the runs: dataset images (the closest pairs), the
+/// reproduction scales, runs queued at a scale, and the app's own files.
+#[test]
+fn images_scales_and_the_site() {
+    let lab = Lab::sqlite();
+    let site = lab.dir.path().join("site");
+    std::fs::create_dir_all(site.join("assets")).unwrap();
+    std::fs::write(site.join("index.html"), "<!doctype html><title>app</title>").unwrap();
+    std::fs::write(site.join("assets/app-1.js"), "console.log(1)").unwrap();
+    let server = lab.serve_with(
+        0,
+        &[
+            "--no-seed",
+            "--write-rate",
+            "0",
+            "--site",
+            site.to_str().unwrap(),
+        ],
+    );
+
+    // Image 3 of the training set, exactly the pixels of the IDX file.
+    let (status, kind, png) = server.get_bytes("/api/datasets/mnist/images/train/3");
+    assert_eq!((status, kind.as_str()), (200, "image/png"));
+    let decoded = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!(decoded.dimensions(), (28, 28));
+    assert_eq!(decoded.as_raw(), &pixels(TRAIN, 1)[3 * PIXELS..4 * PIXELS]);
+    let (status, _, png) =
+        server.get_bytes(&format!("/api/datasets/mnist/images/test/{}", TEST - 1));
+    assert_eq!(status, 200);
+    let last = (TEST as usize - 1) * PIXELS;
+    assert_eq!(
+        image::load_from_memory(&png).unwrap().to_luma8().as_raw(),
+        &pixels(TEST, 2)[last..last + PIXELS]
+    );
+    let refused = |path: &str, status: u16, words: &str| {
+        let reply = server.get(path);
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        let message = reply.json()["error"].as_str().unwrap().to_owned();
+        assert!(message.contains(words), "{path}: {message}");
+    };
+    refused("/api/datasets/mnist/images/train/128", 404, "train has 128");
+    refused("/api/datasets/mnist/images/valid/0", 400, "train or test");
+    refused("/api/datasets/cifar10/images/train/0", 404, "cifar10");
+    refused("/api/datasets/nope/images/train/0", 400, "nope");
+    refused("/api/no-such-route", 404, "route not found");
+
+    // The scales, resolved against MNIST's preset (SGD 0.01, 160 epochs, batch 64).
+    let scales = server.get("/api/scales?dataset=mnist").json();
+    let scale = |name: &str| {
+        scales
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(scale("smoke")["epochs"], 1);
+    assert_eq!(scale("smoke")["subset"], 256);
+    assert_eq!(scale("cpu")["epochs"], 3);
+    assert_eq!(scale("cpu")["learning_rate"], 0.05);
+    assert_eq!(scale("paper")["epochs"], 160);
+    assert_eq!(scale("paper")["learning_rate"], 0.01);
+    assert!(scale("paper")["subset"].is_null());
+    refused("/api/scales?dataset=nope", 400, "nope");
+
+    // A run queued at a scale gets the scale's settings where its spec is silent.
+    let token = lab.token();
+    let spec = json!({"dataset": "mnist", "method": "natural", "epochs": 2});
+    let reply = server.send(
+        "POST",
+        "/api/runs?scale=smoke",
+        Some(&token),
+        spec.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let run = server.run(reply.json()["id"].as_str().unwrap());
+    assert_eq!(run["scale"], "smoke");
+    assert_eq!(run["spec"]["epochs"], 2);
+    assert_eq!(run["spec"]["subset"], 256);
+    let reply = server.send(
+        "POST",
+        "/api/runs?scale=huge",
+        Some(&token),
+        spec.to_string().as_bytes(),
+    );
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("smoke, cpu or paper"), "{}", reply.body);
+
+    // The app: hashed assets cached for good, pages revalidated, app routes get the page.
+    let asset = agent().get(&server.url("/assets/app-1.js")).call().unwrap();
+    assert_eq!(
+        asset.headers().get("cache-control").unwrap(),
+        "public, max-age=31536000, immutable"
+    );
+    for path in ["/", "/results", "/runs/abc"] {
+        let mut page = agent().get(&server.url(path)).call().unwrap();
+        assert_eq!(page.headers().get("cache-control").unwrap(), "no-cache");
+        assert!(
+            page.body_mut()
+                .read_to_string()
+                .unwrap()
+                .contains("<title>app</title>")
+        );
+    }
+}
+
+/// `astute reproduce` started again takes up the jobs of the first start instead of
+/// queueing the whole grid twice.
+#[test]
+fn a_repeated_reproduction_reuses_its_jobs() {
+    let lab = Lab::sqlite();
+    let reproduce = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_astute"))
+            .args(["reproduce", "--table", "2", "--scale", "smoke", "--no-wait"])
+            .args(lab.worker_args())
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{log}");
+        log
+    };
+    let first = reproduce();
+    assert!(first.contains("queued 20 training run(s)"), "{first}");
+    let again = reproduce();
+    assert!(again.contains("queued 0 training run(s)"), "{again}");
+    assert!(
+        again.contains("20 run(s) of this table at this scale were already"),
+        "{again}"
+    );
+    let server = lab.serve_with(0, &["--no-seed"]);
+    let queued = server.get("/api/runs?status=queued").json();
+    assert_eq!(queued["total"], 20);
+}
+
+/// `astute train` and `astute separation` record what they measure in the same store:
+/// a server running on it shows them at once.
+#[test]
+fn cli_results_show_up_in_the_api() {
+    let lab = Lab::sqlite();
+    let server = lab.serve(0);
+    let cli = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_astute"));
+        command.args(args).args(lab.store_args()).args([
+            "--data-dir",
+            &lab.dir.path().join("data").display().to_string(),
+        ]);
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let log = cli(&["separation", "--dataset", "mnist", "--json"]);
+    assert!(log.contains("recorded as separation"), "{log}");
+    let log = cli(&[
+        "train",
+        "--dataset",
+        "spiral",
+        "--method",
+        "trades:6",
+        "--epochs",
+        "2",
+        "--json",
+    ]);
+    assert!(log.contains("recorded as run"), "{log}");
+
+    let separations = server.get("/api/separations?dataset=mnist").json();
+    let train = pixels(TRAIN, 1);
+    let got = separations[0]["min_train_train"].as_f64().unwrap();
+    assert!((got - brute_force_min(&train, &train, true)).abs() < 1e-12);
+    let runs = server.get("/api/runs?status=done").json();
+    assert_eq!(runs["total"], 1);
+    let run = server.run(runs["runs"][0]["id"].as_str().unwrap());
+    assert_eq!(run["method"], "trades:6");
+    assert_eq!(run["epochs_done"], 2);
+    // Its epochs are in its history, so its training curve is drawn.
+    let loss = server.get(&format!(
+        "/api/runs/{}/loss.svg",
+        run["id"].as_str().unwrap()
+    ));
+    assert_eq!(loss.status, 200, "{}", loss.body);
+    assert!(loss.body.contains("<svg"));
+    let command = run["provenance"]["command"].as_str().unwrap();
+    assert!(
+        command.starts_with("astute train --dataset spiral"),
+        "{command}"
+    );
+    // This machine's folders are private: neither the program's nor the data's are shown.
+    let lab_dir = lab.dir.path().display().to_string();
+    assert!(!command.contains(&lab_dir), "{command}");
+    assert!(command.contains("--data-dir …"), "{command}");
+    let separations = server.get("/api/separations").body;
+    assert!(!separations.contains(&lab_dir), "{separations}");
+    assert!(
+        run["result"]["metrics"]["test"]["accuracy"]
+            .as_f64()
+            .is_some()
+    );
+}

@@ -1,0 +1,127 @@
+//! Workers in processes of their own: a killed worker's run resumes from its checkpoint
+//! elsewhere, and two workers never take the same job.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// `kill -9` of the worker mid-run: its lease expires, another worker claims the run and
+/// resumes from the last checkpoint (not from epoch 0), and the run finishes.
+fn crash_and_resume(lab: &Lab) {
+    let server = lab.serve(0);
+    let token = lab.token();
+    let id = server.create(
+        &token,
+        &json!({"dataset": "mnist", "architecture": "cnn1",
+        "method": "trades:6", "epochs": 4, "batch_size": 16}),
+    );
+    let mut worker = lab.worker(1);
+    // Wait for the first checkpoint, then kill the worker without warning.
+    let start = Instant::now();
+    loop {
+        let run = server.run(&id);
+        if run["epochs_done"].as_i64().unwrap() >= 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no checkpoint: {run}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    worker.kill9();
+    let killed = server.run(&id);
+    assert_eq!(killed["status"], "running", "{killed}");
+    let done_at_kill = killed["epochs_done"].as_i64().unwrap();
+    assert!(
+        done_at_kill < 4,
+        "the run finished before the kill: {killed}"
+    );
+    eprintln!("killed the worker with {done_at_kill} epoch(s) checkpointed");
+
+    let second = lab.worker(1);
+    let run = server.wait_status(&id, "done", Duration::from_secs(600));
+    assert_eq!(run["attempts"], 2, "{run}");
+    let events = server.events(&id);
+    let claims: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, e))| e["event"] == "claimed")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(claims.len(), 2, "{events:?}");
+    // After the second claim, training starts at the epoch after the last checkpoint.
+    let resumed_epoch = events[claims[1]..]
+        .iter()
+        .find(|(_, e)| e["event"] == "epoch_started")
+        .map(|(_, e)| e["epoch"].as_i64().unwrap())
+        .unwrap();
+    assert!(
+        resumed_epoch >= done_at_kill && resumed_epoch >= 1,
+        "resumed at {resumed_epoch}"
+    );
+    let epochs_trained: Vec<i64> = events
+        .iter()
+        .filter(|(_, e)| e["event"] == "epoch_finished")
+        .map(|(_, e)| e["epoch"].as_i64().unwrap())
+        .collect();
+    assert_eq!(*epochs_trained.last().unwrap(), 3, "{epochs_trained:?}");
+    eprintln!("{}", second.log());
+}
+
+#[test]
+fn killed_worker_resumes_from_checkpoint_on_sqlite() {
+    crash_and_resume(&Lab::sqlite());
+}
+
+#[test]
+fn killed_worker_resumes_from_checkpoint_on_postgres() {
+    if let Some(lab) = Lab::postgres("crash") {
+        crash_and_resume(&lab);
+    }
+}
+
+/// Two worker processes with two slots each on one PostgreSQL database: every one of
+/// many small runs is claimed exactly once.
+#[test]
+fn two_workers_never_take_the_same_job_on_postgres() {
+    let Some(lab) = Lab::postgres("claims") else {
+        return;
+    };
+    let server = lab.serve(0);
+    // More runs than one ordinary token may queue at once.
+    let token = lab.cli(&["token", "create", "--admin"]);
+    let ids: Vec<String> = (0..24)
+        .map(|seed| {
+            server.create(
+                &token,
+                &json!({"dataset": "spiral", "method": "natural",
+                "epochs": 1, "seed": seed}),
+            )
+        })
+        .collect();
+    let workers = [lab.worker(2), lab.worker(2)];
+    let mut claimed_by = std::collections::BTreeMap::new();
+    for id in &ids {
+        let run = server.wait_status(id, "done", Duration::from_secs(300));
+        assert_eq!(run["attempts"], 1, "{run}");
+        let events = server.events(id);
+        let claims: Vec<&Value> = events
+            .iter()
+            .filter(|(_, e)| e["event"] == "claimed")
+            .map(|(_, e)| e)
+            .collect();
+        assert_eq!(claims.len(), 1, "run {id} claimed {} times", claims.len());
+        *claimed_by
+            .entry(claims[0]["worker"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    eprintln!("runs per worker slot: {claimed_by:?}");
+    assert!(
+        claimed_by.len() >= 2,
+        "one worker took everything: {claimed_by:?}"
+    );
+    drop(workers);
+}
