@@ -57,6 +57,20 @@ pub enum JobEvent {
 }
 
 impl JobEvent {
+    /// The event's name, as its `event` field writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Claimed { .. } => "claimed",
+            Self::Evaluating { .. } => "evaluating",
+            Self::Released { .. } => "released",
+            Self::Finished { .. } => "finished",
+            Self::Train(TrainEvent::EpochStarted { .. }) => "epoch_started",
+            Self::Train(TrainEvent::Batch { .. }) => "batch",
+            Self::Train(TrainEvent::EpochFinished { .. }) => "epoch_finished",
+            Self::Train(TrainEvent::Checkpointed { .. }) => "checkpointed",
+        }
+    }
+
     /// Whether it is a per-batch event (frequent, left out of exports).
     pub fn is_batch(&self) -> bool {
         matches!(self, Self::Train(TrainEvent::Batch { .. }))
@@ -80,6 +94,7 @@ mod tests {
         for text in events {
             let event: JobEvent = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&event).unwrap(), text);
+            assert!(text.starts_with(&format!(r#"{{"event":"{}""#, event.name())));
         }
         let batch: JobEvent = serde_json::from_str(events[2]).unwrap();
         assert!(batch.is_batch());

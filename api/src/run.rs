@@ -44,6 +44,19 @@ impl Status {
     }
 }
 
+impl std::str::FromStr for Status {
+    type Err = crate::NameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| {
+            crate::NameError::new(
+                "status",
+                format!("unknown status {s:?}: queued, running, done, failed or cancelled"),
+            )
+        })
+    }
+}
+
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -6,7 +6,7 @@ use crate::{Architecture, DatasetId, Method, Metric};
 /// The most radii one accuracy-vs-ε curve may ask for.
 pub const MAX_CURVE_RADII: usize = 32;
 
-/// What to train. Fields left out take the dataset's preset (see [`TrainConfig::preset`]);
+/// What to train. Fields left out take the dataset's preset (the core's `TrainConfig::preset`);
 /// unknown fields are refused, so a misspelt override is an error, not a silent default.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -223,6 +223,8 @@ pub enum Format {
 impl Format {
     /// The text formats, for export menus.
     pub const TEXT: [Format; 3] = [Format::Csv, Format::Markdown, Format::Latex];
+    /// Every format.
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Markdown, Format::Latex, Format::Json];
 
     /// `json`, `csv`, `md` or `markdown`, `tex` or `latex`.
     pub fn parse(s: &str) -> Option<Self> {

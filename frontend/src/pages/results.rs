@@ -214,7 +214,7 @@ fn Runs() -> impl IntoView {
                 })
                 .collect_view();
             let shown: Vec<Row> = rows.iter().map(|r| (*r).clone()).collect();
-            let exports = Format::TEXT
+            let exports = Format::ALL
                 .into_iter()
                 .map(|format| {
                     let shown = shown.clone();

@@ -172,31 +172,23 @@ fn provenance_fields(provenance: Provenance) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// An event as a name and its details in words.
-fn describe(event: &JobEvent) -> (&'static str, String) {
+/// An event's details in words.
+fn describe(event: &JobEvent) -> String {
     match event {
-        JobEvent::Claimed { worker, attempt } => {
-            ("claimed", format!("worker {worker} · attempt {attempt}"))
-        }
-        JobEvent::Evaluating { epsilon } => ("evaluating", format!("epsilon {epsilon}")),
-        JobEvent::Released { reason } => ("released", reason.clone()),
-        JobEvent::Finished { status, error } => (
-            "finished",
-            match error {
-                Some(error) => format!("status {status} · error {error}"),
-                None => format!("status {status}"),
-            },
-        ),
+        JobEvent::Claimed { worker, attempt } => format!("worker {worker} · attempt {attempt}"),
+        JobEvent::Evaluating { epsilon } => format!("epsilon {epsilon}"),
+        JobEvent::Released { reason } => reason.clone(),
+        JobEvent::Finished { status, error } => match error {
+            Some(error) => format!("status {status} · error {error}"),
+            None => format!("status {status}"),
+        },
         JobEvent::Train(TrainEvent::EpochStarted {
             epoch,
             epochs,
             batches,
             learning_rate,
-        }) => (
-            "epoch_started",
-            format!(
-                "epoch {epoch} · epochs {epochs} · batches {batches} · learning_rate {learning_rate:.4}"
-            ),
+        }) => format!(
+            "epoch {epoch} · epochs {epochs} · batches {batches} · learning_rate {learning_rate:.4}"
         ),
         JobEvent::Train(TrainEvent::Batch {
             epoch,
@@ -205,24 +197,16 @@ fn describe(event: &JobEvent) -> (&'static str, String) {
             loss,
             images_per_second,
             eta_seconds,
-        }) => (
-            "batch",
-            format!(
-                "epoch {epoch} · batch {batch} of {batches} · loss {loss:.4} · {images_per_second:.0} images/s{}",
-                eta_seconds.map_or_else(String::new, |s| format!(" · eta {s:.0} s"))
-            ),
+        }) => format!(
+            "epoch {epoch} · batch {batch} of {batches} · loss {loss:.4} · {images_per_second:.0} images/s{}",
+            eta_seconds.map_or_else(String::new, |s| format!(" · eta {s:.0} s"))
         ),
         JobEvent::Train(TrainEvent::EpochFinished {
             epoch,
             mean_loss,
             seconds,
-        }) => (
-            "epoch_finished",
-            format!("epoch {epoch} · mean_loss {mean_loss:.4} · seconds {seconds:.4}"),
-        ),
-        JobEvent::Train(TrainEvent::Checkpointed { epoch }) => {
-            ("checkpointed", format!("epoch {epoch}"))
-        }
+        }) => format!("epoch {epoch} · mean_loss {mean_loss:.4} · seconds {seconds:.4}"),
+        JobEvent::Train(TrainEvent::Checkpointed { epoch }) => format!("epoch {epoch}"),
     }
 }
 
@@ -242,8 +226,7 @@ fn EventLog(id: String) -> impl IntoView {
     view! {
         <ol class="events">
             {move || events.get().iter().map(|event| {
-                let (name, details) = describe(event);
-                view! { <li><strong>{name}</strong> " " {details}</li> }
+                view! { <li><strong>{event.name()}</strong> " " {describe(event)}</li> }
             }).collect_view()}
         </ol>
         {move || ended.get().map(|status| view! { <p class="hint">{format!("Final status: {status}.")}</p> })}

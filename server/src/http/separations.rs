@@ -38,7 +38,12 @@ pub async fn list(
     summary = "Queue a separation measurement",
     request_body = SeparationSpec,
     security(("token" = [])),
-    responses((status = 201, body = JobState), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "Queued; `Location` names the measurement", body = JobState),
+        (status = 400, description = "A body that is not a spec", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 422, description = "A spec with an unknown dataset, metric or field", body = ErrorBody),
+        (status = 429, description = "The token's quota of active jobs is used", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Authorized(who): Authorized,

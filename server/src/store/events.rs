@@ -51,14 +51,20 @@ impl Store {
         .bind(after)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredEvent {
-                    seq: row.try_get("seq")?,
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let seq: i64 = row.try_get("seq")?;
+            // An event this version cannot read (written by another one) is left out of
+            // the history rather than hiding all of it.
+            match json_column(row, "event") {
+                Ok(event) => events.push(StoredEvent {
+                    seq,
                     at: row.try_get("at")?,
-                    event: json_column(row, "event")?,
-                })
-            })
-            .collect()
+                    event,
+                }),
+                Err(error) => tracing::warn!(run = %id, seq, "event skipped: {error:#}"),
+            }
+        }
+        Ok(events)
     }
 }

@@ -28,7 +28,6 @@ pub enum Deletion {
 
 /// A run's summary read from its row.
 fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
-    let status: String = row.try_get("status")?;
     let stands_in_for: Option<String> = row.try_get("stands_in_for")?;
     Ok(RunSummary {
         id: row.try_get("id")?,
@@ -39,7 +38,7 @@ fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
         epsilon: row.try_get("epsilon")?,
         epochs: row.try_get("epochs")?,
         seed: row.try_get::<i64, _>("seed")? as u64,
-        status: Status::parse(&status).with_context(|| format!("unknown run status {status:?}"))?,
+        status: name_column(row, "status")?,
         created_at: row.try_get("created_at")?,
         started_at: row.try_get("started_at")?,
         finished_at: row.try_get("finished_at")?,
@@ -88,6 +87,13 @@ fn queued_summary(
     })
 }
 
+/// The headline numbers a run's row keeps beside its result, for lists and sorting: test
+/// accuracy, adversarial test accuracy and the test Lipschitz estimate.
+fn headline(result: &RunResult) -> [f64; 3] {
+    let test = result.metrics.test;
+    [test.accuracy, test.adversarial_accuracy, test.lipschitz]
+}
+
 /// A run that finished outside the queue (`astute train`), from its spec and result.
 pub fn finished_run(
     spec: &ExperimentSpec,
@@ -97,7 +103,7 @@ pub fn finished_run(
 ) -> anyhow::Result<RunDetail> {
     let config = TrainConfig::from_spec(spec)?;
     let queued = queued_summary(spec, &config, &Origin::default(), started_at)?;
-    let test = result.metrics.test;
+    let [test_acc, adv_test_acc, test_lipschitz] = headline(&result).map(Some);
     Ok(RunDetail {
         summary: RunSummary {
             status: Status::Done,
@@ -105,9 +111,9 @@ pub fn finished_run(
             finished_at: Some(now_ms()),
             epochs_done: queued.epochs,
             attempts: 1,
-            test_acc: Some(test.accuracy),
-            adv_test_acc: Some(test.adversarial_accuracy),
-            test_lipschitz: Some(test.lipschitz),
+            test_acc,
+            adv_test_acc,
+            test_lipschitz,
             ..queued
         },
         spec: spec.clone(),
@@ -251,11 +257,7 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            let status: String = row.try_get("status")?;
-            Status::parse(&status).with_context(|| format!("unknown status {status:?}"))
-        })
-        .transpose()
+        row.map(|row| name_column(&row, "status")).transpose()
     }
 
     /// Runs matching `query`, and how many match in all.
@@ -338,7 +340,7 @@ impl Store {
         worker: &str,
         result: &RunResult,
     ) -> anyhow::Result<bool> {
-        let test = result.metrics.test;
+        let [test_acc, adv_test_acc, test_lipschitz] = headline(result);
         let updated = sqlx::query(
             "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
              test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, epochs_done = epochs, \
@@ -346,9 +348,9 @@ impl Store {
         )
         .bind(now_ms())
         .bind(serde_json::to_string(result)?)
-        .bind(test.accuracy)
-        .bind(test.adversarial_accuracy)
-        .bind(test.lipschitz)
+        .bind(test_acc)
+        .bind(adv_test_acc)
+        .bind(test_lipschitz)
         .bind(id)
         .bind(worker)
         .execute(&self.pool)
@@ -395,6 +397,8 @@ impl Store {
                 Some(_) => Deletion::Running,
             });
         }
+        // SQLite enforces the schema's ON DELETE CASCADE only with foreign keys switched on,
+        // which the store does not do: the events go explicitly.
         sqlx::query("DELETE FROM run_events WHERE run_id = $1")
             .bind(id)
             .execute(&mut *tx)

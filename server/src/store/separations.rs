@@ -3,15 +3,13 @@
 
 use anyhow::Context;
 use astute_api::{
-    DatasetId, Provenance, SeparationRecord, SeparationReport, SeparationSpec, Split, Status,
+    DatasetId, Provenance, RunQuery, SeparationRecord, SeparationReport, SeparationSpec, Split,
+    Status,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Origin, Store, json_column, name_column, now_ms, random_hex};
-
-/// The most measurements one list returns.
-const MAX_LIST: i64 = 500;
 
 impl Store {
     /// Queues a separation measurement; returns its id.
@@ -21,23 +19,24 @@ impl Store {
         origin: &Origin,
         provenance: &Provenance,
     ) -> anyhow::Result<String> {
-        let id = random_hex(8)?;
-        sqlx::query(
-            "INSERT INTO separations (id, spec, dataset, metric, status, created_at, attempts, \
-             cancel_requested, provenance, scale, owner) \
-             VALUES ($1, $2, $3, $4, 'queued', $5, 0, 0, $6, $7, $8)",
-        )
-        .bind(&id)
-        .bind(serde_json::to_string(spec)?)
-        .bind(spec.dataset.to_string())
-        .bind(spec.metric.name())
-        .bind(now_ms())
-        .bind(serde_json::to_string(provenance)?)
-        .bind(origin.scale.as_deref())
-        .bind(origin.owner.as_deref())
-        .execute(&self.pool)
-        .await?;
-        Ok(id)
+        let record = SeparationRecord {
+            id: random_hex(8)?,
+            dataset: spec.dataset,
+            metric: spec.metric,
+            status: Status::Queued,
+            created_at: now_ms(),
+            finished_at: None,
+            error: None,
+            min_train_train: None,
+            min_test_train: None,
+            seconds: None,
+            reports: None,
+            provenance: provenance.clone(),
+            scale: origin.scale.clone(),
+        };
+        let mut conn = self.pool.acquire().await?;
+        insert_separation(&mut conn, &record, 0, origin.owner.as_deref()).await?;
+        Ok(record.id)
     }
 
     /// Ends a claimed separation as done, with its reports.
@@ -78,7 +77,8 @@ impl Store {
         };
         let sql = format!(
             "SELECT {SEPARATION_COLUMNS} FROM separations {filter} \
-             ORDER BY created_at DESC, id DESC LIMIT {MAX_LIST}"
+             ORDER BY created_at DESC, id DESC LIMIT {}",
+            RunQuery::MAX_PAGE
         );
         let mut select = sqlx::query(&sql);
         if let Some(dataset) = dataset {
@@ -128,7 +128,6 @@ const SEPARATION_COLUMNS: &str = "id, dataset, metric, status, created_at, finis
     error, min_train_train, min_test_train, seconds, provenance, scale";
 
 fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<SeparationRecord> {
-    let status: String = row.try_get("status")?;
     let reports: Option<String> = if with_reports {
         row.try_get("reports")?
     } else {
@@ -138,8 +137,7 @@ fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<Separat
         id: row.try_get("id")?,
         dataset: name_column(row, "dataset")?,
         metric: name_column(row, "metric")?,
-        status: Status::parse(&status)
-            .ok_or_else(|| anyhow::anyhow!("unknown status {status:?}"))?,
+        status: name_column(row, "status")?,
         created_at: row.try_get("created_at")?,
         finished_at: row.try_get("finished_at")?,
         error: row.try_get("error")?,
@@ -160,32 +158,52 @@ pub(super) async fn insert_done_separation(
     conn: &mut sqlx::AnyConnection,
     record: &SeparationRecord,
 ) -> anyhow::Result<()> {
-    let reports = record
-        .reports
-        .as_ref()
-        .context("a finished measurement has no reports")?;
+    anyhow::ensure!(
+        record.status == Status::Done && record.reports.is_some(),
+        "measurement {} is not finished with its reports",
+        record.id
+    );
+    insert_separation(conn, record, 1, None).await
+}
+
+/// Stores `record` as it is (queued, or finished with its reports), after `attempts`
+/// claims, owned by `owner`: the one place a measurement becomes a row.
+async fn insert_separation(
+    conn: &mut sqlx::AnyConnection,
+    record: &SeparationRecord,
+    attempts: i64,
+    owner: Option<&str>,
+) -> anyhow::Result<()> {
     let spec = SeparationSpec {
         dataset: record.dataset,
         metric: record.metric,
     };
+    let reports = record
+        .reports
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
     sqlx::query(
         "INSERT INTO separations (id, spec, dataset, metric, status, created_at, \
              finished_at, attempts, cancel_requested, reports, min_train_train, \
-             min_test_train, seconds, provenance, scale) VALUES ($1, $2, $3, $4, 'done', $5, \
-             $6, 1, 0, $7, $8, $9, $10, $11, $12)",
+             min_test_train, seconds, provenance, scale, owner) VALUES ($1, $2, $3, $4, $5, \
+             $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&record.id)
     .bind(serde_json::to_string(&spec)?)
     .bind(record.dataset.id())
     .bind(record.metric.name())
+    .bind(record.status.as_str())
     .bind(record.created_at)
     .bind(record.finished_at)
-    .bind(serde_json::to_string(reports)?)
+    .bind(attempts)
+    .bind(reports)
     .bind(record.min_train_train)
     .bind(record.min_test_train)
     .bind(record.seconds)
     .bind(serde_json::to_string(&record.provenance)?)
     .bind(record.scale.as_deref())
+    .bind(owner)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -121,6 +121,11 @@ impl App {
         }
     }
 
+    /// The state folder (runs' files live under it).
+    pub fn state_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn get(&self, path: &str) -> Answer {
         self.send(Method::GET, path, false, "").await
     }

@@ -169,8 +169,9 @@ async fn seeds_and_the_authorization_scheme() {
     assert_eq!(run["spec"]["seed"], json!(u64::MAX));
 }
 
-/// The server's text of a table and the text the web app writes from the same table's
-/// JSON (the same renderer, after the trip through JSON) are the same, byte for byte.
+/// The server's text of a table equals what the web app writes from the table's JSON: the
+/// web app runs the same renderer on the `Table` it read, so the JSON must carry everything
+/// the text shows (a lossless trip), byte for byte.
 #[tokio::test]
 async fn the_browsers_table_exports_equal_the_servers() {
     let app = App::new(true).await;
