@@ -45,6 +45,7 @@ macro_rules! name_schema {
 }
 
 mod architecture;
+mod attack;
 mod dataset;
 mod event;
 mod method;
@@ -56,6 +57,7 @@ mod spec;
 pub mod table;
 
 pub use architecture::Architecture;
+pub use attack::{AttackName, MaskingCheck, MaskingFlag, RobustEvaluation};
 pub use dataset::{DatasetEntry, DatasetId};
 pub use event::{JobEvent, TrainEvent};
 pub use method::Method;

@@ -1,7 +1,9 @@
 //! What a run measures: accuracies, robustness and the local Lipschitz constant on each
 //! set, the gaps between them, and who measured it how.
 
-use crate::{Architecture, DatasetId, Method};
+use crate::{
+    Architecture, AttackName, DatasetId, MaskingCheck, MaskingFlag, Method, RobustEvaluation,
+};
 
 /// Accuracies in percent and the mean local Lipschitz estimate over one set.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -53,6 +55,45 @@ pub struct RunResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<f64>>))]
     pub accuracy_vs_epsilon: Vec<(f32, f64)>,
+    /// Test accuracies under further attacks (APGD, AutoAttack, …), added when the run was
+    /// evaluated with them, at training or later.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub robust: Vec<RobustEvaluation>,
+    /// The gradient-masking checks of the latest evaluation that ran them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masking: Vec<MaskingFlag>,
+}
+
+impl RunResult {
+    /// The test accuracy under `attack` at the run's radius, the latest measured on the
+    /// most images.
+    pub fn robust_accuracy(&self, attack: AttackName) -> Option<&RobustEvaluation> {
+        self.robust
+            .iter()
+            .filter(|r| r.attack == attack && r.epsilon == self.epsilon)
+            .max_by_key(|r| r.images)
+    }
+
+    /// Records `evaluations`, each replacing an earlier one of the same measurement, and
+    /// `masking` when it ran.
+    pub fn add_robust(&mut self, evaluations: &[RobustEvaluation], masking: Vec<MaskingFlag>) {
+        for new in evaluations {
+            self.robust.retain(|old| !old.same_measurement(new));
+            self.robust.push(*new);
+        }
+        if !masking.is_empty() {
+            self.masking = masking;
+        }
+    }
+
+    /// The names of the masking checks that raised a flag.
+    pub fn masking_raised(&self) -> Vec<MaskingCheck> {
+        self.masking
+            .iter()
+            .filter(|flag| flag.raised)
+            .map(|flag| flag.check)
+            .collect()
+    }
 }
 
 /// Who made a result and how: shown beside every measured number.

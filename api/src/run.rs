@@ -1,7 +1,9 @@
 //! Training runs as the store keeps them and the API lists and shows them, and the small
 //! answers around them.
 
-use crate::{Architecture, DatasetId, ExperimentSpec, JobEvent, Method, Provenance, RunResult};
+use crate::{
+    Architecture, DatasetId, ExperimentSpec, JobEvent, MaskingCheck, Method, Provenance, RunResult,
+};
 
 /// Where a job (a run or a separation measurement) is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -87,6 +89,12 @@ pub struct RunSummary {
     pub test_acc: Option<f64>,
     pub adv_test_acc: Option<f64>,
     pub test_lipschitz: Option<f64>,
+    /// Test accuracy under AutoAttack at the run's ε, once it was evaluated with it.
+    #[serde(default)]
+    pub autoattack_test_acc: Option<f64>,
+    /// The gradient-masking checks it raised (none when they did not run or raised none).
+    #[serde(default)]
+    pub masking_raised: Vec<MaskingCheck>,
     /// The `astute reproduce` scale that made it, if any.
     pub scale: Option<String>,
     /// The paper's dataset its numbers are for, when its own dataset stands in.
@@ -244,11 +252,12 @@ pub struct RunQuery {
 
 impl RunQuery {
     /// Columns a run list may be sorted by (API name = column name).
-    pub const SORT_COLUMNS: [&str; 6] = [
+    pub const SORT_COLUMNS: [&str; 7] = [
         "created_at",
         "finished_at",
         "test_acc",
         "adv_test_acc",
+        "autoattack_test_acc",
         "test_lipschitz",
         "epochs",
     ];

@@ -1,10 +1,12 @@
 //! What a user asks for: a training run (a dataset, a method, and overrides of the
 //! dataset's preset where wanted) or a separation measurement.
 
-use crate::{Architecture, DatasetId, Method, Metric};
+use crate::{Architecture, AttackName, DatasetId, Method, Metric};
 
 /// The most radii one accuracy-vs-ε curve may ask for.
 pub const MAX_CURVE_RADII: usize = 32;
+/// The most further attacks one spec may ask for.
+pub const MAX_ATTACKS: usize = 8;
 
 /// What to train. Fields left out take the dataset's preset (the core's `TrainConfig::preset`);
 /// unknown fields are refused, so a misspelt override is an error, not a silent default.
@@ -41,6 +43,13 @@ pub struct ExperimentSpec {
     /// function of ε); none when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub curve: Vec<f32>,
+    /// Attacks measured on the test set after training, beside the paper's PGD-10 (for
+    /// example `autoattack`); none when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attacks: Vec<AttackName>,
+    /// The test images `attacks` run on (the first `n`); all when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_images: Option<usize>,
 }
 
 /// A spec asks for something that cannot be measured.
@@ -52,6 +61,10 @@ pub enum SpecError {
     TooManyRadii(usize),
     #[error("eval_train 0: evaluate at least one training image (leave it out for the default)")]
     NoTrainImages,
+    #[error("attack_images 0: attack at least one test image (leave it out for all)")]
+    NoAttackImages,
+    #[error("{0} attacks: at most {MAX_ATTACKS}")]
+    TooManyAttacks(usize),
 }
 
 impl ExperimentSpec {
@@ -70,6 +83,8 @@ impl ExperimentSpec {
             seed: 0,
             eval_train: None,
             curve: Vec::new(),
+            attacks: Vec::new(),
+            attack_images: None,
         }
     }
 
@@ -84,6 +99,12 @@ impl ExperimentSpec {
         }
         if self.eval_train == Some(0) {
             return Err(SpecError::NoTrainImages);
+        }
+        if self.attack_images == Some(0) {
+            return Err(SpecError::NoAttackImages);
+        }
+        if self.attacks.len() > MAX_ATTACKS {
+            return Err(SpecError::TooManyAttacks(self.attacks.len()));
         }
         Ok(())
     }
@@ -136,6 +157,12 @@ mod tests {
         spec.curve.clear();
         spec.eval_train = Some(0);
         assert_eq!(spec.validate(), Err(SpecError::NoTrainImages));
+        spec.eval_train = None;
+        spec.attack_images = Some(0);
+        assert_eq!(spec.validate(), Err(SpecError::NoAttackImages));
+        spec.attack_images = Some(1000);
+        spec.attacks = vec![crate::AttackName::AutoAttack; 9];
+        assert_eq!(spec.validate(), Err(SpecError::TooManyAttacks(9)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (`GET /api/tables/{number}`), and the one renderer of tables as text: CSV, Markdown
 //! and LaTeX, used by the server's downloads and the web app's exports alike.
 
-use crate::{Architecture, DatasetId, Method};
+use crate::{Architecture, DatasetId, MaskingCheck, Method};
 
 /// Mean and sample standard deviation of a measured value over `n` runs.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -60,6 +60,9 @@ pub struct TableRow {
     pub dropout: Option<f64>,
     /// Ids of the runs (Table 1: measurements) behind the measured numbers.
     pub runs: Vec<String>,
+    /// Gradient-masking checks raised by any of those runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masking: Vec<MaskingCheck>,
     /// Datasets the measured numbers come from when they are not `dataset` (stand-ins).
     pub measured_on: Vec<DatasetId>,
     /// One cell per column of the table.
@@ -74,6 +77,16 @@ impl TableRow {
         parts.extend(self.method.map(|m| m.to_string()));
         parts.extend(self.dropout.map(|d| format!("dropout {d}")));
         parts.join(" · ")
+    }
+
+    /// The method, with the gradient-masking checks its runs raised.
+    fn method_label(&self) -> String {
+        let method = optional(self.method);
+        if self.masking.is_empty() {
+            return method;
+        }
+        let raised: Vec<&str> = self.masking.iter().map(|c| c.headline()).collect();
+        format!("{method} (masking: {})", raised.join(", "))
     }
 
     fn dataset_label(&self) -> String {
@@ -175,7 +188,7 @@ impl Table {
                     row.dataset_label(),
                     row.epsilon.to_string(),
                     optional(row.architecture),
-                    optional(row.method),
+                    row.method_label(),
                     optional(row.dropout),
                 ];
                 fields.extend(row.cells.iter().map(|cell| {

@@ -33,7 +33,9 @@ pub fn quantity(key: &str) -> &str {
     match key {
         "train_acc" => "Train acc. %",
         "test_acc" => "Test acc. %",
-        "adv_test_acc" => "Adv. test acc. %",
+        "adv_test_acc" => "PGD-10 test acc. %",
+        "autoattack_test_acc" => "AutoAttack test acc. %",
+        "masking" => "Masking flags",
         "adv_train_acc" => "Adv. train acc. %",
         "test_lipschitz" => "Test Lipschitz",
         "train_lipschitz" => "Train Lipschitz",
@@ -86,6 +88,15 @@ pub fn PaperTable(table: Table) -> impl IntoView {
             let measured_on: Vec<String> = row.measured_on.iter().map(|d| d.to_string()).collect();
             let dataset = row.dataset;
             let runs = row.runs.clone();
+            let flags = row
+                .masking
+                .iter()
+                .map(|check| view! {
+                    " " <span class="badge failed" title="a gradient-masking check raised by a run of this row">
+                        {format!("masking: {}", check.headline())}
+                    </span>
+                })
+                .collect_view();
             view! {
                 <tr>
                     <th scope="row">
@@ -93,6 +104,7 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                         {(!measured_on.is_empty()).then(|| view! {
                             <span class="stand-in">" measured on " {measured_on.join(", ")}</span>
                         })}
+                        {flags}
                         // Table 1's measurements are separation reports, shown by dataset.
                         {(separation && !runs.is_empty()).then(|| view! {
                             " " <a class="run-link" href=format!("/datasets?d={dataset}")>"report"</a>

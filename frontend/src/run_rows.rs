@@ -22,7 +22,9 @@ pub const COLUMNS: &[&str] = &[
     "scale",
     "test_acc",
     "adv_test_acc",
+    "autoattack_test_acc",
     "test_lipschitz",
+    "masking",
 ];
 /// What a seed group is keyed on: everything that defines the experiment but the seed.
 const SETTING: &[&str] = &[
@@ -34,7 +36,12 @@ const SETTING: &[&str] = &[
     "epochs",
     "scale",
 ];
-const METRICS: &[&str] = &["test_acc", "adv_test_acc", "test_lipschitz"];
+const METRICS: &[&str] = &[
+    "test_acc",
+    "adv_test_acc",
+    "autoattack_test_acc",
+    "test_lipschitz",
+];
 
 /// One cell of the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +124,9 @@ impl Row {
                     "scale" => run.scale.clone().map_or(Field::Missing, text),
                     "test_acc" => Field::optional(run.test_acc),
                     "adv_test_acc" => Field::optional(run.adv_test_acc),
+                    "autoattack_test_acc" => Field::optional(run.autoattack_test_acc),
                     "test_lipschitz" => Field::optional(run.test_lipschitz),
+                    "masking" => masking(&run.masking_raised),
                     other => unreachable!("column {other} has no field"),
                 };
                 (column, field)
@@ -134,6 +143,15 @@ impl Row {
     pub fn field(&self, column: &str) -> &Field {
         self.fields.get(column).unwrap_or(&Field::Missing)
     }
+}
+
+/// The raised gradient-masking checks, comma-separated (missing when none was raised).
+fn masking(raised: &[astute_api::MaskingCheck]) -> Field {
+    if raised.is_empty() {
+        return Field::Missing;
+    }
+    let names: Vec<&str> = raised.iter().map(|check| check.headline()).collect();
+    Field::Text(names.join(", "))
 }
 
 /// Rows grouped by setting: one row per group with the metrics' mean ± std and `n`.
@@ -166,6 +184,14 @@ pub fn group_seeds(rows: &[&Row]) -> Vec<Row> {
                 if let Some(stat) = Stat::of(&values) {
                     fields.insert(metric, Field::Mean(stat));
                 }
+            }
+            let flagged: BTreeSet<String> = members
+                .iter()
+                .filter_map(|m| m.field("masking").raw())
+                .collect();
+            if !flagged.is_empty() {
+                let flagged: Vec<String> = flagged.into_iter().collect();
+                fields.insert("masking", Field::Text(flagged.join("; ")));
             }
             let id = ids.join(" ");
             fields.insert("id", Field::Text(id.clone()));
@@ -218,6 +244,8 @@ pub fn finished_run(
         test_acc: None,
         adv_test_acc: None,
         test_lipschitz: None,
+        autoattack_test_acc: None,
+        masking_raised: Vec::new(),
         scale: None,
         stands_in_for: None,
     }
@@ -268,8 +296,8 @@ mod tests {
         let csv = grid(&rows).render(astute_api::table::Format::Csv);
         assert_eq!(
             csv,
-            "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,test_acc,adv_test_acc,test_lipschitz\n\
-             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,71.46,,\n"
+            "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,test_acc,adv_test_acc,autoattack_test_acc,test_lipschitz,masking\n\
+             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,71.46,,,,\n"
         );
     }
 }

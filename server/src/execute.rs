@@ -1,5 +1,5 @@
 //! One training run from its spec to its result row: train (with checkpoints, events and
-//! cancellation), then evaluate with the paper's protocol. `astute train` and the job
+//! cancellation), then evaluate with the paper's protocol and the spec's further attacks. `astute train` and the job
 //! workers both go through here, so a run is the same run wherever it was started.
 
 use std::path::PathBuf;
@@ -9,7 +9,9 @@ use astute::api::{Budget, ExperimentSpec};
 use astute::attack::eval_copy;
 use astute::burn::prelude::Device;
 use astute::data::Split;
-use astute::metric::{EvalProtocol, LipschitzStep, RunMetrics, accuracy_vs_epsilon};
+use astute::metric::{
+    EvalProtocol, LipschitzStep, RobustProtocol, RunMetrics, accuracy_vs_epsilon,
+};
 use astute::model::{Network, NetworkConfig};
 use astute::train::{TrainEvent, TrainOptions, train};
 use astute::weights::Precision;
@@ -80,6 +82,13 @@ pub fn execute(
         spec.eval_train.or(execution.eval_train),
         execution.lipschitz_step,
     );
+    let robust = RobustProtocol {
+        attacks: spec.attacks.clone(),
+        images: spec.attack_images,
+        epsilon: config.epsilon,
+        seed: spec.seed,
+    }
+    .run(&eval_copy(&stored), &split.test, &eval_device, |_| ());
     Ok(Executed {
         result: RunResult {
             dataset: spec.dataset,
@@ -92,6 +101,8 @@ pub fn execute(
             train_seconds: trained.seconds,
             wall_seconds: started.elapsed().as_secs_f64(),
             accuracy_vs_epsilon,
+            robust,
+            masking: Vec::new(),
         },
         weights,
     })

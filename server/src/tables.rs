@@ -7,31 +7,37 @@ use astute::data::DatasetId;
 use astute::paper::{self, PublishedRow};
 use astute::train::TrainConfig;
 use astute_api::table::{Cell, Stat, Table, TableRow};
-use astute_api::{RunResult, RunSummary, SeparationRecord, decimal};
+use astute_api::{AttackName, MaskingCheck, RunResult, RunSummary, SeparationRecord, decimal};
 
 use crate::separate::dataset_epsilon;
 
 /// The tables that exist.
 pub const NUMBERS: [u8; 4] = [1, 2, 3, 4];
 
-const RUN_COLUMNS: [&str; 6] = [
+/// The measured columns of Tables 2–4: the paper's, with the test accuracy under
+/// AutoAttack beside its PGD-10 one (the paper has none).
+const RUN_COLUMNS: [&str; 7] = [
     "train_acc",
     "test_acc",
     "adv_test_acc",
+    "autoattack_test_acc",
     "test_lipschitz",
     "gap",
     "adv_gap",
 ];
 
-fn run_values(row: &RunResult) -> [f64; 6] {
+/// A run's values of [`RUN_COLUMNS`]; `None` where it was not measured.
+fn run_values(row: &RunResult) -> [Option<f64>; 7] {
     let m = &row.metrics;
     [
-        m.train.accuracy,
-        m.test.accuracy,
-        m.test.adversarial_accuracy,
-        m.test.lipschitz,
-        m.gap,
-        m.adv_gap,
+        Some(m.train.accuracy),
+        Some(m.test.accuracy),
+        Some(m.test.adversarial_accuracy),
+        row.robust_accuracy(AttackName::AutoAttack)
+            .map(|r| r.accuracy),
+        Some(m.test.lipschitz),
+        Some(m.gap),
+        Some(m.adv_gap),
     ]
 }
 
@@ -98,17 +104,24 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
                 .map(|published| {
                     let matching: Vec<&(RunSummary, RunResult)> =
                         runs.iter().filter(|(s, _)| matches(published, s)).collect();
-                    let values: Vec<[f64; 6]> =
+                    let values: Vec<[Option<f64>; 7]> =
                         matching.iter().map(|(_, r)| run_values(r)).collect();
                     let p = &published.metrics;
                     let paper_values = [
                         p.train_acc,
                         p.test_acc,
                         p.adv_test_acc,
+                        None,
                         p.test_lipschitz,
                         p.gap,
                         p.adv_gap,
                     ];
+                    let mut masking: Vec<MaskingCheck> = matching
+                        .iter()
+                        .flat_map(|(_, r)| r.masking_raised())
+                        .collect();
+                    masking.sort_by_key(|check| check.headline());
+                    masking.dedup();
                     TableRow {
                         setting: published.setting.clone(),
                         dataset: published.dataset,
@@ -117,6 +130,7 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
                         method: Some(published.method),
                         dropout: published.dropout.map(decimal),
                         runs: matching.iter().map(|(s, _)| s.id.clone()).collect(),
+                        masking,
                         measured_on: stand_ins(
                             matching.iter().map(|(s, _)| s.dataset),
                             published.dataset,
@@ -127,7 +141,7 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
                             .map(|(k, &paper)| Cell {
                                 paper,
                                 measured: Stat::of(
-                                    &values.iter().map(|v| v[k]).collect::<Vec<_>>(),
+                                    &values.iter().filter_map(|v| v[k]).collect::<Vec<_>>(),
                                 ),
                             })
                             .collect(),
@@ -173,6 +187,7 @@ fn separation_rows(separations: &[SeparationRecord]) -> Vec<TableRow> {
                 method: None,
                 dropout: None,
                 runs: ours.iter().map(|r| r.id.clone()).collect(),
+                masking: Vec::new(),
                 measured_on: Vec::new(),
                 cells: paper
                     .into_iter()

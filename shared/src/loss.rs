@@ -43,3 +43,44 @@ pub fn margin(logits: Tensor<2>, labels: &Tensor<1, Int>, targets: &Tensor<1, In
 pub fn predictions(logits: Tensor<2>) -> Tensor<1, Int> {
     logits.argmax(1).squeeze_dim(1)
 }
+
+/// The logits of each example sorted descending by class score, as `[N, C]`, through a
+/// gather so that gradients flow to the logits themselves.
+fn sorted_descending(logits: Tensor<2>) -> Tensor<2> {
+    let order = logits.clone().argsort_descending(1);
+    logits.gather(1, order)
+}
+
+/// Column `k` of a `[N, C]` tensor, as `[N]`.
+fn column(values: Tensor<2>, k: usize) -> Tensor<1> {
+    values.narrow(1, k, 1).squeeze_dim(1)
+}
+
+/// The Difference of Logits Ratio of Croce & Hein (2020), per example:
+/// −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3 + 10⁻¹²), π the classes by descending logit.
+/// Invariant to shifting and scaling the logits; needs at least 3 classes.
+pub fn dlr(logits: Tensor<2>, labels: &Tensor<1, Int>) -> Tensor<1> {
+    let sorted = sorted_descending(logits.clone());
+    let top_is_label = predictions(logits.clone()).equal(labels.clone());
+    let best_other =
+        column(sorted.clone(), 1).mask_where(top_is_label.bool_not(), column(sorted.clone(), 0));
+    let z_y = logits.gather(1, label_index(labels)).squeeze_dim(1);
+    let scale = column(sorted.clone(), 0) - column(sorted, 2) + 1e-12;
+    (z_y - best_other).neg() / scale
+}
+
+/// The targeted DLR, per example: −(z_y − z_t) / (z_π1 − ½(z_π3 + z_π4) + 10⁻¹²); needs
+/// at least 4 classes.
+pub fn targeted_dlr(
+    logits: Tensor<2>,
+    labels: &Tensor<1, Int>,
+    targets: &Tensor<1, Int>,
+) -> Tensor<1> {
+    let sorted = sorted_descending(logits.clone());
+    let z_y = logits.clone().gather(1, label_index(labels)).squeeze_dim(1);
+    let z_t = logits.gather(1, label_index(targets)).squeeze_dim(1);
+    let scale = column(sorted.clone(), 0)
+        - (column(sorted.clone(), 2) + column(sorted, 3)).mul_scalar(0.5)
+        + 1e-12;
+    (z_y - z_t).neg() / scale
+}

@@ -9,7 +9,7 @@ use astute::burn::tensor::{Distribution, TensorData};
 use astute::data::ImageShape;
 use astute::metric::{Attack, Lipschitz, evaluate};
 use astute::model::{Classifier, NetworkConfig};
-use common::{cpu, toy_dataset};
+use common::{cpu, pseudo_random, toy_dataset};
 
 /// logits = flatten(x) · W, no bias: every quantity has a closed form.
 #[derive(Module, Debug)]
@@ -35,16 +35,6 @@ fn antisymmetric(w: &[f32], device: &Device) -> LinearModel {
             device,
         )),
     }
-}
-
-fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (s >> 8) as f32 / (1u32 << 24) as f32
-        })
-        .collect()
 }
 
 fn images(values: Vec<f32>, n: usize, d: usize, device: &Device) -> Tensor<4> {

@@ -143,8 +143,8 @@ test("a filter narrows the runs table, CSV export holds those rows, and the URL 
   const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
   assert.ok(methods.every((m) => m === "natural" || m.startsWith("trades")), methods.join());
 
-  // Sort by adversarial accuracy, descending: a second click reverses the first.
-  const sortButton = page.getByRole("button", { name: /Adv\. test acc\./ });
+  // Sort by PGD-10 accuracy, descending: a second click reverses the first.
+  const sortButton = page.getByRole("button", { name: /PGD-10 test acc\./ });
   await sortButton.click();
   await sortButton.click();
   await page.waitForURL(/desc=1/);

@@ -4,8 +4,8 @@
 //! both.
 
 use astute_api::{
-    Architecture, DatasetEntry, DatasetId, ExperimentSpec, JobEvent, JobState, Method, RunAnswer,
-    ScaleSettings, Status, StreamEnd, TrainEvent,
+    Architecture, AttackName, DatasetEntry, DatasetId, ExperimentSpec, JobEvent, JobState, Method,
+    RunAnswer, ScaleSettings, Status, StreamEnd, TrainEvent,
 };
 use leptos::prelude::*;
 
@@ -61,6 +61,8 @@ pub fn Experiments() -> impl IntoView {
     let epsilon = param("eps", "");
     let scale = param("scale", "smoke");
     let seeds = param("seeds", "1");
+    // AutoAttack after training on the first N test images; 0 for none.
+    let autoattack = param("autoattack", "0");
     let watching = query_param("watch");
 
     let scales = LocalResource::new(move || {
@@ -111,10 +113,12 @@ pub fn Experiments() -> impl IntoView {
         let images = chosen.subset.map_or(60_000.0, |n| n as f64);
         let epochs = chosen.epochs as f64;
         let evaluated = chosen.eval_train.map_or(10_000.0, |n| n as f64) + TEST_IMAGES;
+        let attacked: f64 = autoattack.get().parse().unwrap_or(0.0);
+        let attack = attacked.min(TEST_IMAGES) * AttackName::AutoAttack.passes_per_image(10);
         let methods = chosen_methods();
         let passes: f64 = methods
             .iter()
-            .map(|m| images * epochs * passes_per_image(m) + evaluated * EVALUATION_PASSES)
+            .map(|m| images * epochs * passes_per_image(m) + evaluated * EVALUATION_PASSES + attack)
             .sum::<f64>()
             * seeds;
         let minutes = passes / PASSES_PER_SECOND_2_CORES / 60.0;
@@ -223,6 +227,20 @@ pub fn Experiments() -> impl IntoView {
                 return;
             }
         };
+        let attack_images: usize = match autoattack.get_untracked().trim().parse() {
+            Ok(n) => n,
+            Err(_) => {
+                set_problem.set(Some(
+                    "AutoAttack: a number of test images (0 for none).".into(),
+                ));
+                return;
+            }
+        };
+        let attacks = if attack_images > 0 {
+            vec![AttackName::AutoAttack]
+        } else {
+            Vec::new()
+        };
         let mut specs = Vec::new();
         for &method in &methods {
             for seed in 0..seeds {
@@ -231,6 +249,8 @@ pub fn Experiments() -> impl IntoView {
                     dropout,
                     epsilon,
                     seed,
+                    attacks: attacks.clone(),
+                    attack_images: (attack_images > 0).then_some(attack_images),
                     ..ExperimentSpec::new(dataset, method)
                 });
             }
@@ -316,6 +336,9 @@ pub fn Experiments() -> impl IntoView {
                     </select>
                 </label>
                 <label>"Seeds " <input type="number" min="1" max="10" prop:value=seeds on:change=field("seeds")/></label>
+                <label title="APGD-CE, APGD-T and Square after training, beside the paper's PGD-10; 0 for none">
+                    "AutoAttack on the first " <input type="number" min="0" max="10000" step="100" prop:value=autoattack on:change=field("autoattack")/> " test images"
+                </label>
                 <p class="estimate" aria-live="polite">{move || estimate().unwrap_or_default()}</p>
             </fieldset>
             <TokenField/>

@@ -285,17 +285,30 @@ fn Compare(runs: Vec<Row>) -> impl IntoView {
 #[component]
 fn TradeoffFigure() -> impl IntoView {
     let dataset = query_param("dataset");
-    let source = move || match dataset.get() {
-        Some(d) => format!("/api/plots/tradeoff.svg?dataset={}", api::encode(&d)),
-        None => "/api/plots/tradeoff.svg".to_owned(),
+    let (attack, set_attack) = signal("pgd");
+    let source = move || {
+        let mut query = vec![format!("attack={}", attack.get())];
+        query.extend(
+            dataset
+                .get()
+                .map(|d| format!("dataset={}", api::encode(&d))),
+        );
+        format!("/api/plots/tradeoff.svg?{}", query.join("&"))
     };
     view! {
+        <label>
+            "Robust axis: "
+            <select on:change=move |e| set_attack.set(if event_target_value(&e) == "autoattack" { "autoattack" } else { "pgd" })>
+                <option value="pgd" selected>"PGD-10 (the paper's)"</option>
+                <option value="autoattack">"AutoAttack (runs evaluated with it)"</option>
+            </select>
+        </label>
         <figure class="figure">
             <object class="plot" type="image/svg+xml" data=source aria-label="Test accuracy against adversarial test accuracy, one point per finished run; each point links to its run">
                 "Test accuracy against adversarial accuracy of every finished run."
             </object>
             <figcaption>
-                "Each point is a finished run: test accuracy (x) against adversarial test accuracy (y), labelled with its network, method and local Lipschitz constant L; the larger the marker, the larger L. Click a point to open its run. In the paper, the more robust methods are also the smoother ones (smaller L)."
+                "Each point is a finished run: test accuracy (x) against test accuracy under the chosen attack (y), labelled with its network, method and local Lipschitz constant L; the larger the marker, the larger L. Click a point to open its run. In the paper, the more robust methods are also the smoother ones (smaller L)."
             </figcaption>
         </figure>
     }

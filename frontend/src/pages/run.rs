@@ -1,7 +1,9 @@
 //! One run: what was asked (spec), where and how it ran (provenance), what it measured,
 //! its figures, its events (live while it trains) and its weights.
 
-use astute_api::{ExperimentSpec, JobEvent, Provenance, RunAnswer, SetEvaluation, TrainEvent};
+use astute_api::{
+    ExperimentSpec, JobEvent, Provenance, RunAnswer, RunResult, SetEvaluation, TrainEvent,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -103,6 +105,7 @@ fn RunDetail(
             <p>{format!("Gap {} · adversarial gap {} · training {} s · wall {} s",
                 number(Some(result.metrics.gap), 2), number(Some(result.metrics.adv_gap), 2),
                 number(Some(result.train_seconds), 0), number(Some(result.wall_seconds), 0))}</p>
+            <RobustTable result=result.clone()/>
         })}
         <div class="figures">
             {(summary.epochs_done > 0).then(|| view! {
@@ -144,6 +147,69 @@ fn RunDetail(
 }
 
 /// What a spec asks for, the fields it sets only (the rest are the dataset's preset).
+/// Test accuracies under the further attacks the run was evaluated with, and the
+/// gradient-masking checks, raised ones as badges.
+#[component]
+fn RobustTable(result: RunResult) -> impl IntoView {
+    let rows = result
+        .robust
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <th scope="row">{r.attack.to_string()}</th>
+                    <td>{r.epsilon}</td>
+                    <td>{number(Some(r.accuracy), 2)}</td>
+                    <td>{r.images}</td>
+                    <td>{r.seed}</td>
+                    <td>{number(Some(r.seconds), 0)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let checks = result
+        .masking
+        .iter()
+        .map(|flag| {
+            let (class, mark) = if flag.raised {
+                ("badge failed", "raised")
+            } else {
+                ("badge done", "ok")
+            };
+            view! {
+                <li>
+                    <span class=class>{format!("{}: {mark}", flag.check.headline())}</span>
+                    " " {flag.evidence.clone()}
+                </li>
+            }
+        })
+        .collect_view();
+    let none = result.robust.is_empty() && result.masking.is_empty();
+    view! {
+        <section>
+            <h2>"Further attacks"</h2>
+            {none.then(|| view! {
+                <p>"Measured with PGD-10 only. "
+                   <code>{"astute eval --run ID --attack autoattack --masking"}</code>
+                   " adds AutoAttack and the gradient-masking checks."</p>
+            })}
+            {(!result.robust.is_empty()).then(|| view! {
+                <div class="table-wrap">
+                    <table>
+                        <caption>"Test accuracy under each attack (a point wrong unattacked counts as broken)"</caption>
+                        <thead><tr><th scope="col">"Attack"</th><th scope="col">"ε"</th><th scope="col">"Accuracy %"</th><th scope="col">"Test images"</th><th scope="col">"Seed"</th><th scope="col">"Seconds"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            })}
+            {(!result.masking.is_empty()).then(|| view! {
+                <h3>"Gradient-masking checks"</h3>
+                <ul class="checks">{checks}</ul>
+            })}
+        </section>
+    }
+}
+
 fn spec_fields(spec: &ExperimentSpec) -> Vec<(&'static str, String)> {
     let mut fields = vec![("dataset", spec.dataset.to_string())];
     fields.extend(spec.architecture.map(|a| ("architecture", a.to_string())));

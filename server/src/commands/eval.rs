@@ -1,4 +1,5 @@
-//! `astute eval`: a weights file evaluated as a row of the paper's tables.
+//! `astute eval`: a weights file evaluated as a row of the paper's tables, or under chosen
+//! attacks; a stored run's weights evaluated under attacks gain those columns in the store.
 
 use std::path::PathBuf;
 
@@ -8,17 +9,32 @@ use astute::metric::LipschitzStep;
 use astute::model::{Architecture, NetworkConfig};
 
 use super::data_dirs::DataArgs;
+use super::store_args::{StoreArgs, record};
 use super::train::parse_lipschitz_step;
+use crate::artifacts::weights_path;
 use crate::device::Backend;
 use crate::execute::evaluate;
-use astute::metric::RunMetrics;
+use astute::api::{AttackName, MaskingFlag, RobustEvaluation};
+use astute::attack::eval_copy;
+use astute::burn::prelude::Device;
+use astute::data::Dataset;
+use astute::metric::{ATTACK_BATCH, RobustProtocol, RunMetrics, accuracy, masking};
+use astute::model::Network;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Safetensors weights written by `astute train --out` (or a PyTorch export with --arch).
-    weights: PathBuf,
+    /// Safetensors weights written by `astute train --out` (or a PyTorch export with --arch);
+    /// with --run, the run's own weights when left out.
+    weights: Option<PathBuf>,
+    /// The dataset to evaluate on; with --run, the run's when left out.
     #[arg(long, short)]
-    dataset: DatasetId,
+    dataset: Option<DatasetId>,
+    /// Evaluate stored run ID under --attack and add the results to it in the store: its
+    /// page and the tables gain those columns.
+    #[arg(long, value_name = "ID", requires = "attack")]
+    run: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// The architecture, for files without Astute metadata.
     #[arg(long)]
     arch: Option<Architecture>,
@@ -32,6 +48,21 @@ pub struct Args {
     /// Also measure test accuracy under PGD-10 at each of these radii (e.g. 0,0.05,0.1,0.2).
     #[arg(long, value_delimiter = ',', value_parser = parse_radius)]
     curve: Vec<f32>,
+    /// Measure robust test accuracy under these attacks instead of the paper's row:
+    /// pgd[:steps[:restarts]], fgsm, mt, apgd-ce, apgd-t, square, apgd (APGD-CE then
+    /// APGD-T) or autoattack (APGD-CE, APGD-T, Square), several at once. PGD draws its
+    /// starts from the seed too.
+    #[arg(long, value_delimiter = ',')]
+    attack: Vec<AttackName>,
+    /// With --attack: the first N test images only (0 = all).
+    #[arg(long, default_value_t = 0)]
+    test_images: usize,
+    /// With --attack: also run the gradient-masking checks on those images.
+    #[arg(long)]
+    masking: bool,
+    /// Seed of the attacks' random starts and searches.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
     #[arg(long)]
@@ -47,11 +78,61 @@ fn parse_radius(s: &str) -> Result<f32, String> {
         .ok_or_else(|| format!("'{s}': a radius is a number in [0, 1]"))
 }
 
+/// The weights file, the dataset and the stored run (if any) an evaluation is of.
+struct Target {
+    weights: PathBuf,
+    dataset: DatasetId,
+    run: Option<String>,
+}
+
+/// What `args` evaluate: a weights file on a dataset, or a stored run (its weights and
+/// dataset unless given).
+fn target(args: &Args) -> anyhow::Result<Target> {
+    let Some(id) = &args.run else {
+        return match (&args.weights, args.dataset) {
+            (Some(weights), Some(dataset)) => Ok(Target {
+                weights: weights.clone(),
+                dataset,
+                run: None,
+            }),
+            _ => anyhow::bail!("give a WEIGHTS file and --dataset, or --run ID"),
+        };
+    };
+    let mut dataset = None;
+    record(&args.store, async |store| {
+        let run = store
+            .run(id)
+            .await?
+            .with_context(|| format!("no run {id} in the store"))?;
+        let result = run
+            .result
+            .with_context(|| format!("run {id} is {} and has no result yet", run.summary.status))?;
+        dataset = Some(result.dataset);
+        Ok(())
+    })?;
+    let weights = args
+        .weights
+        .clone()
+        .unwrap_or_else(|| weights_path(&args.store.state_dir(), id));
+    anyhow::ensure!(
+        weights.exists(),
+        "run {id} has no weights at {} (they stay on the machine that trained it; give the \
+         file as WEIGHTS)",
+        weights.display()
+    );
+    Ok(Target {
+        weights,
+        dataset: args.dataset.or(dataset).context("the run has a dataset")?,
+        run: Some(id.clone()),
+    })
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let target = target(&args)?;
     let device = args.backend.device()?.autodiff();
-    let split = args.data.load(args.dataset)?;
-    let bytes = std::fs::read(&args.weights)
-        .with_context(|| format!("reading {}", args.weights.display()))?;
+    let split = args.data.load(target.dataset)?;
+    let bytes = std::fs::read(&target.weights)
+        .with_context(|| format!("reading {}", target.weights.display()))?;
     let fallback = args.arch.map(|architecture| NetworkConfig {
         architecture,
         input: split.train.shape(),
@@ -59,23 +140,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         dropout: 0.0,
     });
     let (model, network) = astute::weights::from_bytes(bytes, fallback, &device)
-        .with_context(|| format!("loading {}", args.weights.display()))?;
+        .with_context(|| format!("loading {}", target.weights.display()))?;
     if network.input != split.test.shape() || network.classes != split.test.num_classes() {
         anyhow::bail!(
             "{} was trained on {}×{}×{} images with {} classes; {} has {}×{}×{} with {}",
-            args.weights.display(),
+            target.weights.display(),
             network.input.channels,
             network.input.height,
             network.input.width,
             network.classes,
-            args.dataset,
+            target.dataset,
             split.test.shape().channels,
             split.test.shape().height,
             split.test.shape().width,
             split.test.num_classes()
         );
     }
-    let epsilon = args.eps.unwrap_or(args.dataset.info().epsilon);
+    let epsilon = args.eps.unwrap_or(target.dataset.info().epsilon);
+    if !args.attack.is_empty() || args.masking {
+        return attacks(
+            &args,
+            &target,
+            &eval_copy(&model),
+            &split.test,
+            epsilon,
+            &device,
+        );
+    }
     let started = web_time::Instant::now();
     let (metrics, accuracy_vs_epsilon) = evaluate(
         &model,
@@ -87,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.lipschitz_step,
     );
     let evaluation = Evaluation {
-        dataset: args.dataset,
+        dataset: target.dataset,
         architecture: network.architecture,
         dropout: network.dropout,
         epsilon,
@@ -111,6 +202,97 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Robust accuracy on (the first images of) `test` under each attack of `args`, with the
+/// time each took, and the gradient-masking checks when asked for; added to the stored run
+/// when there is one.
+fn attacks(
+    args: &Args,
+    target: &Target,
+    model: &Network,
+    test: &Dataset,
+    epsilon: f32,
+    device: &Device,
+) -> anyhow::Result<()> {
+    let data = if args.test_images > 0 {
+        test.take(args.test_images)
+    } else {
+        test.clone()
+    };
+    let clean = accuracy(model, &data, ATTACK_BATCH, device);
+    if !args.json {
+        println!(
+            "{:<12} {:>8.2} %   ({} test images of {}, ε = {epsilon}, seed {})",
+            "clean",
+            clean,
+            data.len(),
+            target.dataset,
+            args.seed
+        );
+    }
+    let protocol = RobustProtocol {
+        attacks: args.attack.clone(),
+        images: Some(data.len()),
+        epsilon,
+        seed: args.seed,
+    };
+    let measured = protocol.run(model, &data, device, |evaluation| {
+        if !args.json {
+            println!(
+                "{:<12} {:>8.2} % {:>9.1} s",
+                evaluation.attack.to_string(),
+                evaluation.accuracy,
+                evaluation.seconds
+            );
+        }
+    });
+    let flags = if args.masking {
+        masking::check(model, &data, epsilon, args.seed, ATTACK_BATCH, device)
+    } else {
+        Vec::new()
+    };
+    if !args.json {
+        for flag in &flags {
+            let mark = if flag.raised { "RAISED" } else { "ok" };
+            println!(
+                "masking: {} {mark} ({})",
+                flag.check.headline(),
+                flag.evidence
+            );
+        }
+    }
+    if let Some(id) = &target.run {
+        record(&args.store, async |store| {
+            store.add_robust(id, &measured, flags.clone()).await
+        })?;
+        if !args.json {
+            println!("added to run {id}");
+        }
+    }
+    if args.json {
+        let report = AttackReport {
+            dataset: target.dataset,
+            run: target.run.clone(),
+            clean_accuracy: clean,
+            robust: measured,
+            masking: flags,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
+
+/// What `astute eval --attack ... --json` prints.
+#[derive(serde::Serialize)]
+struct AttackReport {
+    dataset: DatasetId,
+    /// The stored run the results were added to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<String>,
+    clean_accuracy: f64,
+    robust: Vec<RobustEvaluation>,
+    masking: Vec<MaskingFlag>,
 }
 
 /// What `astute eval --json` prints: the weights' network, measured on a dataset.

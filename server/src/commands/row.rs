@@ -19,6 +19,12 @@ pub fn print(result: &RunResult, json: bool) -> anyhow::Result<()> {
         result.wall_seconds,
         &result.accuracy_vs_epsilon,
     );
+    for r in &result.robust {
+        println!(
+            "test accuracy under {} at ε = {} on {} images (seed {}): {:.2} % in {:.1} s",
+            r.attack, r.epsilon, r.images, r.seed, r.accuracy, r.seconds
+        );
+    }
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::api::ExperimentSpec;
+use astute::api::{AttackName, ExperimentSpec};
 use astute::data::DatasetId;
 use astute::method::Method;
 use astute::metric::LipschitzStep;
@@ -58,6 +58,13 @@ pub struct Args {
     /// Lipschitz ascent step: ε/5 (the paper's text) or the reference code's 0.003.
     #[arg(long, value_parser = parse_lipschitz_step, default_value = "eps/5")]
     lipschitz_step: LipschitzStep,
+    /// Also measure test accuracy under these attacks after training (e.g. autoattack;
+    /// see `astute eval --attack`), seeded with --seed.
+    #[arg(long, value_delimiter = ',')]
+    attack: Vec<AttackName>,
+    /// With --attack: the first N test images only [default: all]
+    #[arg(long)]
+    attack_images: Option<usize>,
     /// Write the trained weights here (safetensors).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -110,6 +117,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         eval_train: None,
         curve: Vec::new(),
+        attacks: args.attack.clone(),
+        attack_images: args.attack_images,
     };
     let started_at = crate::store::now_ms();
     let split = args.data.load(args.dataset)?;

@@ -11,7 +11,8 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
 use astute_api::{
-    Architecture, DatasetId, ErrorBody, JobEvent, Method, RunQuery, Status, TrainEvent,
+    Architecture, AttackName, DatasetId, ErrorBody, JobEvent, Method, RunQuery, RunSummary, Status,
+    TrainEvent,
 };
 
 fn svg(body: String) -> Response {
@@ -24,6 +25,9 @@ pub struct TradeoffQuery {
     dataset: Option<DatasetId>,
     architecture: Option<Architecture>,
     method: Option<Method>,
+    /// The attack of the robust axis: `pgd` (the paper's PGD-10, the default) or
+    /// `autoattack` (runs evaluated with it only).
+    attack: Option<AttackName>,
 }
 
 #[utoipa::path(get, path = "/api/plots/tradeoff.svg", tag = "figures",
@@ -31,14 +35,25 @@ pub struct TradeoffQuery {
     params(
         ("dataset" = Option<String>, Query),
         ("architecture" = Option<String>, Query),
-        ("method" = Option<String>, Query)),
+        ("method" = Option<String>, Query),
+        ("attack" = Option<String>, Query, description = "pgd (default) or autoattack")),
     responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody)))]
-/// Finished runs (the newest 500 that match) at (test accuracy, adversarial test
-/// accuracy), sized by their local Lipschitz constant.
+/// Finished runs (the newest 500 that match) at (test accuracy, test accuracy under the
+/// chosen attack), sized by their local Lipschitz constant.
 pub async fn tradeoff(
     State(state): State<AppState>,
     Params(query): Params<TradeoffQuery>,
 ) -> ApiResult<Response> {
+    let attack = query.attack.unwrap_or(AttackName::PGD_10);
+    let (robust_of, attack_label): (fn(&RunSummary) -> Option<f64>, &str) = match attack {
+        AttackName::PGD_10 => (|r| r.adv_test_acc, "PGD-10"),
+        AttackName::AutoAttack => (|r| r.autoattack_test_acc, "AutoAttack"),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "attack {other}: the trade-off figure plots pgd or autoattack"
+            )));
+        }
+    };
     let (runs, _) = state
         .store
         .list_runs(&RunQuery {
@@ -61,20 +76,23 @@ pub async fn tradeoff(
                     if r.dropout > 0.0 { " +dropout" } else { "" }
                 ),
                 test_acc: r.test_acc?,
-                adv_test_acc: r.adv_test_acc?,
+                adv_test_acc: robust_of(r)?,
                 lipschitz: r.test_lipschitz?,
                 link: Some(format!("/runs/{}", r.id)),
             })
         })
         .collect();
     if points.is_empty() {
-        return Err(ApiError::not_found("finished run matching the filter"));
+        return Err(ApiError::not_found(&format!(
+            "finished run matching the filter with a {attack_label} accuracy"
+        )));
     }
     let title = format!(
         "Accuracy, robustness and smoothness{}",
         query.dataset.map_or_else(String::new, |d| format!(": {d}"))
     );
-    let body = tradeoff_svg(&points, &title).map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+    let body = tradeoff_svg(&points, &title, attack_label)
+        .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
     Ok(svg(body))
 }
 

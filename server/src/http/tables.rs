@@ -14,6 +14,7 @@ use super::extract::Params;
 use astute_api::ErrorBody;
 use astute_api::table::{Format, Table};
 
+use crate::store::ResultsVersion;
 use crate::tables;
 use tokio::sync::Mutex;
 
@@ -73,7 +74,7 @@ pub async fn get(
 pub struct TableCache(Arc<Mutex<Option<Cached>>>);
 
 struct Cached {
-    version: [i64; 6],
+    version: ResultsVersion,
     measured: Arc<tables::Measured>,
     built: HashMap<u8, Option<Arc<Table>>>,
 }
@@ -84,7 +85,7 @@ impl TableCache {
     async fn get<F: Future<Output = anyhow::Result<tables::Measured>>>(
         &self,
         number: u8,
-        version: [i64; 6],
+        version: ResultsVersion,
         load: impl FnOnce() -> F,
     ) -> anyhow::Result<Option<Arc<Table>>> {
         let mut held = self.0.lock().await;
@@ -122,12 +123,12 @@ mod tests {
         };
         for _ in 0..5 {
             for number in tables::NUMBERS {
-                assert!(cache.get(number, [1; 6], load).await.unwrap().is_some());
+                assert!(cache.get(number, [1; 7], load).await.unwrap().is_some());
             }
         }
         assert_eq!(loads.load(Ordering::Relaxed), 1);
-        cache.get(2, [2; 6], load).await.unwrap();
-        cache.get(2, [2; 6], load).await.unwrap();
+        cache.get(2, [2; 7], load).await.unwrap();
+        cache.get(2, [2; 7], load).await.unwrap();
         assert_eq!(loads.load(Ordering::Relaxed), 2);
     }
 }

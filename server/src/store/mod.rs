@@ -52,6 +52,9 @@ pub struct Store {
     dialect: Dialect,
 }
 
+/// What [`Store::results_version`] returns: equal values, equal results.
+pub type ResultsVersion = [i64; 7];
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -68,6 +71,17 @@ pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
 fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> anyhow::Result<T> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).with_context(|| format!("stored {column} is not valid"))
+}
+
+/// A JSON column that may be NULL.
+fn optional_json_column<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    column: &str,
+) -> anyhow::Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| serde_json::from_str(&text))
+        .transpose()
+        .with_context(|| format!("stored {column} is not valid"))
 }
 
 /// A name column (dataset, architecture, method, metric) read back as its type.
@@ -132,9 +146,10 @@ impl Store {
     }
 
     /// A fingerprint of the finished results (runs and separation measurements): it
-    /// changes whenever one is finished, imported or deleted, whichever process did it,
-    /// so that what is computed from them can be kept until then.
-    pub async fn results_version(&self) -> anyhow::Result<[i64; 6]> {
+    /// changes whenever one is finished, imported, deleted or given a further attack's
+    /// result, whichever process did it, so that what is computed from them can be kept
+    /// until then.
+    pub async fn results_version(&self) -> anyhow::Result<ResultsVersion> {
         let fingerprint = |table: &str| {
             format!(
                 "(SELECT COUNT(*) FROM {table} WHERE status = 'done'), \
@@ -142,14 +157,16 @@ impl Store {
                  (SELECT CAST(COALESCE(SUM(finished_at), 0) AS BIGINT) FROM {table} WHERE status = 'done')"
             )
         };
+        let evaluated = "(SELECT CAST(COALESCE(SUM(evaluated_at), 0) AS BIGINT) \
+                         FROM runs WHERE status = 'done')";
         let row = sqlx::query(&format!(
-            "SELECT {}, {}",
+            "SELECT {}, {}, {evaluated}",
             fingerprint("runs"),
             fingerprint("separations")
         ))
         .fetch_one(&self.pool)
         .await?;
-        let mut version = [0; 6];
+        let mut version = [0; 7];
         for (i, value) in version.iter_mut().enumerate() {
             *value = row.try_get(i)?;
         }

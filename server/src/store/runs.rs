@@ -5,17 +5,18 @@
 use anyhow::Context;
 use astute::train::TrainConfig;
 use astute_api::{
-    ExperimentSpec, JobEvent, Provenance, RunDetail, RunQuery, RunResult, RunSummary, Status,
-    decimal,
+    AttackName, ExperimentSpec, JobEvent, MaskingFlag, Provenance, RobustEvaluation, RunDetail,
+    RunQuery, RunResult, RunSummary, Status, decimal,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Origin, Store, json_column, name_column, now_ms, random_hex};
+use super::{Origin, Store, json_column, name_column, now_ms, optional_json_column, random_hex};
 
 const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
     seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
-    test_acc, adv_test_acc, test_lipschitz, scale, stands_in_for";
+    test_acc, adv_test_acc, test_lipschitz, autoattack_test_acc, masking_raised, scale, \
+    stands_in_for";
 
 /// What became of a request to delete a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,8 @@ fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
         test_acc: row.try_get("test_acc")?,
         adv_test_acc: row.try_get("adv_test_acc")?,
         test_lipschitz: row.try_get("test_lipschitz")?,
+        autoattack_test_acc: row.try_get("autoattack_test_acc")?,
+        masking_raised: optional_json_column(row, "masking_raised")?.unwrap_or_default(),
         scale: row.try_get("scale")?,
         stands_in_for: stands_in_for
             .map(|name| name.parse())
@@ -82,16 +85,39 @@ fn queued_summary(
         test_acc: None,
         adv_test_acc: None,
         test_lipschitz: None,
+        autoattack_test_acc: None,
+        masking_raised: Vec::new(),
         scale: origin.scale.clone(),
         stands_in_for: origin.stands_in_for,
     })
 }
 
-/// The headline numbers a run's row keeps beside its result, for lists and sorting: test
-/// accuracy, adversarial test accuracy and the test Lipschitz estimate.
-fn headline(result: &RunResult) -> [f64; 3] {
-    let test = result.metrics.test;
-    [test.accuracy, test.adversarial_accuracy, test.lipschitz]
+/// The headline numbers a run's row keeps beside its result, for lists, sorting and
+/// filters.
+struct Headline {
+    test_acc: f64,
+    adv_test_acc: f64,
+    test_lipschitz: f64,
+    autoattack_test_acc: Option<f64>,
+    /// The raised masking checks, as the JSON the column holds (`None` until they ran).
+    masking_raised: Option<String>,
+}
+
+impl Headline {
+    fn of(result: &RunResult) -> anyhow::Result<Self> {
+        let test = result.metrics.test;
+        Ok(Self {
+            test_acc: test.accuracy,
+            adv_test_acc: test.adversarial_accuracy,
+            test_lipschitz: test.lipschitz,
+            autoattack_test_acc: result
+                .robust_accuracy(AttackName::AutoAttack)
+                .map(|r| r.accuracy),
+            masking_raised: (!result.masking.is_empty())
+                .then(|| serde_json::to_string(&result.masking_raised()))
+                .transpose()?,
+        })
+    }
 }
 
 /// A run that finished outside the queue (`astute train`), from its spec and result.
@@ -103,7 +129,7 @@ pub fn finished_run(
 ) -> anyhow::Result<RunDetail> {
     let config = TrainConfig::from_spec(spec)?;
     let queued = queued_summary(spec, &config, &Origin::default(), started_at)?;
-    let [test_acc, adv_test_acc, test_lipschitz] = headline(&result).map(Some);
+    let headline = Headline::of(&result)?;
     Ok(RunDetail {
         summary: RunSummary {
             status: Status::Done,
@@ -111,9 +137,11 @@ pub fn finished_run(
             finished_at: Some(now_ms()),
             epochs_done: queued.epochs,
             attempts: 1,
-            test_acc,
-            adv_test_acc,
-            test_lipschitz,
+            test_acc: Some(headline.test_acc),
+            adv_test_acc: Some(headline.adv_test_acc),
+            test_lipschitz: Some(headline.test_lipschitz),
+            autoattack_test_acc: headline.autoattack_test_acc,
+            masking_raised: result.masking_raised(),
             ..queued
         },
         spec: spec.clone(),
@@ -130,12 +158,17 @@ async fn insert_run(
 ) -> anyhow::Result<()> {
     let s = &run.summary;
     let result = run.result.as_ref().map(serde_json::to_string).transpose()?;
+    let masking_raised = match &run.result {
+        Some(result) => Headline::of(result)?.masking_raised,
+        None => None,
+    };
     sqlx::query(
         "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
              epochs, seed, status, created_at, started_at, finished_at, attempts, \
              cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
-             provenance, scale, stands_in_for, owner) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11, $12, $13, $14, 0, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+             autoattack_test_acc, masking_raised, provenance, scale, stands_in_for, owner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23, $24, $25)",
     )
     .bind(&s.id)
     .bind(serde_json::to_string(&run.spec)?)
@@ -156,6 +189,8 @@ async fn insert_run(
     .bind(s.test_acc)
     .bind(s.adv_test_acc)
     .bind(s.test_lipschitz)
+    .bind(s.autoattack_test_acc)
+    .bind(masking_raised)
     .bind(serde_json::to_string(&run.provenance)?)
     .bind(s.scale.as_deref())
     .bind(s.stands_in_for.map(|d| d.id()))
@@ -340,17 +375,20 @@ impl Store {
         worker: &str,
         result: &RunResult,
     ) -> anyhow::Result<bool> {
-        let [test_acc, adv_test_acc, test_lipschitz] = headline(result);
+        let headline = Headline::of(result)?;
         let updated = sqlx::query(
             "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
-             test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, epochs_done = epochs, \
-             lease_until = NULL WHERE id = $6 AND worker = $7 AND status = 'running'",
+             test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, autoattack_test_acc = $6, \
+             masking_raised = $7, epochs_done = epochs, lease_until = NULL \
+             WHERE id = $8 AND worker = $9 AND status = 'running'",
         )
         .bind(now_ms())
         .bind(serde_json::to_string(result)?)
-        .bind(test_acc)
-        .bind(adv_test_acc)
-        .bind(test_lipschitz)
+        .bind(headline.test_acc)
+        .bind(headline.adv_test_acc)
+        .bind(headline.test_lipschitz)
+        .bind(headline.autoattack_test_acc)
+        .bind(headline.masking_raised)
         .bind(id)
         .bind(worker)
         .execute(&self.pool)
@@ -422,6 +460,39 @@ impl Store {
     pub async fn record_run(&self, run: &RunDetail, events: &[JobEvent]) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
         insert_done_run(&mut tx, run, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds robust accuracies measured later (and the masking checks, when they ran) to
+    /// finished run `id`'s result, each replacing an earlier one of the same measurement.
+    /// Fails for an unknown run or one without a result, and changes nothing then.
+    pub async fn add_robust(
+        &self,
+        id: &str,
+        evaluations: &[RobustEvaluation],
+        masking: Vec<MaskingFlag>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT result FROM runs WHERE id = $1 AND status = 'done'")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .with_context(|| format!("no finished run {id} in the store"))?;
+        let mut result: RunResult = json_column(&row, "result")?;
+        result.add_robust(evaluations, masking);
+        let headline = Headline::of(&result)?;
+        sqlx::query(
+            "UPDATE runs SET result = $1, evaluated_at = $2, autoattack_test_acc = $3, \
+             masking_raised = $4 WHERE id = $5",
+        )
+        .bind(serde_json::to_string(&result)?)
+        .bind(now_ms())
+        .bind(headline.autoattack_test_acc)
+        .bind(headline.masking_raised)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

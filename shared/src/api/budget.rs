@@ -89,7 +89,7 @@ pub enum BudgetError {
         limit: f64,
     },
     #[error(
-        "{epochs} epochs of {method} with {architecture} on {dataset}: about {petaflop:.0} PFLOP of training and evaluation, over the limit of {limit} PFLOP (fewer epochs, a subset or a smaller eval_train)"
+        "{epochs} epochs of {method} with {architecture} on {dataset}: about {petaflop:.0} PFLOP of training and evaluation, over the limit of {limit} PFLOP (fewer epochs, a subset, a smaller eval_train or fewer attack_images)"
     )]
     Compute {
         epochs: usize,
@@ -128,9 +128,19 @@ impl Cost {
             .eval_train
             .or(default_eval_train)
             .map_or(train_images, |n| train_images.min(n as f64));
+        let attacked = spec
+            .attack_images
+            .map_or(test_images, |n| test_images.min(n as f64));
+        let classes = info.class_names.len();
+        let attack_passes: f64 = spec
+            .attacks
+            .iter()
+            .map(|attack| attack.passes_per_image(classes))
+            .sum();
         let passes = config.epochs as f64 * trained * passes_per_image(config.method, &context)
             + (test_images + evaluated_train) * EVALUATION_PASSES
-            + test_images * CURVE_PASSES * spec.curve.len() as f64;
+            + test_images * CURVE_PASSES * spec.curve.len() as f64
+            + attacked * attack_passes;
         let petaflop = passes * network.forward_macs as f64 * FLOPS_PER_FORWARD_MAC / 1e15;
         // Weights, gradients and up to two optimizer moments; the activations of the
         // clean and the adversarial batch, and their gradients.
@@ -200,6 +210,7 @@ fn millions(count: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use astute_api::AttackName;
 
     fn spec(dataset: DatasetId, method: &str) -> ExperimentSpec {
         ExperimentSpec::new(dataset, method.parse().unwrap())
@@ -232,6 +243,13 @@ mod tests {
         spec.epochs = Some(5);
         let cost = Cost::estimate(&spec, &TrainConfig::from_spec(&spec).unwrap(), Some(1_000));
         let passes = 300_000.0 + 11_000.0 * 21.0;
+        assert!((cost.petaflop - passes * 9_952_400.0 * 6.0 / 1e15).abs() < 1e-12);
+        // AutoAttack on 1,000 test images: APGD-CE and 9 targets of APGD-T, 101 passes
+        // each, and 5,000 forward-only Square queries, a third of a pass each.
+        spec.attacks = vec![AttackName::AutoAttack];
+        spec.attack_images = Some(1_000);
+        let cost = Cost::estimate(&spec, &TrainConfig::from_spec(&spec).unwrap(), Some(1_000));
+        let passes = passes + 1_000.0 * (10.0 * 101.0 + 5_000.0 / 3.0);
         assert!((cost.petaflop - passes * 9_952_400.0 * 6.0 / 1e15).abs() < 1e-12);
     }
 

@@ -1,17 +1,25 @@
-//! ℓ∞ attacks: FGSM, PGD with random starts and restarts, and the multi-targeted attack.
+//! ℓ∞ attacks: FGSM, PGD with random starts and restarts, the multi-targeted attack, and
+//! AutoAttack's: APGD (cross-entropy, DLR, targeted DLR) and Square.
 //!
 //! Every attack works on a model on an autodiff device, in evaluation behaviour (see
 //! [`eval_copy`]), and returns adversarial images inside the ε-ball around the clean
 //! images and inside [0, 1].
 
+mod apgd;
+mod autoattack;
 mod fgsm;
 mod gradient;
 mod multi_targeted;
 mod pgd;
 mod projection;
+mod square;
+mod survivors;
 
+pub use apgd::{Apgd, ApgdLoss};
+pub use autoattack::{AutoAttack, AutoAttackOutcome, Component};
 pub use fgsm::fgsm;
 pub use gradient::{eval_copy, input_gradient};
 pub use multi_targeted::MultiTargeted;
-pub use pgd::{Goal, Pgd, PgdError, seeded_start};
+pub use pgd::{Goal, Pgd, PgdError, consecutive_seeds, seeded_start, seeded_uniform};
 pub use projection::project;
+pub use square::Square;

@@ -172,18 +172,32 @@ const RESTART_SEED_STRIDE: u64 = 1 << 32;
 /// batches draws what it draws in one batch (each batch passes `seed + its offset`), so an
 /// attack replays exactly in the browser and on a server.
 pub fn seeded_start(images: &Tensor<4>, epsilon: f32, seed: u64, restart: usize) -> Tensor<4> {
+    let seeds = consecutive_seeds(seed, images.dims()[0]);
+    let noise = seeded_uniform(images, &seeds, restart).mul_scalar(epsilon);
+    project(images.clone() + noise, images, epsilon)
+}
+
+/// The seeds of `n` images that start at `seed`: `seed`, `seed + 1`, …
+pub fn consecutive_seeds(seed: u64, n: usize) -> Vec<u64> {
+    (0..n as u64).map(|k| seed.wrapping_add(k)).collect()
+}
+
+/// Noise uniform in [−1, 1] of the shape of `images`, image `k` drawn on the host from
+/// `seeds[k]` (restart `r` from `seeds[k] + r·2³²`), as [`seeded_start`] draws it.
+pub fn seeded_uniform(images: &Tensor<4>, seeds: &[u64], restart: usize) -> Tensor<4> {
     let shape = images.shape();
     let [n, ..] = images.dims();
+    debug_assert_eq!(seeds.len(), n, "one seed per image");
     let per_image = shape.num_elements() / n.max(1);
-    let first = seed.wrapping_add((restart as u64).wrapping_mul(RESTART_SEED_STRIDE));
-    let noise: Vec<f32> = (0..n as u64)
-        .flat_map(|k| {
-            let mut rng = StdRng::seed_from_u64(first.wrapping_add(k));
+    let stride = (restart as u64).wrapping_mul(RESTART_SEED_STRIDE);
+    let noise: Vec<f32> = seeds
+        .iter()
+        .flat_map(|&seed| {
+            let mut rng = StdRng::seed_from_u64(seed.wrapping_add(stride));
             (0..per_image)
-                .map(|_| rng.random_range(-epsilon..=epsilon))
+                .map(|_| rng.random_range(-1.0f32..=1.0))
                 .collect::<Vec<_>>()
         })
         .collect();
-    let noise = Tensor::from_data(TensorData::new(noise, shape), &images.device());
-    project(images.clone() + noise, images, epsilon)
+    Tensor::from_data(TensorData::new(noise, shape), &images.device())
 }

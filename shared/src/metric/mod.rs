@@ -2,47 +2,189 @@
 //! Eq. (3), gaps, and accuracy as a function of ε.
 
 mod lipschitz;
+pub mod masking;
 
 pub use astute_api::{RunMetrics, SetEvaluation};
 pub use lipschitz::{Lipschitz, LipschitzStep};
 
 use burn::prelude::*;
 
-use crate::attack::{MultiTargeted, Pgd};
+use astute_api::{AttackName, RobustEvaluation};
+
+use crate::attack::{Apgd, AutoAttack, Goal, MultiTargeted, Pgd, Square, fgsm, seeded_start};
 use crate::batch::{sequential_batches, to_tensors};
 use crate::data::Dataset;
 use crate::loss::predictions;
 use crate::model::Classifier;
 
-/// Which attack measures adversarial accuracy.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case")]
+/// Which attack measures adversarial accuracy, set up at a radius.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Attack {
+    /// PGD with starts from the backend's generator (fast; what training uses).
     Pgd(Pgd),
+    /// PGD with starts drawn on the host from a seed: image `k` of a set from `seed + k`.
+    SeededPgd {
+        pgd: Pgd,
+        seed: u64,
+    },
+    Fgsm {
+        epsilon: f32,
+    },
     MultiTargeted(MultiTargeted),
+    Apgd(Apgd),
+    Square(Square),
+    AutoAttack(AutoAttack),
 }
 
 impl Attack {
-    pub fn epsilon(&self) -> f32 {
-        match self {
-            Attack::Pgd(a) => a.epsilon,
-            Attack::MultiTargeted(a) => a.epsilon,
+    /// The attack `name` at radius `epsilon`, drawing its randomness from `seed`.
+    pub fn new(name: AttackName, epsilon: f32, seed: u64) -> Self {
+        match name {
+            AttackName::Pgd { steps, restarts } => Self::SeededPgd {
+                pgd: Pgd {
+                    steps,
+                    restarts,
+                    ..Pgd::paper(epsilon)
+                },
+                seed,
+            },
+            AttackName::Fgsm => Self::Fgsm { epsilon },
+            AttackName::MultiTargeted => Self::MultiTargeted(MultiTargeted::paper(epsilon)),
+            AttackName::ApgdCe => Self::Apgd(Apgd::ce(epsilon, seed)),
+            AttackName::ApgdT => Self::Apgd(Apgd::targeted(epsilon, seed)),
+            AttackName::Square => Self::Square(Square::standard(epsilon, seed)),
+            AttackName::Apgd => Self::AutoAttack(AutoAttack::apgd(epsilon, seed)),
+            AttackName::AutoAttack => Self::AutoAttack(AutoAttack::standard(epsilon, seed)),
         }
     }
 
+    pub fn epsilon(&self) -> f32 {
+        match self {
+            Self::Pgd(a) | Self::SeededPgd { pgd: a, .. } => a.epsilon,
+            Self::Fgsm { epsilon } => *epsilon,
+            Self::MultiTargeted(a) => a.epsilon,
+            Self::Apgd(a) => a.epsilon,
+            Self::Square(a) => a.epsilon,
+            Self::AutoAttack(a) => a.epsilon,
+        }
+    }
+
+    /// Adversarial images for a batch whose first image is image `offset` of its set: the
+    /// seeded attacks draw image `k`'s randomness from `seed + offset + k`.
     pub fn run<M: Classifier>(
         &self,
         model: &M,
         images: &Tensor<4>,
         labels: &Tensor<1, Int>,
         classes: usize,
+        offset: u64,
     ) -> Tensor<4> {
         match self {
-            Attack::Pgd(a) => a.attack(model, images, labels),
-            Attack::MultiTargeted(a) => a.attack(model, images, labels, classes),
+            Self::Pgd(a) => a.attack(model, images, labels),
+            Self::SeededPgd { pgd, seed } => pgd.attack_with(
+                model,
+                images,
+                &Goal::Untargeted(labels.clone()),
+                |r| seeded_start(images, pgd.epsilon, seed.wrapping_add(offset), r),
+                |_, _| (),
+            ),
+            Self::Fgsm { epsilon } => fgsm(model, images, labels, *epsilon),
+            Self::MultiTargeted(a) => a.attack(model, images, labels, classes),
+            Self::Apgd(a) => Apgd {
+                seed: a.seed.wrapping_add(offset),
+                ..*a
+            }
+            .attack(model, images, labels),
+            Self::Square(a) => Square {
+                seed: a.seed.wrapping_add(offset),
+                ..*a
+            }
+            .attack(model, images, labels),
+            Self::AutoAttack(a) => {
+                AutoAttack {
+                    seed: a.seed.wrapping_add(offset),
+                    ..a.clone()
+                }
+                .run(model, images, labels, classes)
+                .adversarial
+            }
         }
     }
 }
+
+/// Accuracy (%) of `model` on `data` under `attack`, over all points (a point the model
+/// gets wrong unattacked counts as broken).
+pub fn robust_accuracy<M: Classifier>(
+    model: &M,
+    data: &Dataset,
+    attack: &Attack,
+    batch_size: usize,
+    device: &Device,
+) -> f64 {
+    let correct: usize = sequential_batches(data.len(), batch_size)
+        .map(|idx| {
+            let (x, y) = to_tensors(data, &idx, device);
+            let offset = idx.first().map_or(0, |&i| i as u64);
+            let adversarial = attack.run(model, &x, &y, data.num_classes(), offset);
+            count_correct(model.forward(adversarial), &y)
+        })
+        .sum();
+    percent(correct, data.len())
+}
+
+/// Test accuracy under named attacks beside the paper's protocol: which attacks, on how
+/// many test images, at which radius, from which seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobustProtocol {
+    pub attacks: Vec<AttackName>,
+    /// The first `images` test images (all when `None`).
+    pub images: Option<usize>,
+    pub epsilon: f32,
+    pub seed: u64,
+}
+
+impl RobustProtocol {
+    /// Each attack's accuracy on `test`, with the time it took; `measured` hears each as it
+    /// finishes (the strong ones take minutes).
+    pub fn run<M: Classifier>(
+        &self,
+        model: &M,
+        test: &Dataset,
+        device: &Device,
+        mut measured: impl FnMut(&RobustEvaluation),
+    ) -> Vec<RobustEvaluation> {
+        let data = match self.images {
+            Some(n) if n < test.len() => test.take(n),
+            _ => test.clone(),
+        };
+        self.attacks
+            .iter()
+            .map(|&attack| {
+                let started = web_time::Instant::now();
+                let accuracy = robust_accuracy(
+                    model,
+                    &data,
+                    &Attack::new(attack, self.epsilon, self.seed),
+                    ATTACK_BATCH,
+                    device,
+                );
+                let evaluation = RobustEvaluation {
+                    attack,
+                    epsilon: self.epsilon,
+                    seed: self.seed,
+                    images: data.len(),
+                    accuracy,
+                    seconds: started.elapsed().as_secs_f64(),
+                };
+                measured(&evaluation);
+                evaluation
+            })
+            .collect()
+    }
+}
+
+/// Images per batch of the named attacks.
+pub const ATTACK_BATCH: usize = 256;
 
 fn count_correct(logits: Tensor<2>, labels: &Tensor<1, Int>) -> usize {
     predictions(logits)
@@ -90,7 +232,8 @@ pub fn evaluate<M: Classifier>(
     for idx in sequential_batches(data.len(), batch_size) {
         let (x, y) = to_tensors(data, &idx, device);
         clean += count_correct(model.forward(x.clone()), &y);
-        let adversarial = attack.run(model, &x, &y, data.num_classes());
+        let offset = idx.first().map_or(0, |&i| i as u64);
+        let adversarial = attack.run(model, &x, &y, data.num_classes(), offset);
         robust += count_correct(model.forward(adversarial), &y);
         lipschitz_sum += lipschitz.estimate(model, &x).sum().into_scalar::<f64>();
     }

@@ -1,6 +1,6 @@
 //! The accuracy–robustness–smoothness picture of Tables 2–4: each run a point at (test
-//! accuracy, adversarial test accuracy), its size growing with its local Lipschitz
-//! constant (log scale), labelled.
+//! accuracy, test accuracy under an attack), its size growing with its local Lipschitz
+//! constant (log scale), labelled. The robust axis names the attack that measured it.
 
 use plotters::prelude::*;
 
@@ -24,7 +24,13 @@ fn radius(lipschitz: f64) -> i32 {
         .clamp(3.0, 18.0) as i32
 }
 
-pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, PlotError> {
+/// The figure of `points`, whose `adv_test_acc` was measured by the attack `attack`
+/// (`PGD-10`, `AutoAttack`).
+pub fn tradeoff_svg(
+    points: &[TradeoffPoint],
+    title: &str,
+    attack: &str,
+) -> Result<String, PlotError> {
     if points.is_empty() {
         return Err(PlotError("no run to draw".to_string()));
     }
@@ -46,7 +52,7 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, Plo
         chart
             .configure_mesh()
             .x_desc("test accuracy (%)")
-            .y_desc("adversarial test accuracy (%)")
+            .y_desc(format!("test accuracy under {attack} (%)"))
             .draw()
             .map_err(err)?;
         chart
@@ -67,12 +73,12 @@ pub fn tradeoff_svg(points: &[TradeoffPoint], title: &str) -> Result<String, Plo
             .map_err(err)?;
         root.present().map_err(err)?;
     }
-    Ok(link_markers(&svg, points))
+    Ok(link_markers(&svg, points, attack))
 }
 
 /// Wraps the k-th marker of `svg` in a link to `points[k].link`, with a tooltip: plotters
 /// draws the markers in the points' order and has no links of its own.
-fn link_markers(svg: &str, points: &[TradeoffPoint]) -> String {
+fn link_markers(svg: &str, points: &[TradeoffPoint], attack: &str) -> String {
     let mut out = String::with_capacity(svg.len() + points.len() * 80);
     let mut rest = svg;
     for point in points {
@@ -86,10 +92,11 @@ fn link_markers(svg: &str, points: &[TradeoffPoint]) -> String {
         out.push_str(&rest[..start]);
         match &point.link {
             Some(link) => out.push_str(&format!(
-                "<a href=\"{}\" target=\"_top\"><title>{}: test {:.2} %, adversarial {:.2} %, L = {:.2}</title>{}</a>",
+                "<a href=\"{}\" target=\"_top\"><title>{}: test {:.2} %, {} {:.2} %, L = {:.2}</title>{}</a>",
                 escape(link),
                 escape(&point.label),
                 point.test_acc,
+                escape(attack),
                 point.adv_test_acc,
                 point.lipschitz,
                 &rest[start..end]
@@ -139,7 +146,7 @@ mod tests {
                 link: None,
             },
         ];
-        let svg = tradeoff_svg(&points, "Table 2").unwrap();
+        let svg = tradeoff_svg(&points, "Table 2", "PGD-10").unwrap();
         assert!(svg.contains("natural (L = 67.2)") || svg.contains("natural (L = 67.3)"));
         assert!(svg.contains("trades:6 (L = 2.9)"));
         assert_eq!(svg.matches("<circle").count(), 2);
@@ -148,9 +155,7 @@ mod tests {
         let link = svg.find("<a href=\"/runs/a1\"").unwrap();
         let first_circle = svg.find("<circle").unwrap();
         assert!(link < first_circle && first_circle < svg.find("</a>").unwrap());
-        assert!(
-            svg.contains("<title>natural: test 99.20 %, adversarial 59.80 %, L = 67.25</title>")
-        );
-        assert!(tradeoff_svg(&[], "none").is_err());
+        assert!(svg.contains("<title>natural: test 99.20 %, PGD-10 59.80 %, L = 67.25</title>"));
+        assert!(tradeoff_svg(&[], "none", "PGD-10").is_err());
     }
 }

@@ -77,3 +77,15 @@ pub fn first_difference(a: &[f32], b: &[f32]) -> Option<(usize, f32, f32)> {
         .find(|(_, (x, y))| x.to_bits() != y.to_bits())
         .map(|(i, (x, y))| (i, *x, *y))
 }
+
+/// `n` numbers in [0, 1) from a linear congruential generator seeded with `seed`: data
+/// that needs no generator crate and is the same everywhere.
+pub fn pseudo_random(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1u32 << 24) as f32
+        })
+        .collect()
+}

@@ -2,6 +2,7 @@
 //! and the OpenAPI document against the router itself. What needs real processes (leases,
 //! `kill -9`, PostgreSQL, connection limits) is tested in `tests/api`.
 
+mod attacks;
 mod openapi;
 mod requests;
 

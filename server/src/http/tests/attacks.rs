@@ -1,0 +1,130 @@
+//! Robust accuracies added to a finished run after it trained (`astute eval --run`): its
+//! summary and result, the tables' AutoAttack column and masking badges, sorting, and the
+//! trade-off figure's choice of attack.
+
+use astute_api::table::{Format, Stat, Table};
+use astute_api::{AttackName, MaskingCheck, MaskingFlag, RobustEvaluation, RunAnswer, RunList};
+use axum::http::StatusCode;
+
+use super::App;
+use crate::store::Store;
+
+fn table(body: &str) -> Table {
+    serde_json::from_str(body).unwrap()
+}
+
+#[tokio::test]
+async fn an_evaluation_added_later_shows_everywhere() {
+    let app = App::new(true).await;
+    let before = table(&app.get("/api/tables/2").await.body);
+    let column = before
+        .columns
+        .iter()
+        .position(|c| c == "autoattack_test_acc")
+        .expect("Table 2 has an AutoAttack column");
+    let row = before.rows.iter().position(|r| r.runs.len() == 1).unwrap();
+    let cell = &before.rows[row].cells[column];
+    assert_eq!((cell.paper, cell.measured), (None, None));
+    let id = before.rows[row].runs[0].clone();
+    let absent = app.get("/api/plots/tradeoff.svg?attack=autoattack").await;
+    assert_eq!(absent.status, StatusCode::NOT_FOUND, "{}", absent.body);
+
+    let run: RunAnswer =
+        serde_json::from_str(&app.get(&format!("/api/runs/{id}")).await.body).unwrap();
+    let epsilon = run.run.result.unwrap().epsilon;
+    let first = RobustEvaluation {
+        attack: AttackName::AutoAttack,
+        epsilon,
+        seed: 0,
+        images: 1_000,
+        accuracy: 12.5,
+        seconds: 3.0,
+    };
+    let flags = vec![
+        MaskingFlag {
+            check: MaskingCheck::ZeroGradients,
+            raised: true,
+            evidence: "40.00 % of the images have a zero input gradient".into(),
+        },
+        MaskingFlag {
+            check: MaskingCheck::FgsmBeatsPgd,
+            raised: false,
+            evidence: "FGSM 20.00 % against PGD-10 15.00 %".into(),
+        },
+    ];
+    // Another store handle, as `astute eval --run` opens one beside a running server.
+    let store = Store::open_in(app.state_dir()).await.unwrap();
+    store.add_robust(&id, &[first], flags).await.unwrap();
+    // The same measurement again replaces the first; no masking checks keep the last ones.
+    let again = RobustEvaluation {
+        accuracy: 12.0,
+        ..first
+    };
+    let fewer = RobustEvaluation {
+        images: 100,
+        accuracy: 30.0,
+        ..first
+    };
+    store
+        .add_robust(&id, &[again, fewer], Vec::new())
+        .await
+        .unwrap();
+    let unknown = store.add_robust("no-such-run", &[first], Vec::new()).await;
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("no finished run no-such-run")
+    );
+
+    let run: RunAnswer =
+        serde_json::from_str(&app.get(&format!("/api/runs/{id}")).await.body).unwrap();
+    let summary = &run.run.summary;
+    // The accuracy on the most images stands for the run.
+    assert_eq!(summary.autoattack_test_acc, Some(12.0));
+    assert_eq!(summary.masking_raised, vec![MaskingCheck::ZeroGradients]);
+    let result = run.run.result.unwrap();
+    assert_eq!(result.robust, vec![again, fewer]);
+    assert_eq!(result.masking.len(), 2);
+
+    // The cached table notices the change.
+    let after = table(&app.get("/api/tables/2").await.body);
+    assert_eq!(
+        after.rows[row].cells[column].measured,
+        Some(Stat {
+            mean: 12.0,
+            std: 0.0,
+            n: 1
+        })
+    );
+    assert_eq!(after.rows[row].masking, vec![MaskingCheck::ZeroGradients]);
+    assert!(
+        after
+            .render(Format::Markdown)
+            .contains("(masking: zero gradients)")
+    );
+
+    let list: RunList = serde_json::from_str(
+        &app.get("/api/runs?sort=-autoattack_test_acc&limit=1")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(list.runs[0].id, id);
+
+    let figure = app.get("/api/plots/tradeoff.svg?attack=autoattack").await;
+    assert_eq!(figure.status, StatusCode::OK);
+    assert!(figure.body.contains("test accuracy under AutoAttack"));
+    assert!(
+        figure.body.contains("AutoAttack 12.00 %"),
+        "{}",
+        figure.body
+    );
+    let refused = app.get("/api/plots/tradeoff.svg?attack=fgsm").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.error().contains("plots pgd or autoattack"),
+        "{}",
+        refused.body
+    );
+}

@@ -1,0 +1,98 @@
+//! The points of a batch an attack has not broken yet. Strong attacks run in parts (APGD-T
+//! one target after another, AutoAttack one attack after another); each part runs only on
+//! the points every earlier part left correctly classified, which is where the time goes,
+//! and a broken point keeps the image that broke it.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::loss::predictions;
+use crate::model::Classifier;
+
+/// The points still robust, and the adversarial images so far.
+pub struct Survivors<'a, M> {
+    model: &'a M,
+    images: &'a Tensor<4>,
+    labels: &'a Tensor<1, Int>,
+    /// Whether each point is still classified correctly.
+    robust: Vec<bool>,
+    /// Each point's image: the one that broke it, or the latest attempt's result.
+    adversarial: Vec<f32>,
+    per_image: usize,
+}
+
+/// What a part of an attack is given: the still-robust points' images and labels, their
+/// indices in the batch (as a tensor and on the host).
+pub struct Part<'p> {
+    pub images: Tensor<4>,
+    pub labels: Tensor<1, Int>,
+    pub index: Tensor<1, Int>,
+    pub positions: &'p [usize],
+}
+
+impl<'a, M: Classifier> Survivors<'a, M> {
+    /// The batch before any attack: a point the model already gets wrong is broken.
+    pub fn new(model: &'a M, images: &'a Tensor<4>, labels: &'a Tensor<1, Int>) -> Self {
+        let logits = model.forward(images.clone().detach()).detach();
+        let robust = bools(predictions(logits).equal(labels.clone()));
+        let [n, ..] = images.dims();
+        Self {
+            model,
+            images,
+            labels,
+            robust,
+            adversarial: images.clone().into_data().try_to_vec().unwrap_or_default(),
+            per_image: images.shape().num_elements() / n.max(1),
+        }
+    }
+
+    /// How many points are still robust.
+    pub fn count(&self) -> usize {
+        self.robust.iter().filter(|&&r| r).count()
+    }
+
+    /// Runs `attack` on the points still robust and records what it found: a point it
+    /// broke keeps that image for good; one it did not takes the attempt's image.
+    pub fn attack(&mut self, attack: impl FnOnce(Part<'_>) -> Tensor<4>) {
+        let positions: Vec<usize> = (0..self.robust.len()).filter(|&k| self.robust[k]).collect();
+        if positions.is_empty() {
+            return;
+        }
+        let device = self.images.device();
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(
+                positions.iter().map(|&k| k as i64).collect(),
+                [positions.len()],
+            ),
+            &device,
+        );
+        let labels = self.labels.clone().select(0, index.clone());
+        let attacked = attack(Part {
+            images: self.images.clone().select(0, index.clone()),
+            labels: labels.clone(),
+            index,
+            positions: &positions,
+        })
+        .detach();
+        let holds = bools(predictions(self.model.forward(attacked.clone())).equal(labels));
+        let values: Vec<f32> = attacked.into_data().try_to_vec().unwrap_or_default();
+        let size = self.per_image;
+        for (slot, &k) in positions.iter().enumerate() {
+            self.robust[k] = holds[slot];
+            self.adversarial[k * size..(k + 1) * size]
+                .copy_from_slice(&values[slot * size..(slot + 1) * size]);
+        }
+    }
+
+    /// The adversarial images of the whole batch.
+    pub fn into_images(self) -> Tensor<4> {
+        Tensor::from_data(
+            TensorData::new(self.adversarial, self.images.shape()),
+            &self.images.device(),
+        )
+    }
+}
+
+fn bools(mask: Tensor<1, Bool>) -> Vec<bool> {
+    mask.into_data().try_to_vec().unwrap_or_default()
+}

@@ -1,0 +1,135 @@
+//! Automatic checks for gradient masking: signs that a model's robustness under
+//! gradient-based attacks comes from hiding its gradients rather than from being robust
+//! (Athalye et al. 2018; the checklist of Carlini et al. 2019). Each check is a named flag
+//! with the numbers behind it.
+
+use burn::prelude::*;
+
+use super::{Attack, robust_accuracy};
+use crate::attack::{Pgd, input_gradient};
+use crate::batch::{sequential_batches, to_tensors};
+use crate::data::Dataset;
+use crate::loss::margin;
+use crate::model::Classifier;
+use astute_api::{AttackName, MaskingCheck, MaskingFlag};
+
+/// Accuracy points by which one attack must beat another before it counts (sampling noise
+/// and ties aside).
+const TOLERANCE: f64 = 0.2;
+/// How far (points) FGSM may go below PGD-10 before it counts: PGD-10 returns its last
+/// iterate, not its best, so on ordinary models it loses a few images to FGSM.
+const FGSM_GAP: f64 = 1.0;
+/// The radius at which every image can be turned grey: accuracy there should be near 0.
+pub const LARGE_RADIUS: f32 = 0.5;
+/// "Near 0" at [`LARGE_RADIUS`], in percent.
+const NEAR_ZERO: f64 = 5.0;
+/// The share of images (%) whose input gradient may be exactly zero.
+const ZERO_GRADIENT_SHARE: f64 = 5.0;
+/// How far (points) the multi-targeted attack may go below PGD before it counts.
+const MULTI_TARGETED_GAP: f64 = 3.0;
+
+/// Runs every check on `data` at radius `epsilon`; the seeded attacks draw from `seed`.
+pub fn check<M: Classifier>(
+    model: &M,
+    data: &Dataset,
+    epsilon: f32,
+    seed: u64,
+    batch_size: usize,
+    device: &Device,
+) -> Vec<MaskingFlag> {
+    let accuracy = |name: AttackName, radius: f32| {
+        robust_accuracy(
+            model,
+            data,
+            &Attack::new(name, radius, seed),
+            batch_size,
+            device,
+        )
+    };
+    let pgd = accuracy(AttackName::PGD_10, epsilon);
+    let fgsm = accuracy(AttackName::Fgsm, epsilon);
+    // APGD-CE then APGD-T: the strongest white-box attack Astute has. Square often beats
+    // APGD-CE alone on a robust model by a point without any masking.
+    let apgd = accuracy(AttackName::Apgd, epsilon);
+    let white_box = pgd.min(fgsm).min(apgd);
+    let square = accuracy(AttackName::Square, epsilon);
+    let multi_targeted = accuracy(AttackName::MultiTargeted, epsilon);
+    let large = robust_accuracy(
+        model,
+        data,
+        &Attack::SeededPgd {
+            pgd: Pgd {
+                steps: 20,
+                ..Pgd::paper(LARGE_RADIUS)
+            },
+            seed,
+        },
+        batch_size,
+        device,
+    );
+    let zero = zero_gradient_share(model, data, batch_size, device);
+    vec![
+        MaskingFlag {
+            check: MaskingCheck::FgsmBeatsPgd,
+            raised: fgsm < pgd - FGSM_GAP,
+            evidence: format!("FGSM {fgsm:.2} % against PGD-10 {pgd:.2} %"),
+        },
+        MaskingFlag {
+            check: MaskingCheck::BlackBoxBeatsWhiteBox,
+            raised: square < white_box - TOLERANCE,
+            evidence: format!(
+                "Square {square:.2} % against the best white-box attack {white_box:.2} % \
+                 (PGD-10 {pgd:.2}, FGSM {fgsm:.2}, APGD-CE + APGD-T {apgd:.2})"
+            ),
+        },
+        MaskingFlag {
+            check: MaskingCheck::RobustAtLargeRadius,
+            raised: large > NEAR_ZERO,
+            evidence: format!("{large:.2} % under PGD-20 at ε = {LARGE_RADIUS}"),
+        },
+        MaskingFlag {
+            check: MaskingCheck::ZeroGradients,
+            raised: zero > ZERO_GRADIENT_SHARE,
+            evidence: format!("{zero:.2} % of the images have a zero input gradient of the margin"),
+        },
+        MaskingFlag {
+            check: MaskingCheck::MultiTargetedBeatsPgd,
+            raised: multi_targeted < pgd - MULTI_TARGETED_GAP,
+            evidence: format!("multi-targeted {multi_targeted:.2} % against PGD-10 {pgd:.2} %"),
+        },
+    ]
+}
+
+/// The share (%) of images whose input gradient of the logit margin (the true class
+/// against the runner-up) is exactly zero: no direction to attack from. The margin, not the
+/// cross-entropy, whose gradient underflows to zero on confidently classified images.
+fn zero_gradient_share<M: Classifier>(
+    model: &M,
+    data: &Dataset,
+    batch_size: usize,
+    device: &Device,
+) -> f64 {
+    let mut zero = 0usize;
+    for idx in sequential_batches(data.len(), batch_size) {
+        let (x, y) = to_tensors(data, &idx, device);
+        let ranked = model.forward(x.clone()).detach().argsort_descending(1);
+        let top = ranked.clone().narrow(1, 0, 1).squeeze_dim(1);
+        let second = ranked.narrow(1, 1, 1).squeeze_dim(1);
+        // The best class other than the true one.
+        let runner_up = second.mask_where(top.clone().not_equal(y.clone()), top);
+        let gradient = input_gradient(model, &x, |logits, _| margin(logits, &y, &runner_up));
+        let largest: Vec<f32> = gradient
+            .abs()
+            .flatten::<2>(1, 3)
+            .max_dim(1)
+            .into_data()
+            .try_to_vec()
+            .unwrap_or_default();
+        zero += largest.iter().filter(|&&g| g == 0.0).count();
+    }
+    if data.is_empty() {
+        0.0
+    } else {
+        100.0 * zero as f64 / data.len() as f64
+    }
+}
