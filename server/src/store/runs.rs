@@ -274,14 +274,10 @@ impl Store {
         else {
             return Ok(None);
         };
-        let result: Option<String> = row.try_get("result")?;
         Ok(Some(RunDetail {
             summary: run_row(&row)?,
             spec: json_column(&row, "spec")?,
-            result: result
-                .map(|text| serde_json::from_str(&text))
-                .transpose()
-                .context("stored result is not valid")?,
+            result: optional_json_column(&row, "result")?,
             provenance: json_column(&row, "provenance")?,
         }))
     }

@@ -101,19 +101,16 @@ impl Apgd {
         labels: &Tensor<1, Int>,
         seeds: &[u64],
     ) -> Tensor<4> {
-        let ranked = (self.loss == ApgdLoss::TargetedDlr).then(|| {
-            model
-                .forward(images.clone().detach())
-                .detach()
-                .argsort_descending(1)
-        });
+        let clean_logits = model.forward(images.clone().detach()).detach();
+        let ranked = (self.loss == ApgdLoss::TargetedDlr)
+            .then(|| clean_logits.clone().argsort_descending(1));
         let targets: Vec<Option<usize>> = match &ranked {
             Some(ranked) => (1..=self.targets.min(ranked.dims()[1] - 1))
                 .map(Some)
                 .collect(),
             None => vec![None],
         };
-        let mut survivors = Survivors::new(model, images, labels);
+        let mut survivors = Survivors::new(model, images, labels, clean_logits);
         let mut run = 0usize;
         for rank in targets {
             for _ in 0..self.restarts {

@@ -86,7 +86,8 @@ impl AutoAttack {
         labels: &Tensor<1, Int>,
         classes: usize,
     ) -> AutoAttackOutcome {
-        let mut survivors = Survivors::new(model, images, labels);
+        let clean_logits = model.forward(images.clone().detach()).detach();
+        let mut survivors = Survivors::new(model, images, labels, clean_logits);
         let clean_correct = survivors.count();
         let mut robust_after = Vec::new();
         for (position, component) in self.components_for(classes).into_iter().enumerate() {
