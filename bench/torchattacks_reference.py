@@ -45,7 +45,8 @@ def main():
     ap.add_argument('--eps', type=float, default=0.1)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--skip-standard', action='store_true', help='leave out AutoAttack standard (FAB-T is slow)')
+    ap.add_argument('--only', default='apgd-ce,apgd-t,ce+t+square,standard',
+                    help='comma-separated attacks to run (standard adds FAB-T and is the slowest)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_flush_denormal(True)
@@ -68,12 +69,13 @@ def main():
     ce = torchattacks.APGD(model, eps=a.eps, steps=100, n_restarts=1, loss='ce', seed=a.seed)
     t = torchattacks.APGDT(model, eps=a.eps, steps=100, n_restarts=1, n_classes=10, seed=a.seed)
     square = torchattacks.Square(model, eps=a.eps, n_queries=5000, n_restarts=1, p_init=0.8, seed=a.seed)
-    attacks = [('apgd-ce', ce), ('apgd-t', t),
-               ('ce+t+square', torchattacks.MultiAttack([ce, t, square]))]
-    if not a.skip_standard:
-        attacks.append(('standard', torchattacks.AutoAttack(model, eps=a.eps, version='standard',
-                                                            n_classes=10, seed=a.seed)))
-    for name, attack in attacks:
+    attacks = {'apgd-ce': ce, 'apgd-t': t, 'ce+t+square': torchattacks.MultiAttack([ce, t, square]),
+               'standard': torchattacks.AutoAttack(model, eps=a.eps, version='standard', n_classes=10,
+                                                   seed=a.seed)}
+    for name in a.only.split(','):
+        if name not in attacks:
+            raise SystemExit(f"unknown attack '{name}': choose from {', '.join(attacks)}")
+        attack = attacks[name]
         started = time.perf_counter()
         adversarial = torch.cat([attack(x[i:i + 250], y[i:i + 250]) for i in range(0, a.n, 250)])
         seconds = time.perf_counter() - started

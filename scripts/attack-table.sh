@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Every shipped playground model under the paper's PGD-10, APGD-CE, APGD-T and AutoAttack
-# (APGD-CE, APGD-T, Square), with the time each took, and the gradient-masking checks, on
-# the first N test images (default 200), seed 0:
-#   scripts/attack-table.sh [N] > bench/results/attacks-playground.txt
-# The MNIST sample is read from $ASTUTE_DATA_DIR (see the README's Data section).
+# standard (APGD-CE, APGD-T, FAB-T, Square), with the time each took and the gradient-masking
+# checks raised, on the first N test images (default 100), seed 0, as a Markdown table:
+#   scripts/attack-table.sh [N] > bench/results/attacks-playground.md
+# The MNIST sample is read from $ASTUTE_DATA_DIR (see the README's Data section). Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-images=${1:-200}
+images=${1:-100}
 cargo build --release -p astute-server --quiet
+echo "First $images test images, seed 0, each model's own ε; accuracy % (seconds)."
+echo
+echo "| model | ε | clean | PGD-10 | APGD-CE | APGD-T | AutoAttack | masking flags raised |"
+echo "|---|---|---|---|---|---|---|---|"
 for weights in static/playground/models/*.safetensors; do
     name=$(basename "$weights" .safetensors)
     dataset=$(sed -E 's/-(natural|at|trades[0-9]+)-(plain|dropout)$//' <<<"$name")
-    echo "== $name"
     target/release/astute eval -d "$dataset" "$weights" --test-images "$images" \
-        --attack pgd,apgd-ce,apgd-t,autoattack --masking
+        --attack pgd,apgd-ce,apgd-t,autoattack --json |
+        jq -r --arg name "$name" '
+            def cell(a): (.robust[] | select(.attack == a)
+                | "\(.accuracy * 100 | round / 100) (\(.seconds * 10 | round / 10) s)");
+            [ $name, (.robust[0].epsilon | tostring), (.clean_accuracy * 100 | round / 100 | tostring),
+              cell("pgd"), cell("apgd-ce"), cell("apgd-t"), cell("autoattack"),
+              ([.masking[] | select(.raised) | .check] | if length == 0 then "none" else join(", ") end) ]
+            | "| " + join(" | ") + " |"'
 done

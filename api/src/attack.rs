@@ -20,11 +20,15 @@ pub enum AttackName {
     ApgdCe,
     /// APGD on the targeted DLR loss toward the 9 classes ranked next on the clean input.
     ApgdT,
+    /// The targeted fast adaptive boundary attack toward the 9 classes ranked next, 100
+    /// iterations each.
+    FabT,
     /// The Square attack, black-box, 5,000 queries.
     Square,
     /// APGD-CE, then APGD-T on the points still robust: AutoAttack's cheaper version.
     Apgd,
-    /// APGD-CE, APGD-T and Square, each on the points still robust.
+    /// AutoAttack's standard version: APGD-CE, APGD-T, FAB-T and Square, each on the points
+    /// still robust.
     AutoAttack,
 }
 
@@ -37,20 +41,22 @@ impl AttackName {
 
     /// Forward-and-backward passes per image at most (every point robust to every part),
     /// on data with `classes` classes: what a budget charges. Square's forward-only
-    /// queries count a third of a pass each.
+    /// queries and FAB's check of each step count a third of a pass each.
     pub fn passes_per_image(self, classes: usize) -> f64 {
         let targets = classes.saturating_sub(1).min(9) as f64;
         const APGD: f64 = 101.0;
         const SQUARE: f64 = 5_000.0 / 3.0;
+        const FAB: f64 = 100.0 * (1.0 + 1.0 / 3.0) + 1.0;
         match self {
             Self::Pgd { steps, restarts } => ((steps + 1) * restarts) as f64,
             Self::Fgsm => 2.0,
             Self::MultiTargeted => 21.0 * classes.saturating_sub(1) as f64,
             Self::ApgdCe => APGD,
             Self::ApgdT => APGD * targets,
+            Self::FabT => FAB * targets,
             Self::Square => SQUARE,
             Self::Apgd => APGD * (1.0 + targets),
-            Self::AutoAttack => APGD * (1.0 + targets) + SQUARE,
+            Self::AutoAttack => APGD * (1.0 + targets) + FAB * targets + SQUARE,
         }
     }
 }
@@ -68,6 +74,7 @@ impl fmt::Display for AttackName {
             Self::MultiTargeted => write!(f, "mt"),
             Self::ApgdCe => write!(f, "apgd-ce"),
             Self::ApgdT => write!(f, "apgd-t"),
+            Self::FabT => write!(f, "fab-t"),
             Self::Square => write!(f, "square"),
             Self::Apgd => write!(f, "apgd"),
             Self::AutoAttack => write!(f, "autoattack"),
@@ -78,7 +85,8 @@ impl fmt::Display for AttackName {
 serialize_as_name!(AttackName);
 name_schema!(
     AttackName,
-    "An attack: pgd[:steps[:restarts]], fgsm, mt, apgd-ce, apgd-t, square, apgd or autoattack."
+    "An attack: pgd[:steps[:restarts]], fgsm, mt, apgd-ce, apgd-t, fab-t, square, apgd or \
+     autoattack."
 );
 
 impl FromStr for AttackName {
@@ -117,13 +125,14 @@ impl FromStr for AttackName {
             "mt" | "multi-targeted" => Self::MultiTargeted,
             "apgd-ce" => Self::ApgdCe,
             "apgd-t" => Self::ApgdT,
+            "fab-t" => Self::FabT,
             "square" => Self::Square,
             "apgd" => Self::Apgd,
             "autoattack" | "aa" => Self::AutoAttack,
             _ => {
                 return Err(fail(format!(
                     "unknown attack '{s}': expected pgd[:steps[:restarts]], fgsm, mt, apgd-ce, \
-                     apgd-t, square, apgd or autoattack"
+                     apgd-t, fab-t, square, apgd or autoattack"
                 )));
             }
         })
@@ -210,6 +219,7 @@ mod tests {
             "mt",
             "apgd-ce",
             "apgd-t",
+            "fab-t",
             "square",
             "apgd",
             "autoattack",

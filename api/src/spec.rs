@@ -47,7 +47,9 @@ pub struct ExperimentSpec {
     /// example `autoattack`); none when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attacks: Vec<AttackName>,
-    /// The test images `attacks` run on (the first `n`); all when left out.
+    /// The test images `attacks` and the gradient-masking checks run on (the first `n`);
+    /// when left out, all of them with `attacks`, else the first
+    /// [`MASKING_IMAGES`](ExperimentSpec::MASKING_IMAGES).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attack_images: Option<usize>,
 }
@@ -68,6 +70,19 @@ pub enum SpecError {
 }
 
 impl ExperimentSpec {
+    /// The test images the masking checks run on when nothing else says.
+    pub const MASKING_IMAGES: usize = 1000;
+
+    /// The first test images the further attacks and the masking checks run on (`None`:
+    /// all of them).
+    pub fn attacked_images(&self) -> Option<usize> {
+        match self.attack_images {
+            Some(n) => Some(n),
+            None if self.attacks.is_empty() => Some(Self::MASKING_IMAGES),
+            None => None,
+        }
+    }
+
     /// The dataset's preset for `method` and nothing overridden.
     pub fn new(dataset: DatasetId, method: Method) -> Self {
         Self {

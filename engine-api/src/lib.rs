@@ -1,10 +1,12 @@
 //! The messages between the web app and the in-browser engine (`astute-engine`), as JSON,
 //! and the arithmetic on logits that both sides need (probabilities, loss, margin).
 
+mod curve;
 mod logits;
 mod manifest;
 mod theory;
 
+pub use curve::{CurveAttack, CurvePoint, CurveWarning, LARGE_RADIUS, curve_warnings};
 pub use logits::{cross_entropy, margin, prediction, softmax};
 pub use manifest::{ModelEntry, PlaygroundManifest, SampleSet};
 pub use theory::{
@@ -68,6 +70,18 @@ pub enum AttackKind {
     Pgd,
     /// PGD on the margin toward every other class in turn (untargeted only).
     MultiTargeted,
+    /// APGD on the cross-entropy (untargeted): the step size adapts, no step size to choose.
+    ApgdCe,
+    /// APGD on the targeted DLR loss, toward the chosen class or else toward each of the 9
+    /// classes ranked next on the clean image in turn, until one fools the model.
+    ApgdT,
+}
+
+impl AttackKind {
+    /// Whether the attack chooses its own step size (the request's is not used).
+    pub fn adaptive(self) -> bool {
+        matches!(self, Self::ApgdCe | Self::ApgdT)
+    }
 }
 
 /// One attack on one image.
@@ -80,7 +94,8 @@ pub struct AttackRequest {
     pub restarts: usize,
     /// Push toward this class instead of away from the label.
     pub target: Option<usize>,
-    /// Seeds PGD's random starts: the same seed gives the same start on every backend.
+    /// Seeds the random starts (PGD, APGD): the same seed gives the same start on every
+    /// backend and in `astute eval`.
     pub seed: u64,
 }
 
@@ -106,16 +121,31 @@ impl AttackRequest {
             Some(_) if self.kind == AttackKind::MultiTargeted => {
                 Err("the multi-targeted attack already tries every class: no target".into())
             }
+            Some(_) if self.kind == AttackKind::ApgdCe => {
+                Err("APGD-CE is untargeted: choose APGD-T to aim at a class".into())
+            }
+            None if self.kind == AttackKind::ApgdT && classes < 4 => Err(format!(
+                "APGD-T's targeted DLR loss needs 4 classes (the model has {classes})"
+            )),
             _ => Ok(()),
         }
     }
 }
 
-/// One PGD iterate, for stepping through the attack.
+/// One iterate, for stepping through the attack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttackStep {
     pub logits: Vec<f32>,
     pub image: Vec<f32>,
+    /// APGD: the loss it ascends, at this iterate.
+    #[serde(default)]
+    pub loss: Option<f32>,
+    /// APGD: the step size that led here.
+    #[serde(default)]
+    pub step_size: Option<f32>,
+    /// APGD: a checkpoint here halved the step size and sent the run back to its best point.
+    #[serde(default)]
+    pub halved: bool,
 }
 
 /// What an attack on one image found.
@@ -126,17 +156,13 @@ pub struct AttackResult {
     pub adversarial: Vec<f32>,
     /// ‖adversarial − clean‖∞, the budget actually used.
     pub linf: f32,
-    /// Every iterate of the first PGD start (empty for the other attacks).
+    /// Every iterate of the first PGD start, or of the APGD run shown (empty for the other
+    /// attacks).
     pub steps: Vec<AttackStep>,
-    pub milliseconds: f64,
-}
-
-/// Robust accuracy at each ε on a set of images, under PGD-10 (step ε/5, seeded start).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CurvePoint {
-    pub epsilon: f32,
-    /// Percent of the images still classified correctly.
-    pub accuracy: f64,
+    /// APGD-T: the target class of the run shown (the one that fooled the model, else the
+    /// last one tried).
+    #[serde(default)]
+    pub target: Option<usize>,
     pub milliseconds: f64,
 }
 

@@ -6,7 +6,9 @@
 use std::rc::Rc;
 
 use astute::burn::prelude::Device;
-use astute_engine_api::{AttackRequest, BackendChoice, BackendKind, BackendReport, TheoryConfig};
+use astute_engine_api::{
+    AttackRequest, BackendChoice, BackendKind, BackendReport, CurveAttack, TheoryConfig,
+};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -150,18 +152,28 @@ impl Engine {
         future_to_promise(async move { json(&lab.lipschitz(model, &pixels, epsilon).await?) })
     }
 
-    /// Robust accuracy at each ε on a set of images; resolves to `[CurvePoint]` JSON.
+    /// Robust accuracy at each ε on a set of images under `attack` (`pgd`, `apgd-ce` or
+    /// `apgd`); resolves to `[CurvePoint]` JSON.
     pub fn curve(
         &self,
         model: usize,
         pixels: Vec<f32>,
         labels: Vec<u8>,
         epsilons: Vec<f32>,
+        attack: String,
         seed: u64,
     ) -> Promise {
         let lab = self.lab.clone();
         future_to_promise(async move {
-            json(&lab.curve(model, &pixels, &labels, &epsilons, seed).await?)
+            let attack = CurveAttack::parse(&attack).ok_or_else(|| {
+                JsError::new(&format!(
+                    "unknown curve attack '{attack}': pgd, apgd-ce or apgd"
+                ))
+            })?;
+            json(
+                &lab.curve(model, &pixels, &labels, &epsilons, attack, seed)
+                    .await?,
+            )
         })
     }
 }

@@ -5,7 +5,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use astute::attack::{Goal, MultiTargeted, Pgd, eval_copy, seeded_start};
+use astute::attack::{
+    Apgd, ApgdIterate, ApgdRun, AutoAttack, Component, Goal, MultiTargeted, Pgd, eval_copy,
+    seeded_start,
+};
 use astute::burn::prelude::*;
 use astute::burn::tensor::TensorData;
 use astute::data::ImageShape;
@@ -13,7 +16,7 @@ use astute::loss::predictions;
 use astute::metric::Lipschitz;
 use astute::model::{Classifier, Network, NetworkConfig};
 use astute_engine_api::{
-    AttackKind, AttackRequest, AttackResult, AttackStep, CurvePoint, LipschitzEstimate,
+    AttackKind, AttackRequest, AttackResult, AttackStep, CurveAttack, CurvePoint, LipschitzEstimate,
 };
 use web_time::Instant;
 
@@ -161,6 +164,9 @@ impl Lab {
             None => Goal::Untargeted(labels.clone()),
         };
         let net = &model.network;
+        if request.kind.adaptive() {
+            return self.apgd(&model, images, labels, request, started).await;
+        }
         let mut iterates = Vec::new();
         let adversarial = match request.kind {
             AttackKind::Fgsm => Pgd {
@@ -197,6 +203,7 @@ impl Lab {
                 step_size: request.step_size,
             }
             .attack(net, &images, &labels, model.config.classes),
+            AttackKind::ApgdCe | AttackKind::ApgdT => unreachable!("APGD returned above"),
         };
         let classes = model.config.classes;
         let clean_logits = floats(net.forward(images.clone())).await?;
@@ -215,6 +222,9 @@ impl Lab {
                 .map(|(l, p)| AttackStep {
                     logits: l.to_vec(),
                     image: p.to_vec(),
+                    loss: None,
+                    step_size: None,
+                    halved: false,
                 })
                 .collect()
         };
@@ -224,8 +234,123 @@ impl Lab {
             adversarial: floats(adversarial).await?,
             linf,
             steps,
+            target: None,
             milliseconds: elapsed_ms(started),
         })
+    }
+
+    /// APGD on one image, as `astute eval --attack apgd-ce|apgd-t` runs it with the same
+    /// seed: run after run (restarts, and targets ranked 2nd, 3rd, … unless one is chosen)
+    /// until one fools the model. The last run is shown step by step: loss, step size and
+    /// the checkpoints where the step size halved.
+    async fn apgd(
+        &self,
+        model: &Loaded,
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+        request: &AttackRequest,
+        started: Instant,
+    ) -> Result<AttackResult, LabError> {
+        let net = &model.network;
+        let classes = model.config.classes;
+        let base = match request.kind {
+            AttackKind::ApgdT => Apgd::targeted(request.epsilon, request.seed),
+            _ => Apgd::ce(request.epsilon, request.seed),
+        };
+        let apgd = Apgd {
+            iterations: request.steps,
+            restarts: request.restarts,
+            ..base
+        };
+        let clean_logits = net.forward(images.clone());
+        let ranked = ranked_classes(&floats(clean_logits.clone()).await?, classes);
+        // (run, target class): a chosen target takes every restart.
+        let runs: Vec<(ApgdRun, Option<usize>)> = match request.target {
+            Some(target) => (0..apgd.restarts)
+                .map(|number| (ApgdRun { rank: None, number }, Some(target)))
+                .collect(),
+            None => apgd
+                .runs(classes)
+                .into_iter()
+                .map(|run| (run, run.rank.map(|rank| ranked[rank] as usize)))
+                .collect(),
+        };
+        let mut shown = None;
+        for (run, target) in runs {
+            let target_tensor = target.map(|t| {
+                Tensor::<1, Int>::from_data(TensorData::new(vec![t as i64], [1]), &self.device)
+            });
+            let mut trace = Vec::new();
+            let adversarial = apgd.run_once(
+                net,
+                &images,
+                &labels,
+                target_tensor.as_ref(),
+                &[request.seed],
+                run.number,
+                |iterate: ApgdIterate<'_>| trace.push(TracedStep::of(iterate)),
+            );
+            let fooled = predictions(net.forward(adversarial.clone()))
+                .not_equal(labels.clone())
+                .float();
+            let fooled = floats(fooled).await?[0] > 0.5;
+            shown = Some((adversarial, trace, target));
+            if fooled {
+                break;
+            }
+        }
+        let (adversarial, trace, target) =
+            shown.ok_or_else(|| LabError("APGD has no run to make with these settings".into()))?;
+        let steps = self.read_trace(net, trace, classes).await?;
+        let adversarial_logits = floats(net.forward(adversarial.clone())).await?;
+        Ok(AttackResult {
+            clean_logits: floats(clean_logits).await?,
+            adversarial_logits,
+            linf: floats((adversarial.clone() - images).abs().max()).await?[0],
+            adversarial: floats(adversarial).await?,
+            steps,
+            target,
+            milliseconds: elapsed_ms(started),
+        })
+    }
+
+    /// An APGD run's iterates read back in one go.
+    async fn read_trace(
+        &self,
+        net: &Network,
+        trace: Vec<TracedStep>,
+        classes: usize,
+    ) -> Result<Vec<AttackStep>, LabError> {
+        if trace.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut points = Vec::with_capacity(trace.len());
+        let (mut losses, mut sizes, mut halvings) = (Vec::new(), Vec::new(), Vec::new());
+        for step in trace {
+            points.push(step.point);
+            losses.push(step.loss);
+            sizes.push(step.step_size);
+            halvings.push(step.halved);
+        }
+        let all = Tensor::cat(points, 0);
+        let logits = floats(net.forward(all.clone())).await?;
+        let pixels = floats(all).await?;
+        let losses = floats(Tensor::cat(losses, 0)).await?;
+        let sizes = floats(Tensor::cat(sizes, 0)).await?;
+        let halvings = floats(Tensor::cat(halvings, 0)).await?;
+        let per_image = pixels.len() / losses.len();
+        Ok(logits
+            .chunks(classes)
+            .zip(pixels.chunks(per_image))
+            .zip(losses.iter().zip(&sizes).zip(&halvings))
+            .map(|((l, p), ((&loss, &size), &halved))| AttackStep {
+                logits: l.to_vec(),
+                image: p.to_vec(),
+                loss: Some(loss),
+                step_size: Some(size),
+                halved: halved > 0.5,
+            })
+            .collect())
     }
 
     /// Eq. (3) at one image: 10 ascent steps of ε/5.
@@ -249,14 +374,16 @@ impl Lab {
         })
     }
 
-    /// Robust accuracy under PGD-10 (step ε/5, one seeded start per image, image `i`
-    /// seeded by `seed + i`) at each ε; ε = 0 is clean accuracy.
+    /// Robust accuracy under `attack` at each ε, image `i` seeded by `seed + i`, as
+    /// `astute eval` measures it with the same attack and seed; ε = 0 is clean accuracy.
+    #[allow(clippy::too_many_arguments)]
     pub async fn curve(
         &self,
         handle: usize,
         pixels: &[f32],
         labels: &[u8],
         epsilons: &[f32],
+        attack: CurveAttack,
         seed: u64,
     ) -> Result<Vec<CurvePoint>, LabError> {
         let model = self.model(handle)?;
@@ -265,28 +392,41 @@ impl Lab {
         let mut points = Vec::with_capacity(epsilons.len());
         for &epsilon in epsilons {
             let started = Instant::now();
-            let attack = Pgd::paper(epsilon);
-            attack.validate().map_err(|e| LabError(e.to_string()))?;
+            Pgd::paper(epsilon)
+                .validate()
+                .map_err(|e| LabError(e.to_string()))?;
             let mut correct = 0usize;
             for offset in (0..n).step_by(CURVE_BATCH) {
                 let end = (offset + CURVE_BATCH).min(n);
                 let x = images.clone().slice(offset..end);
                 let y = labels.clone().slice(offset..end);
-                let x = if epsilon > 0.0 {
-                    let goal = Goal::Untargeted(y.clone());
-                    let first = seed.wrapping_add(offset as u64);
-                    attack.attack_with(
-                        &model.network,
-                        &x,
-                        &goal,
-                        |r| seeded_start(&x, epsilon, first, r),
-                        |_, _| (),
-                    )
-                } else {
-                    x
+                let first = seed.wrapping_add(offset as u64);
+                correct += match attack {
+                    _ if epsilon == 0.0 => count_correct(&model.network, x, y).await?,
+                    CurveAttack::Pgd => {
+                        let goal = Goal::Untargeted(y.clone());
+                        let x = Pgd::paper(epsilon).attack_with(
+                            &model.network,
+                            &x,
+                            &goal,
+                            |r| seeded_start(&x, epsilon, first, r),
+                            |_, _| (),
+                        );
+                        count_correct(&model.network, x, y).await?
+                    }
+                    CurveAttack::ApgdCe | CurveAttack::Apgd => {
+                        let components = match attack {
+                            CurveAttack::ApgdCe => vec![Component::ApgdCe],
+                            _ => AutoAttack::apgd(epsilon, first).components,
+                        };
+                        let sequence = AutoAttack {
+                            epsilon,
+                            seed: first,
+                            components,
+                        };
+                        self.survivors(&model, x, y, &sequence).await?
+                    }
                 };
-                let hits = predictions(model.network.forward(x)).equal(y).int().sum();
-                correct += floats(hits).await?[0] as usize;
             }
             points.push(CurvePoint {
                 epsilon,
@@ -296,4 +436,99 @@ impl Lab {
         }
         Ok(points)
     }
+
+    /// How many points of a batch survive every run of `sequence`, each run attacking only
+    /// the points the earlier ones left robust: AutoAttack's order, with the robust set read
+    /// back (awaited) between runs.
+    async fn survivors(
+        &self,
+        model: &Loaded,
+        x: Tensor<4>,
+        y: Tensor<1, Int>,
+        sequence: &AutoAttack,
+    ) -> Result<usize, LabError> {
+        let net = &model.network;
+        let classes = model.config.classes;
+        let clean_logits = net.forward(x.clone());
+        let [n, _] = clean_logits.dims();
+        let ranked = Tensor::<2, Int>::from_data(
+            TensorData::new(
+                ranked_classes(&floats(clean_logits.clone()).await?, classes),
+                [n, classes],
+            ),
+            &self.device,
+        );
+        let mut robust = flags(predictions(clean_logits).equal(y.clone())).await?;
+        for planned in sequence.plan(classes) {
+            let positions: Vec<usize> = (0..robust.len()).filter(|&k| robust[k]).collect();
+            if positions.is_empty() {
+                break;
+            }
+            let index = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    positions.iter().map(|&k| k as i64).collect(),
+                    [positions.len()],
+                ),
+                &self.device,
+            );
+            let (part_x, part_y) = (
+                x.clone().select(0, index.clone()),
+                y.clone().select(0, index.clone()),
+            );
+            let attacked = planned.attack(net, &part_x, &part_y, &ranked, &index, &positions);
+            let holds = flags(predictions(net.forward(attacked)).equal(part_y)).await?;
+            for (slot, &k) in positions.iter().enumerate() {
+                robust[k] = holds[slot];
+            }
+        }
+        Ok(robust.iter().filter(|&&r| r).count())
+    }
+}
+
+/// One APGD iterate kept on the device until the run ends.
+struct TracedStep {
+    point: Tensor<4>,
+    loss: Tensor<1>,
+    step_size: Tensor<1>,
+    halved: Tensor<1>,
+}
+
+impl TracedStep {
+    fn of(iterate: ApgdIterate<'_>) -> Self {
+        Self {
+            point: iterate.point.clone(),
+            loss: iterate.loss.clone(),
+            step_size: iterate.step_size.clone(),
+            halved: match iterate.halved {
+                Some(mask) => mask.clone().float(),
+                None => iterate.loss.zeros_like(),
+            },
+        }
+    }
+}
+
+/// Each row's classes by descending logit, ranked on the host: sorting on WebGPU reads the
+/// tensor back synchronously, which a browser cannot do.
+fn ranked_classes(logits: &[f32], classes: usize) -> Vec<i64> {
+    logits
+        .chunks(classes)
+        .flat_map(|row| {
+            let mut order: Vec<i64> = (0..classes as i64).collect();
+            order.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]));
+            order
+        })
+        .collect()
+}
+
+async fn count_correct(net: &Network, x: Tensor<4>, y: Tensor<1, Int>) -> Result<usize, LabError> {
+    let hits = predictions(net.forward(x)).equal(y).int().sum();
+    Ok(floats(hits).await?[0] as usize)
+}
+
+async fn flags(mask: Tensor<1, Bool>) -> Result<Vec<bool>, LabError> {
+    Ok(floats(mask.float())
+        .await?
+        .iter()
+        .map(|&v| v > 0.5)
+        .collect())
 }

@@ -6,7 +6,7 @@ use astute::burn::tensor::TensorData;
 use astute::data::ImageShape;
 use astute::model::{Architecture, Classifier, NetworkConfig};
 use astute_engine::Lab;
-use astute_engine_api::{AttackKind, AttackRequest, margin};
+use astute_engine_api::{AttackKind, AttackRequest, CurveAttack, margin};
 use futures_executor::block_on;
 
 const SIDE: usize = 28;
@@ -82,6 +82,8 @@ fn attacks_stay_in_the_ball_and_report_their_steps() {
         (AttackKind::Fgsm, 1),
         (AttackKind::Pgd, 7),
         (AttackKind::MultiTargeted, 0),
+        // APGD shows its start and every iteration of the run shown.
+        (AttackKind::ApgdCe, 8),
     ] {
         let result = block_on(lab.attack(handle, &x, 4, &request(kind))).unwrap();
         assert_eq!(result.steps.len(), traced, "{kind:?}: one iterate per step");
@@ -145,18 +147,26 @@ fn the_curve_does_not_depend_on_batching_and_falls_with_epsilon() {
         .map(|l| astute_engine_api::prediction(l) as u8)
         .collect();
     let epsilons = [0.0, 0.05, 0.3];
-    let whole = block_on(lab.curve(handle, &x, &labels, &epsilons, 11)).unwrap();
+    let whole = block_on(lab.curve(handle, &x, &labels, &epsilons, CurveAttack::Pgd, 11)).unwrap();
     assert_eq!(whole[0].accuracy, 100.0);
     assert!(whole.windows(2).all(|w| w[1].accuracy <= w[0].accuracy));
     // Image i starts from seed + i: two halves with their offsets give the same count.
     let half = n / 2;
-    let first =
-        block_on(lab.curve(handle, &x[..half * PIXELS], &labels[..half], &epsilons, 11)).unwrap();
+    let first = block_on(lab.curve(
+        handle,
+        &x[..half * PIXELS],
+        &labels[..half],
+        &epsilons,
+        CurveAttack::Pgd,
+        11,
+    ))
+    .unwrap();
     let second = block_on(lab.curve(
         handle,
         &x[half * PIXELS..],
         &labels[half..],
         &epsilons,
+        CurveAttack::Pgd,
         11 + half as u64,
     ))
     .unwrap();
@@ -203,4 +213,119 @@ fn bad_input_is_explained() {
     assert!(fail(block_on(lab.lipschitz(handle, &x, 0.0))).contains("outside (0, 1]"));
     let estimate = block_on(lab.lipschitz(handle, &x, 0.1)).unwrap();
     assert!(estimate.value.is_finite() && estimate.value > 0.0);
+}
+
+/// APGD in the engine shows each step's loss and step size: the step size starts at 2ε and
+/// changes only by halving, at checkpoints, where the run is marked; the loss shown is
+/// the cross-entropy of the true class, as the logits give it.
+#[test]
+fn apgd_reports_its_step_sizes_and_halvings() {
+    let (lab, handle, _) = lab();
+    let x = images(1, 12);
+    let request = AttackRequest {
+        steps: 100,
+        restarts: 1,
+        ..request(AttackKind::ApgdCe)
+    };
+    let result = block_on(lab.attack(handle, &x, 2, &request)).unwrap();
+    assert_eq!(result.steps.len(), 101);
+    let mut size = 0.2f32;
+    for (k, step) in result.steps.iter().enumerate() {
+        let loss = step.loss.expect("APGD reports its loss");
+        let expected = astute_engine_api::cross_entropy(&step.logits, 2);
+        let loss = f64::from(loss);
+        assert!(
+            (loss - expected).abs() < 1e-3 * expected.abs().max(1.0),
+            "step {k}"
+        );
+        assert_eq!(step.step_size, Some(size), "step {k}");
+        if step.halved {
+            // Halvings happen only at the reference checkpoints (0-based iteration i is
+            // step i + 1, the start being step 0).
+            assert!(
+                astute::attack::Apgd::checkpoints(100).contains(&(k - 1)),
+                "halved after step {k}"
+            );
+            size *= 0.5;
+        }
+    }
+}
+
+/// APGD-T without a chosen class tries the classes ranked 2nd, 3rd, … in turn and shows the
+/// last run: toward the class that fooled the model, or the last one tried.
+#[test]
+fn apgd_t_names_the_target_of_the_run_it_shows() {
+    let (lab, handle, _) = lab();
+    let x = images(1, 13);
+    let clean = block_on(lab.logits(handle, &x)).unwrap();
+    let mut ranked: Vec<usize> = (0..10).collect();
+    ranked.sort_by(|&a, &b| clean[b].total_cmp(&clean[a]));
+    let label = ranked[0] as u8;
+    let request = AttackRequest {
+        steps: 20,
+        restarts: 1,
+        ..request(AttackKind::ApgdT)
+    };
+    let result = block_on(lab.attack(handle, &x, label, &request)).unwrap();
+    let target = result.target.expect("APGD-T names its target");
+    let fooled = astute_engine_api::prediction(&result.adversarial_logits) != usize::from(label);
+    let position = ranked.iter().position(|&c| c == target).unwrap();
+    if fooled {
+        assert!((1..=9).contains(&position));
+    } else {
+        assert_eq!(position, 9, "every target tried, the last one shown");
+    }
+}
+
+/// The playground's samples and a shipped model: the engine's curve under APGD-CE and under
+/// AutoAttack-lite gives exactly what `astute eval --attack apgd-ce|apgd` measures with the
+/// same seed, in other batches.
+#[test]
+fn the_apgd_curve_is_astute_evals() {
+    use astute::api::AttackName;
+    use astute::metric::{Attack, robust_accuracy};
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../static/playground");
+    let read = |path: &str| std::fs::read(root.join(path)).unwrap();
+    let images = astute::data::idx::parse_images(read("samples/fashion-mnist-images.idx")).unwrap();
+    let labels = astute::data::idx::parse_labels(read("samples/fashion-mnist-labels.idx")).unwrap();
+    let n = 30;
+    let pixels: Vec<f32> = images.pixels[..n * PIXELS]
+        .iter()
+        .map(|&p| f32::from(p) / 255.0)
+        .collect();
+    let labels = &labels[..n];
+    let device = Device::flex();
+    let lab = Lab::new(device.clone());
+    let weights = read("models/fashion-mnist-trades6-plain.safetensors");
+    let handle = lab.load(weights.clone()).unwrap();
+    let autodiff = device.clone().autodiff();
+    let (network, config) = astute::weights::from_bytes(weights, None, &autodiff).unwrap();
+    let network = astute::attack::eval_copy(&network);
+    let data = astute::data::Dataset::new(
+        config.input,
+        images.pixels[..n * PIXELS].to_vec(),
+        labels.iter().map(|&l| u16::from(l)).collect(),
+        (0..10).map(|c| c.to_string()).collect(),
+    )
+    .unwrap();
+    let (epsilon, seed) = (0.15, 21);
+    for (curve, name) in [
+        (CurveAttack::ApgdCe, AttackName::ApgdCe),
+        (CurveAttack::Apgd, AttackName::Apgd),
+    ] {
+        let engine = block_on(lab.curve(handle, &pixels, labels, &[epsilon], curve, seed)).unwrap();
+        let native = robust_accuracy(
+            &network,
+            &data,
+            &Attack::new(name, epsilon, seed),
+            7,
+            &autodiff,
+        );
+        assert!(
+            0.0 < native && native < 100.0,
+            "{name}: {native} % leaves nothing to compare"
+        );
+        assert_eq!(engine[0].accuracy, native, "{name}");
+    }
 }

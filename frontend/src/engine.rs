@@ -7,8 +7,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use astute_engine_api::{
-    AttackRequest, AttackResult, BackendChoice, BackendReport, CurvePoint, LipschitzEstimate,
-    TheoryConfig, TheoryData, TheorySnapshot, TrainProgress,
+    AttackRequest, AttackResult, BackendChoice, BackendReport, CurveAttack, CurvePoint,
+    LipschitzEstimate, TheoryConfig, TheoryData, TheorySnapshot, TrainProgress,
 };
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -35,6 +35,7 @@ extern "C" {
         pixels: &[f32],
         labels: &[u8],
         epsilons: &[f32],
+        attack: &str,
         seed: u64,
     ) -> Promise;
 
@@ -202,9 +203,16 @@ impl Engine {
         pixels: &[f32],
         labels: &[u8],
         epsilons: &[f32],
+        attack: CurveAttack,
         seed: u64,
     ) -> Result<Vec<CurvePoint>, String> {
-        decode(settle(self.js.curve(model, pixels, labels, epsilons, seed)).await?)
+        decode(
+            settle(
+                self.js
+                    .curve(model, pixels, labels, epsilons, attack.name(), seed),
+            )
+            .await?,
+        )
     }
 }
 

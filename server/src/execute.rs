@@ -10,7 +10,7 @@ use astute::attack::eval_copy;
 use astute::burn::prelude::Device;
 use astute::data::Split;
 use astute::metric::{
-    EvalProtocol, LipschitzStep, RobustProtocol, RunMetrics, accuracy_vs_epsilon,
+    EvalProtocol, LipschitzStep, RobustProtocol, RunMetrics, accuracy_vs_epsilon, masking,
 };
 use astute::model::{Network, NetworkConfig};
 use astute::train::{TrainEvent, TrainOptions, train};
@@ -82,13 +82,22 @@ pub fn execute(
         spec.eval_train.or(execution.eval_train),
         execution.lipschitz_step,
     );
-    let robust = RobustProtocol {
+    let protocol = RobustProtocol {
         attacks: spec.attacks.clone(),
-        images: spec.attack_images,
+        images: spec.attacked_images(),
         epsilon: config.epsilon,
         seed: spec.seed,
-    }
-    .run(&eval_copy(&stored), &split.test, &eval_device, |_| ());
+    };
+    let attacked = eval_copy(&stored);
+    let robust = protocol.run(&attacked, &split.test, &eval_device, |_| ());
+    // Every run carries the cheap masking checks, and the others its attacks allow.
+    let masking = protocol.masking(
+        &attacked,
+        &split.test,
+        &eval_device,
+        &robust,
+        masking::Depth::Quick,
+    );
     Ok(Executed {
         result: RunResult {
             dataset: spec.dataset,
@@ -102,7 +111,7 @@ pub fn execute(
             wall_seconds: started.elapsed().as_secs_f64(),
             accuracy_vs_epsilon,
             robust,
-            masking: Vec::new(),
+            masking,
         },
         weights,
     })

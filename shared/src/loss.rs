@@ -44,28 +44,36 @@ pub fn predictions(logits: Tensor<2>) -> Tensor<1, Int> {
     logits.argmax(1).squeeze_dim(1)
 }
 
-/// The logits of each example sorted descending by class score, as `[N, C]`, through a
-/// gather so that gradients flow to the logits themselves.
-fn sorted_descending(logits: Tensor<2>) -> Tensor<2> {
-    let order = logits.clone().argsort_descending(1);
-    logits.gather(1, order)
-}
-
-/// Column `k` of a `[N, C]` tensor, as `[N]`.
-fn column(values: Tensor<2>, k: usize) -> Tensor<1> {
-    values.narrow(1, k, 1).squeeze_dim(1)
+/// The `k` largest logits of each example, largest first, each `[N]`, found by taking the
+/// maximum and masking it out `k` times: no sort, because sorting on WebGPU reads the
+/// tensor back synchronously, which a browser cannot do. Gradients flow to the logits.
+fn largest(logits: Tensor<2>, k: usize) -> Vec<Tensor<1>> {
+    let [n, classes] = logits.dims();
+    let class_of = Tensor::<1, Int>::arange(0..classes as i64, &logits.device())
+        .unsqueeze::<2>()
+        .expand([n, classes]);
+    let mut remaining = logits;
+    (0..k)
+        .map(|_| {
+            let index = remaining.clone().argmax(1);
+            let value = remaining.clone().gather(1, index.clone()).squeeze_dim(1);
+            let taken = class_of.clone().equal(index.expand([n, classes]));
+            remaining = remaining.clone().mask_fill(taken, f32::NEG_INFINITY);
+            value
+        })
+        .collect()
 }
 
 /// The Difference of Logits Ratio of Croce & Hein (2020), per example:
 /// −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3 + 10⁻¹²), π the classes by descending logit.
 /// Invariant to shifting and scaling the logits; needs at least 3 classes.
 pub fn dlr(logits: Tensor<2>, labels: &Tensor<1, Int>) -> Tensor<1> {
-    let sorted = sorted_descending(logits.clone());
+    let [first, second, third]: [Tensor<1>; 3] =
+        largest(logits.clone(), 3).try_into().expect("three values");
     let top_is_label = predictions(logits.clone()).equal(labels.clone());
-    let best_other =
-        column(sorted.clone(), 1).mask_where(top_is_label.bool_not(), column(sorted.clone(), 0));
+    let best_other = second.mask_where(top_is_label.bool_not(), first.clone());
     let z_y = logits.gather(1, label_index(labels)).squeeze_dim(1);
-    let scale = column(sorted.clone(), 0) - column(sorted, 2) + 1e-12;
+    let scale = first - third + 1e-12;
     (z_y - best_other).neg() / scale
 }
 
@@ -76,11 +84,10 @@ pub fn targeted_dlr(
     labels: &Tensor<1, Int>,
     targets: &Tensor<1, Int>,
 ) -> Tensor<1> {
-    let sorted = sorted_descending(logits.clone());
+    let [first, _, third, fourth]: [Tensor<1>; 4] =
+        largest(logits.clone(), 4).try_into().expect("four values");
     let z_y = logits.clone().gather(1, label_index(labels)).squeeze_dim(1);
     let z_t = logits.gather(1, label_index(targets)).squeeze_dim(1);
-    let scale = column(sorted.clone(), 0)
-        - (column(sorted.clone(), 2) + column(sorted, 3)).mul_scalar(0.5)
-        + 1e-12;
+    let scale = first - (third + fourth).mul_scalar(0.5) + 1e-12;
     (z_y - z_t).neg() / scale
 }

@@ -4,8 +4,8 @@
 mod common;
 
 use astute::api::AttackName;
-use astute::api::{MaskingCheck, MaskingFlag};
-use astute::attack::{Apgd, AutoAttack, Square, eval_copy, project};
+use astute::api::{MaskingCheck, MaskingFlag, RobustEvaluation};
+use astute::attack::{Apgd, AutoAttack, Fab, Square, eval_copy, linf_projection, project};
 use astute::burn::module::Param;
 use astute::burn::prelude::*;
 use astute::burn::tensor::TensorData;
@@ -104,20 +104,31 @@ impl LinearCase {
     /// (w_y − w_j)·x + b_y − b_j − ε‖w_y − w_j‖₁: the point survives every attack iff it is
     /// positive (the box [0, 1] does not bind: x ± ε stays inside it).
     fn slack(&self, i: usize, eps: f32) -> f32 {
-        let (d, c, y) = (self.d, self.classes, self.y[i]);
-        (0..c)
-            .filter(|&j| j != y)
-            .map(|j| {
-                let mut value = self.b[y] - self.b[j];
-                let mut l1 = 0.0;
-                for k in 0..d {
-                    let diff = self.w[k * c + y] - self.w[k * c + j];
-                    value += diff * self.x[i * d + k];
-                    l1 += diff.abs();
-                }
-                value - eps * l1
-            })
+        self.margins(i)
+            .map(|(margin, l1)| margin - eps * l1)
             .fold(f32::INFINITY, f32::min)
+    }
+
+    /// The smallest radius at which point `i` can be moved to another class.
+    fn breaking_radius(&self, i: usize) -> f32 {
+        self.margins(i)
+            .map(|(margin, l1)| margin / l1)
+            .fold(f32::INFINITY, f32::min)
+    }
+
+    /// For each other class j: (w_y − w_j)·x + b_y − b_j and ‖w_y − w_j‖₁.
+    fn margins(&self, i: usize) -> impl Iterator<Item = (f32, f32)> + '_ {
+        let (d, c, y) = (self.d, self.classes, self.y[i]);
+        (0..c).filter(move |&j| j != y).map(move |j| {
+            let mut value = self.b[y] - self.b[j];
+            let mut l1 = 0.0;
+            for k in 0..d {
+                let diff = self.w[k * c + y] - self.w[k * c + j];
+                value += diff * self.x[i * d + k];
+                l1 += diff.abs();
+            }
+            (value, l1)
+        })
     }
 }
 
@@ -161,6 +172,171 @@ fn apgd_reaches_the_analytic_worst_case_of_a_linear_model() {
             .iter()
             .any(|&(_, breakable, compared)| breakable > 10 && breakable + 10 < compared),
         "{counts:?}"
+    );
+}
+
+/// DLR and targeted DLR by hand on logits [3, 1, 2, 0] (sorted 3, 2, 1, 0), with their
+/// gradients: the losses read the 1st, 3rd and 4th largest logits without sorting.
+#[test]
+fn dlr_losses_by_hand() {
+    let device = cpu().autodiff();
+    let logits = || {
+        Tensor::<2>::from_data(
+            TensorData::new(vec![3.0f32, 1.0, 2.0, 0.0], [1, 4]),
+            &device,
+        )
+        .require_grad()
+    };
+    let label = |c: i64| Tensor::<1, Int>::from_data(TensorData::new(vec![c], [1]), &device);
+    let value = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap()[0];
+    // Label 0 on top: −(3 − 2) / (3 − 1).
+    assert!((value(astute::loss::dlr(logits(), &label(0))) + 0.5).abs() < 1e-6);
+    // Label 2 not on top: the best other is the top, −(2 − 3) / (3 − 1).
+    assert!((value(astute::loss::dlr(logits(), &label(2))) - 0.5).abs() < 1e-6);
+    // Toward class 3: −(3 − 0) / (3 − ½(1 + 0)).
+    let targeted = astute::loss::targeted_dlr(logits(), &label(0), &label(3));
+    assert!((value(targeted) + 1.2).abs() < 1e-6);
+    // f = −(z₀ − z₂) / (z₀ − z₁): ∂f/∂z = (−(z₂ − z₁), −(z₀ − z₂), z₀ − z₁, 0) / (z₀ − z₁)².
+    let z = logits();
+    let grads = astute::loss::dlr(z.clone(), &label(0)).sum().backward();
+    let gradient = z
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for (got, want) in gradient.iter().zip([-0.25f32, -0.25, 0.5, 0.0]) {
+        assert!((got - want).abs() < 1e-6, "{gradient:?}");
+    }
+}
+
+/// FAB-T breaks exactly the points the closed form says can be broken. On a linear model
+/// its linearised boundary is the boundary, and it approaches it from the adversarial side
+/// (overshoot η, pull-back β), so points whose smallest breaking radius lies within 1 % of
+/// ε are left out.
+#[test]
+fn fab_reaches_the_analytic_worst_case_of_a_linear_model() {
+    let device = cpu().autodiff();
+    let case = linear_case(24, 5, 96, &device);
+    let (x, y) = (case.images(&device), case.labels(&device));
+    let mut breakable_somewhere = false;
+    for eps in [0.01, 0.02, 0.03, 0.04] {
+        let adversarial = Fab::targeted(eps).attack(&case.model, &x, &y);
+        let moved: f32 = (adversarial.clone() - x.clone()).abs().max().into_scalar();
+        assert!(moved <= eps + 1e-6, "FAB-T moved {moved} at ε {eps}");
+        let survived = correct(&case.model, adversarial, &y);
+        let (mut compared, mut breakable) = (0, 0);
+        for (i, &held) in survived.iter().enumerate() {
+            // The radius that breaks point i is where its slack crosses 0.
+            let radius = case.breaking_radius(i);
+            if (radius - eps).abs() < 0.01 * eps {
+                continue;
+            }
+            compared += 1;
+            breakable += usize::from(radius < eps);
+            assert_eq!(
+                held,
+                radius > eps,
+                "point {i} at ε {eps}: breaks at {radius}"
+            );
+        }
+        breakable_somewhere |= breakable > 10 && breakable + 10 < compared;
+    }
+    assert!(
+        breakable_somewhere,
+        "no radius both breaks and spares points"
+    );
+}
+
+/// The ℓ∞ projection onto a hyperplane within [0, 1] against an independent search: the
+/// smallest radius λ at which the box [x − λ, x + λ] ∩ [0, 1] reaches the hyperplane is
+/// where its corners' values of w · x straddle b (bisection over the 2⁴ corners).
+#[test]
+fn the_linf_projection_is_the_smallest_step_to_the_hyperplane() {
+    let values = pseudo_random(40 * 13, 17);
+    let mut scratch = Vec::new();
+    let (mut reachable, mut unreachable) = (0, 0);
+    for case in values.chunks(13) {
+        let x: Vec<f32> = case[0..4].to_vec();
+        let mut w: Vec<f32> = case[4..8].iter().map(|v| 2.0 * v - 1.0).collect();
+        // Some coordinates play no part.
+        if case[12] < 0.3 {
+            w[1] = 0.0;
+        }
+        let offset = f64::from(case[8] * 3.0 - 1.0);
+        let step = linf_projection(&x, &w, offset, &mut scratch);
+        let value = |d: &[f32]| -> f64 {
+            (0..4)
+                .map(|i| f64::from(w[i]) * f64::from(x[i] + d[i]))
+                .sum()
+        };
+        // The corners of the box around x at radius λ, clipped to [0, 1].
+        let range = |radius: f32| {
+            let mut low = f64::INFINITY;
+            let mut high = f64::NEG_INFINITY;
+            for corner in 0..16u32 {
+                let d: Vec<f32> = (0..4)
+                    .map(|i| {
+                        let edge = if corner >> i & 1 == 1 {
+                            (x[i] + radius).min(1.0)
+                        } else {
+                            (x[i] - radius).max(0.0)
+                        };
+                        edge - x[i]
+                    })
+                    .collect();
+                low = low.min(value(&d));
+                high = high.max(value(&d));
+            }
+            (low, high)
+        };
+        let reaches = |radius: f32| {
+            let (low, high) = range(radius);
+            low <= offset && offset <= high
+        };
+        let norm = step.iter().fold(0.0f32, |m, d| m.max(d.abs()));
+        for (i, d) in step.iter().enumerate() {
+            assert!(
+                (0.0..=1.0).contains(&(x[i] + d)),
+                "left the box: {x:?} + {step:?}"
+            );
+            if w[i] == 0.0 {
+                assert_eq!(*d, 0.0, "moved a coordinate that plays no part");
+            }
+        }
+        if reaches(1.0) {
+            reachable += 1;
+            assert!(
+                (value(&step) - offset).abs() < 1e-5,
+                "missed the hyperplane: {step:?}"
+            );
+            let (mut below, mut above) = (0.0f32, 1.0f32);
+            for _ in 0..40 {
+                let middle = 0.5 * (below + above);
+                if reaches(middle) {
+                    above = middle;
+                } else {
+                    below = middle;
+                }
+            }
+            assert!(
+                (norm - above).abs() < 1e-5,
+                "radius {norm}, smallest {above}"
+            );
+        } else {
+            unreachable += 1;
+            // As close as the box allows: w · (x + d) is the end of the range nearest b.
+            let (low, high) = range(1.0);
+            let nearest = if offset > high { high } else { low };
+            assert!(
+                (value(&step) - nearest).abs() < 1e-5,
+                "not the nearest corner"
+            );
+        }
+    }
+    assert!(
+        reachable > 10 && unreachable > 3,
+        "{reachable} reachable, {unreachable} not"
     );
 }
 
@@ -219,6 +395,7 @@ fn every_attack_stays_in_the_ball_and_the_box() {
         for name in [
             AttackName::ApgdCe,
             AttackName::ApgdT,
+            AttackName::FabT,
             AttackName::Square,
             AttackName::AutoAttack,
         ] {
@@ -257,7 +434,7 @@ fn a_seeded_evaluation_repeats_exactly() {
     assert_ne!(bits(once), bits(other));
     // A trained model at a radius where some points hold and some break.
     let natural = eval_copy(&trained(Method::Natural));
-    for name in [AttackName::Apgd, AttackName::ApgdT] {
+    for name in [AttackName::Apgd, AttackName::ApgdT, AttackName::FabT] {
         let attack = Attack::new(name, 0.05, 9);
         let first = robust_accuracy(&natural, &data, &attack, 16, &device);
         // Some points hold and some break: the batches have something to disagree on.
@@ -319,6 +496,85 @@ fn raised(flags: &[MaskingFlag]) -> Vec<MaskingCheck> {
     flags.iter().filter(|f| f.raised).map(|f| f.check).collect()
 }
 
+fn full_check(
+    model: &impl Classifier,
+    test: &astute::data::Dataset,
+    device: &Device,
+) -> Vec<MaskingFlag> {
+    masking::Checks {
+        epsilon: 0.05,
+        seed: 1,
+        batch_size: 100,
+        measured: &[],
+        depth: masking::Depth::Full,
+    }
+    .run(model, test, device)
+}
+
+/// The quick checks run the cheap attacks and take the others' accuracies from what the
+/// evaluation measured: given Square far below APGD-CE + APGD-T, the black-box flag is
+/// raised with those numbers; without them, the check is left out, as is the
+/// multi-targeted one.
+#[test]
+fn quick_masking_checks_use_what_was_measured() {
+    let device = cpu().autodiff();
+    // A trained model at a radius where PGD-10 breaks some points and not all.
+    let test = toy_dataset(40, ImageShape::new(1, 16, 16), 4, 6);
+    let model = eval_copy(&trained(Method::Natural));
+    let measured = |attack, accuracy| RobustEvaluation {
+        attack,
+        epsilon: 0.05,
+        seed: 1,
+        images: test.len(),
+        accuracy,
+        seconds: 0.0,
+    };
+    let quick = |known: &[RobustEvaluation]| {
+        masking::Checks {
+            epsilon: 0.05,
+            seed: 1,
+            batch_size: 20,
+            measured: known,
+            depth: masking::Depth::Quick,
+        }
+        .run(&model, &test, &device)
+    };
+    let checks = |flags: &[MaskingFlag]| flags.iter().map(|f| f.check).collect::<Vec<_>>();
+    let alone = quick(&[]);
+    assert_eq!(
+        checks(&alone),
+        vec![
+            MaskingCheck::FgsmBeatsPgd,
+            MaskingCheck::RobustAtLargeRadius,
+            MaskingCheck::ZeroGradients
+        ]
+    );
+    let known = [
+        measured(AttackName::Square, 0.0),
+        measured(AttackName::Apgd, 50.0),
+        // Another radius: not this evaluation's.
+        RobustEvaluation {
+            epsilon: 0.1,
+            ..measured(AttackName::MultiTargeted, 0.0)
+        },
+    ];
+    let flags = quick(&known);
+    assert_eq!(checks(&flags).len(), 4, "{flags:#?}");
+    let black_box = flags
+        .iter()
+        .find(|f| f.check == MaskingCheck::BlackBoxBeatsWhiteBox)
+        .expect("the black-box check ran");
+    assert!(black_box.raised, "{black_box:?}");
+    assert!(
+        black_box.evidence.starts_with("Square 0.00 %"),
+        "{black_box:?}"
+    );
+    assert!(
+        black_box.evidence.contains("APGD-CE + APGD-T 50.00"),
+        "{black_box:?}"
+    );
+}
+
 /// A masked model raises the zero-gradient and black-box flags; the same network
 /// unmasked, and a TRADES model, raise none.
 #[test]
@@ -327,14 +583,12 @@ fn masking_checks_tell_a_masked_model_from_ordinary_ones() {
     let test = toy_dataset(200, ImageShape::new(1, 16, 16), 4, 99);
     let natural = trained(Method::Natural);
     let flags = |model: &dyn Fn(&Device) -> Vec<MaskingFlag>| model(&device);
-    let natural_flags =
-        flags(&|device| masking::check(&eval_copy(&natural), &test, 0.05, 1, 100, device));
+    let natural_flags = flags(&|device| full_check(&eval_copy(&natural), &test, device));
     assert_eq!(raised(&natural_flags), vec![], "{natural_flags:#?}");
     let masked = Quantized {
         inner: natural.clone(),
     };
-    let masked_flags =
-        flags(&|device| masking::check(&eval_copy(&masked), &test, 0.05, 1, 100, device));
+    let masked_flags = flags(&|device| full_check(&eval_copy(&masked), &test, device));
     let masked_raised = raised(&masked_flags);
     assert!(
         masked_raised.contains(&MaskingCheck::ZeroGradients),
@@ -345,8 +599,7 @@ fn masking_checks_tell_a_masked_model_from_ordinary_ones() {
         "{masked_flags:#?}"
     );
     let trades = trained(Method::Trades { beta: 6.0 });
-    let trades_flags =
-        flags(&|device| masking::check(&eval_copy(&trades), &test, 0.05, 1, 100, device));
+    let trades_flags = flags(&|device| full_check(&eval_copy(&trades), &test, device));
     assert_eq!(raised(&trades_flags), vec![], "{trades_flags:#?}");
 }
 

@@ -219,6 +219,8 @@ fn cli_results_show_up_in_the_api() {
     };
     let log = cli(&["separation", "--dataset", "mnist", "--json"]);
     assert!(log.contains("recorded as separation"), "{log}");
+    let weights = lab.dir.path().join("spiral.safetensors");
+    let weights = weights.display().to_string();
     let log = cli(&[
         "train",
         "--dataset",
@@ -227,6 +229,8 @@ fn cli_results_show_up_in_the_api() {
         "trades:6",
         "--epochs",
         "2",
+        "--out",
+        &weights,
         "--json",
     ]);
     assert!(log.contains("recorded as run"), "{log}");
@@ -247,6 +251,56 @@ fn cli_results_show_up_in_the_api() {
     ));
     assert_eq!(loss.status, 200, "{}", loss.body);
     assert!(loss.body.contains("<svg"));
+    // Evaluated later under further attacks at the run's ε and along a curve: each attack
+    // at each radius is stored, with the quick masking checks of the run's ε.
+    let id = run["id"].as_str().unwrap().to_owned();
+    let epsilon = run["result"]["epsilon"].as_f64().unwrap();
+    cli(&[
+        "eval",
+        &weights,
+        "--run",
+        &id,
+        "--attack",
+        "pgd,apgd",
+        "--curve",
+        "0.05,0.3",
+        "--test-images",
+        "50",
+        "--json",
+    ]);
+    let evaluated = server.run(&id);
+    let robust = evaluated["result"]["robust"].as_array().unwrap();
+    let mut measured: Vec<(String, f64)> = robust
+        .iter()
+        .map(|r| {
+            assert_eq!(r["images"], 50);
+            (
+                r["attack"].as_str().unwrap().to_owned(),
+                r["epsilon"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    measured.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mut expected: Vec<(String, f64)> = ["apgd", "pgd"]
+        .iter()
+        .flat_map(|a| [epsilon, 0.05, 0.3].map(|e| (a.to_string(), e)))
+        .collect();
+    expected.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    for ((attack, got), (want_attack, want)) in measured.iter().zip(&expected) {
+        assert_eq!(attack, want_attack);
+        assert!((got - want).abs() < 1e-6, "{measured:?}");
+    }
+    assert_eq!(measured.len(), 6, "{measured:?}");
+    let checks: Vec<&str> = evaluated["result"]["masking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        checks,
+        ["fgsm-beats-pgd", "robust-at-large-radius", "zero-gradients"]
+    );
     let command = run["provenance"]["command"].as_str().unwrap();
     assert!(
         command.starts_with("astute train --dataset spiral"),

@@ -2,8 +2,9 @@
 // CPU backend in WebAssembly) and with WebGPU on SwiftShader's software adapter. Each
 // time: the page names its backend; a PGD attack lowers the natural model's confidence in
 // the true class; the robust model keeps most answers at ε = 0.1; and the engine's logits
-// and seeded PGD accuracy equal what `astute predict` and `astute attack` compute natively.
-// The speed of one PGD-10 attack and of the robust-accuracy curve is printed.
+// and seeded PGD, APGD-CE and AutoAttack-lite accuracies equal what `astute predict` and
+// `astute attack` compute natively. The speed of one PGD-10 attack, one APGD-CE attack and
+// the robust-accuracy curves is printed.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -55,6 +56,10 @@ for (const mode of ["cpu", "webgpu"]) {
     // attack fewer images.
     const backend = mode === "cpu" ? "auto" : "webgpu";
     const [curveImages, timedAttacks, wait] = mode === "cpu" ? [100, 10, 120_000] : [8, 3, 300_000];
+    // APGD runs 100 iterations per image (AutoAttack-lite up to 1,000): SwiftShader, at about
+    // half a second an iteration, attacks one image with APGD-CE (its curve point is the
+    // timing) and leaves AutoAttack-lite out.
+    const [apgdImages, liteImages, apgdTimed] = mode === "cpu" ? [100, 20, 5] : [1, 0, 0];
 
     test("an attack fools the natural model but mostly not the robust one", async () => {
       const path = `/playground?d=mnist-sample&m=mnist-sample-natural-plain&vs=mnist-sample-trades6-plain&i=0&n=${curveImages}&backend=${backend}`;
@@ -92,6 +97,18 @@ for (const mode of ["cpu", "webgpu"]) {
           assert.ok(robustAcc > naturalAcc, `robust ${robustAcc} % vs natural ${naturalAcc} %`);
         }
         if (mode === "cpu" && width === "desktop") {
+          // APGD-T: the scrubber shows the run's loss and step size, its halvings marked.
+          await page.goto(`${lab.base}${path}&attack=apgd-t`);
+          await page.waitForFunction(() => document.querySelectorAll("article.outcome figure.apgd-trace").length === 2, null, { timeout: wait });
+          const shown = page.locator("article.outcome").nth(1);
+          assert.equal(await shown.locator(".scrubber input").getAttribute("max"), "101");
+          await shown.getByText(/^Targeted DLR toward \d/).waitFor();
+          const halvings = await shown.locator("figure.apgd-trace line.halving").count();
+          console.log(`# ${mode}: APGD-T on the TRADES(6) model shows ${halvings} halvings of its step size`);
+          assert.ok(halvings >= 1 && halvings <= 8, `${halvings} halvings (8 checkpoints)`);
+          await shown.locator("dd.apgd-step").waitFor();
+          await page.goto(`${lab.base}${path}`);
+          await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 2, null, { timeout: wait });
           // Other images: a bad file is refused in words; a drawing and a real PNG are attacked.
           await page.getByText("Draw a digit or upload an image").click();
           const upload = page.locator('input[type="file"]');
@@ -117,7 +134,7 @@ for (const mode of ["cpu", "webgpu"]) {
       }
     });
 
-    test("logits and seeded PGD accuracy equal the native ones", async () => {
+    test("logits and seeded PGD and APGD accuracies equal the native ones", async () => {
       const weights = "mnist-sample-natural-plain.safetensors";
       const browser = await withEngine(lab, backend, async ({ engineModule, engine, fetchBytes, argument }) => {
         const pixels = Float32Array.from(
@@ -126,10 +143,16 @@ for (const mode of ["cpu", "webgpu"]) {
         const model = engine.load(await fetchBytes(`models/${argument.weights}`));
         const robust = engine.load(await fetchBytes(`models/${argument.robust}`));
         const logits = Array.from(await engine.logits(model, pixels));
-        const { curveImages, timedAttacks } = argument;
+        const { curveImages, timedAttacks, apgdImages, liteImages, apgdTimed } = argument;
+        const first = (n) => [pixels.subarray(0, n * 784), labels.subarray(0, n)];
         const someImages = [pixels.subarray(0, curveImages * 784), labels.subarray(0, curveImages)];
-        const curve = JSON.parse(await engine.curve(model, ...someImages, Float32Array.of(0, 0.1), 0n));
-        const robustCurve = JSON.parse(await engine.curve(robust, ...someImages, Float32Array.of(0.1), 0n));
+        const curve = JSON.parse(await engine.curve(model, ...someImages, Float32Array.of(0, 0.1), "pgd", 0n));
+        const robustCurve = JSON.parse(await engine.curve(robust, ...someImages, Float32Array.of(0.1), "pgd", 0n));
+        // APGD-CE, and AutoAttack-lite (APGD-CE, then APGD-T) on fewer images.
+        const apgdCurve = JSON.parse(await engine.curve(robust, ...first(apgdImages), Float32Array.of(0.1), "apgd-ce", 0n));
+        const liteCurve = liteImages > 0
+          ? JSON.parse(await engine.curve(robust, ...first(liteImages), Float32Array.of(0.1), "apgd", 0n))
+          : null;
         // Speed: one PGD-10 attack on one image, after two warm-up attacks.
         const request = JSON.stringify({ kind: "pgd", epsilon: 0.1, steps: 10, step_size: 0.02, restarts: 1, target: null, seed: 0 });
         const one = pixels.subarray(0, 784);
@@ -141,8 +164,24 @@ for (const mode of ["cpu", "webgpu"]) {
           times.push(performance.now() - started);
         }
         times.sort((a, b) => a - b);
-        return { logits, curve, robustCurve, count: labels.length, attackMs: times[times.length >> 1], backend: JSON.parse(engine.backend()) };
-      }, { weights, robust: "mnist-sample-trades6-plain.safetensors", curveImages, timedAttacks });
+        // APGD-T (a few iterations toward each of the 9 runner-up classes) names its target;
+        // then the speed of APGD-CE (100 iterations) on the same image.
+        const targeted = JSON.parse(await engine.attack(robust, one, labels[0],
+          JSON.stringify({ kind: "apgd_t", epsilon: 0.1, steps: 5, step_size: 0, restarts: 1, target: null, seed: 0 })));
+        const apgdRequest = JSON.stringify({ kind: "apgd_ce", epsilon: 0.1, steps: 100, step_size: 0, restarts: 1, target: null, seed: 0 });
+        const apgdTimes = [];
+        for (let i = 0; i < apgdTimed; i++) {
+          const started = performance.now();
+          await engine.attack(robust, one, labels[0], apgdRequest);
+          apgdTimes.push(performance.now() - started);
+        }
+        apgdTimes.sort((a, b) => a - b);
+        return {
+          logits, curve, robustCurve, apgdCurve, liteCurve, target: targeted.target, label: labels[0], count: labels.length,
+          attackMs: times[times.length >> 1], apgdMs: apgdTimes[apgdTimes.length >> 1],
+          backend: JSON.parse(engine.backend()),
+        };
+      }, { weights, robust: "mnist-sample-trades6-plain.safetensors", curveImages, timedAttacks, apgdImages, liteImages, apgdTimed });
       assert.equal(browser.backend.kind, mode);
       const expected = native(["predict", join(models, weights), "-d", "mnist-sample", "--count", String(browser.count)]).flat();
       assert.equal(browser.logits.length, expected.length);
@@ -157,6 +196,24 @@ for (const mode of ["cpu", "webgpu"]) {
       console.log(`# ${mode}: TRADES(6) keeps ${robustAccuracy} % of ${curveImages} samples at ε = 0.1 (natural: ${browser.curve[1].accuracy} %)`);
       assert.ok(robustAccuracy > 50 && robustAccuracy >= browser.curve[1].accuracy, `TRADES(6): ${robustAccuracy} %`);
       console.log(`# ${mode}: one PGD-10 attack on one 28×28 image (CNN2), median of ${timedAttacks} after warm-up: ${browser.attackMs.toFixed(1)} ms; the ${curveImages}-image curve: ${browser.curve[1].milliseconds.toFixed(0)} ms at ε = 0.1`);
+      if (apgdTimed > 0) {
+        console.log(`# ${mode}: one APGD-CE attack (100 iterations) on one 28×28 image (CNN2 TRADES(6)), median of ${apgdTimed} after warm-up: ${browser.apgdMs.toFixed(1)} ms`);
+      }
+      assert.ok(Number.isInteger(browser.target) && browser.target !== browser.label, `APGD-T's target: ${browser.target}`);
+      // The same seeds give the same robust accuracy as \`astute attack\`, which runs the
+      // engine natively, and which the engine's tests tie to \`astute eval --attack\`.
+      const robustWeights = join(models, "mnist-sample-trades6-plain.safetensors");
+      const nativeAt = (attack, count) => native(["attack", robustWeights, "-d", "mnist-sample", "--count", String(count),
+        "--eps", "0.1", "--attack", attack, "--seed", "0"])[0];
+      const nativeApgd = nativeAt("apgd-ce", apgdImages);
+      console.log(`# ${mode}: TRADES(6) at ε = 0.1, seed 0: APGD-CE on ${apgdImages} samples browser ${browser.apgdCurve[0].accuracy} % native ${nativeApgd.accuracy} % (${browser.apgdCurve[0].milliseconds.toFixed(0)} ms in the browser)`);
+      assert.equal(browser.apgdCurve[0].accuracy, nativeApgd.accuracy);
+      if (liteImages > 0) {
+        const nativeLite = nativeAt("apgd", liteImages);
+        console.log(`# ${mode}: AutoAttack-lite on ${liteImages} samples browser ${browser.liteCurve[0].accuracy} % native ${nativeLite.accuracy} % (${browser.liteCurve[0].milliseconds.toFixed(0)} ms in the browser)`);
+        assert.equal(browser.liteCurve[0].accuracy, nativeLite.accuracy);
+        assert.ok(browser.liteCurve[0].accuracy < 100, "AutoAttack-lite had points to break");
+      }
     });
 
     if (mode === "webgpu") {

@@ -1,11 +1,13 @@
-//! `astute attack`: robust accuracy under seeded PGD-10 on the first test images, computed
-//! by the same engine the browser playground runs, so the two can be compared exactly.
+//! `astute attack`: robust accuracy under a seeded attack (PGD-10, APGD-CE or AutoAttack-lite)
+//! on the first test images, computed by the same engine the browser playground runs, so the
+//! two can be compared exactly.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use astute::data::DatasetId;
 use astute_engine::Lab;
+use astute_engine_api::CurveAttack;
 
 use super::data_dirs::DataArgs;
 use crate::device::Backend;
@@ -22,6 +24,9 @@ pub struct Args {
     /// Radii to attack at (0 = clean accuracy).
     #[arg(long, value_delimiter = ',', default_value = "0,0.1")]
     eps: Vec<f32>,
+    /// pgd (PGD-10, step ε/5), apgd-ce, or apgd (APGD-CE then APGD-T).
+    #[arg(long, default_value = "pgd", value_parser = parse_curve_attack)]
+    attack: CurveAttack,
     /// Image i starts from a uniform point drawn from seed + i (as in the browser).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -47,8 +52,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .iter()
         .map(|&l| u8::try_from(l).context("labels above 255 are not supported"))
         .collect::<Result<_, _>>()?;
-    let points =
-        futures_executor::block_on(lab.curve(model, &pixels, &labels, &args.eps, args.seed))?;
+    let points = futures_executor::block_on(lab.curve(
+        model,
+        &pixels,
+        &labels,
+        &args.eps,
+        args.attack,
+        args.seed,
+    ))?;
     println!("{}", serde_json::to_string_pretty(&points)?);
     Ok(())
+}
+
+fn parse_curve_attack(name: &str) -> Result<CurveAttack, String> {
+    CurveAttack::parse(name)
+        .ok_or_else(|| format!("unknown attack '{name}': choose pgd, apgd-ce or apgd"))
 }

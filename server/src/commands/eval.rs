@@ -45,19 +45,21 @@ pub struct Args {
     eval_train: usize,
     #[arg(long, value_parser = parse_lipschitz_step, default_value = "eps/5")]
     lipschitz_step: LipschitzStep,
-    /// Also measure test accuracy under PGD-10 at each of these radii (e.g. 0,0.05,0.1,0.2).
+    /// Also measure test accuracy under PGD-10 at each of these radii (e.g. 0,0.05,0.1,0.2);
+    /// with --attack, under each of those attacks.
     #[arg(long, value_delimiter = ',', value_parser = parse_radius)]
     curve: Vec<f32>,
     /// Measure robust test accuracy under these attacks instead of the paper's row:
-    /// pgd[:steps[:restarts]], fgsm, mt, apgd-ce, apgd-t, square, apgd (APGD-CE then
-    /// APGD-T) or autoattack (APGD-CE, APGD-T, Square), several at once. PGD draws its
-    /// starts from the seed too.
+    /// pgd[:steps[:restarts]], fgsm, mt, apgd-ce, apgd-t, fab-t, square, apgd (APGD-CE
+    /// then APGD-T) or autoattack (APGD-CE, APGD-T, FAB-T, Square), several at once. PGD
+    /// draws its starts from the seed too.
     #[arg(long, value_delimiter = ',')]
     attack: Vec<AttackName>,
     /// With --attack: the first N test images only (0 = all).
     #[arg(long, default_value_t = 0)]
     test_images: usize,
-    /// With --attack: also run the gradient-masking checks on those images.
+    /// With --attack: run every gradient-masking check on those images (without it, the
+    /// cheap checks run, and the others where their attacks were asked for).
     #[arg(long)]
     masking: bool,
     /// Seed of the attacks' random starts and searches.
@@ -205,8 +207,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Robust accuracy on (the first images of) `test` under each attack of `args`, with the
-/// time each took, and the gradient-masking checks when asked for; added to the stored run
-/// when there is one.
+/// time each took, and the gradient-masking checks (all of them with `--masking`); added to
+/// the stored run when there is one.
 fn attacks(
     args: &Args,
     target: &Target,
@@ -237,30 +239,43 @@ fn attacks(
         epsilon,
         seed: args.seed,
     };
-    let measured = protocol.run(model, &data, device, |evaluation| {
-        if !args.json {
-            println!(
-                "{:<12} {:>8.2} % {:>9.1} s",
-                evaluation.attack.to_string(),
-                evaluation.accuracy,
-                evaluation.seconds
-            );
+    // The run's ε first, then the curve's other radii, each under every attack.
+    let mut radii = vec![epsilon];
+    for &radius in &args.curve {
+        if radius > 0.0 && !radii.contains(&radius) {
+            radii.push(radius);
         }
-    });
-    let flags = if args.masking {
-        masking::check(model, &data, epsilon, args.seed, ATTACK_BATCH, device)
+    }
+    let mut measured = Vec::new();
+    for radius in radii {
+        let at_radius = RobustProtocol {
+            epsilon: radius,
+            ..protocol.clone()
+        };
+        measured.extend(at_radius.run(model, &data, device, |evaluation| {
+            if !args.json {
+                println!(
+                    "{:<12} {:>8.2} % {:>9.1} s{}",
+                    evaluation.attack.to_string(),
+                    evaluation.accuracy,
+                    evaluation.seconds,
+                    if radius == epsilon {
+                        String::new()
+                    } else {
+                        format!("   at ε = {radius}")
+                    }
+                );
+            }
+        }));
+    }
+    let depth = if args.masking {
+        masking::Depth::Full
     } else {
-        Vec::new()
+        masking::Depth::Quick
     };
+    let flags = protocol.masking(model, &data, device, &measured, depth);
     if !args.json {
-        for flag in &flags {
-            let mark = if flag.raised { "RAISED" } else { "ok" };
-            println!(
-                "masking: {} {mark} ({})",
-                flag.check.headline(),
-                flag.evidence
-            );
-        }
+        super::row::print_masking(&flags);
     }
     if let Some(id) = &target.run {
         record(&args.store, async |store| {

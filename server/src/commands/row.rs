@@ -1,6 +1,6 @@
 //! A run's result printed the way the paper's tables lay it out, or as JSON.
 
-use astute_api::{RunMetrics, RunResult};
+use astute_api::{MaskingFlag, RunMetrics, RunResult};
 
 /// Prints `result` as the paper's tables lay a row out, or as JSON.
 pub fn print(result: &RunResult, json: bool) -> anyhow::Result<()> {
@@ -25,7 +25,20 @@ pub fn print(result: &RunResult, json: bool) -> anyhow::Result<()> {
             r.attack, r.epsilon, r.images, r.seed, r.accuracy, r.seconds
         );
     }
+    print_masking(&result.masking);
     Ok(())
+}
+
+/// The gradient-masking checks, one line each, raised ones in capitals.
+pub fn print_masking(flags: &[MaskingFlag]) {
+    for flag in flags {
+        let mark = if flag.raised { "RAISED" } else { "ok" };
+        println!(
+            "masking: {} {mark} ({})",
+            flag.check.headline(),
+            flag.evidence
+        );
+    }
 }
 
 /// One row of measurements under a header: dataset, network and method, then the

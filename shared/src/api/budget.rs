@@ -6,6 +6,7 @@ use astute_api::{Architecture, DatasetId, ExperimentSpec};
 
 use crate::data::Catalog;
 use crate::method::{Method, MethodContext};
+use crate::metric::masking::QUICK_PASSES_PER_IMAGE;
 use crate::model::{NetworkConfig, NetworkSize};
 use crate::train::{TrainConfig, TrainConfigError};
 
@@ -129,14 +130,15 @@ impl Cost {
             .or(default_eval_train)
             .map_or(train_images, |n| train_images.min(n as f64));
         let attacked = spec
-            .attack_images
+            .attacked_images()
             .map_or(test_images, |n| test_images.min(n as f64));
         let classes = info.class_names.len();
         let attack_passes: f64 = spec
             .attacks
             .iter()
             .map(|attack| attack.passes_per_image(classes))
-            .sum();
+            .sum::<f64>()
+            + QUICK_PASSES_PER_IMAGE;
         let passes = config.epochs as f64 * trained * passes_per_image(config.method, &context)
             + (test_images + evaluated_train) * EVALUATION_PASSES
             + test_images * CURVE_PASSES * spec.curve.len() as f64
@@ -236,20 +238,23 @@ mod tests {
 
     /// CNN2 natural, 5 epochs of Fashion-MNIST, 1,000 training images evaluated, by hand:
     /// 9,952,400 multiply–adds per forward pass, 6 FLOPs each per pass; 300,000 training
-    /// passes and 11,000 × 21 evaluation passes.
+    /// passes, 11,000 × 21 evaluation passes, and the quick masking checks' 35 passes on
+    /// the first 1,000 test images.
     #[test]
     fn cost_by_hand() {
         let mut spec = spec(DatasetId::FashionMnist, "natural");
         spec.epochs = Some(5);
         let cost = Cost::estimate(&spec, &TrainConfig::from_spec(&spec).unwrap(), Some(1_000));
-        let passes = 300_000.0 + 11_000.0 * 21.0;
+        let passes = 300_000.0 + 11_000.0 * 21.0 + 1_000.0 * 35.0;
         assert!((cost.petaflop - passes * 9_952_400.0 * 6.0 / 1e15).abs() < 1e-12);
-        // AutoAttack on 1,000 test images: APGD-CE and 9 targets of APGD-T, 101 passes
-        // each, and 5,000 forward-only Square queries, a third of a pass each.
+        // AutoAttack on the same 1,000 test images: APGD-CE and 9 targets of APGD-T, 101
+        // passes each; 9 targets of FAB-T, 100 iterations of a pass and a forward-only
+        // check (a third of a pass) and one pass more; 5,000 forward-only Square queries.
         spec.attacks = vec![AttackName::AutoAttack];
         spec.attack_images = Some(1_000);
         let cost = Cost::estimate(&spec, &TrainConfig::from_spec(&spec).unwrap(), Some(1_000));
-        let passes = passes + 1_000.0 * (10.0 * 101.0 + 5_000.0 / 3.0);
+        let fab = 9.0 * (100.0 * (1.0 + 1.0 / 3.0) + 1.0);
+        let passes = passes + 1_000.0 * (10.0 * 101.0 + fab + 5_000.0 / 3.0);
         assert!((cost.petaflop - passes * 9_952_400.0 * 6.0 / 1e15).abs() < 1e-12);
     }
 

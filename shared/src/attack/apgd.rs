@@ -5,7 +5,7 @@
 
 use burn::prelude::*;
 
-use super::survivors::Survivors;
+use super::survivors::{Survivors, ranked_target};
 use super::{consecutive_seeds, input_gradient, project, seeded_uniform};
 use crate::loss::{cross_entropy, dlr, predictions, targeted_dlr};
 use crate::model::Classifier;
@@ -32,6 +32,37 @@ pub struct Apgd {
     /// Seed of the random starts: image `k` of a batch draws from `seed + k`, on every
     /// backend (see [`Apgd::attack_seeded`] for other seeds).
     pub seed: u64,
+}
+
+/// One run of an attack: which target (by rank on the clean input, 1 = the class ranked
+/// second) and which start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApgdRun {
+    pub rank: Option<usize>,
+    /// Runs of one attack draw different starts from the same seed.
+    pub number: usize,
+}
+
+impl ApgdRun {
+    /// The target class of each point of a part (`index` into the batch whose classes are
+    /// `ranked` by clean logit), for a targeted run.
+    pub fn target(
+        &self,
+        ranked: &Tensor<2, Int>,
+        index: &Tensor<1, Int>,
+    ) -> Option<Tensor<1, Int>> {
+        self.rank.map(|rank| ranked_target(ranked, index, rank))
+    }
+}
+
+/// What a run shows of itself after its start and after each iteration, per example: the
+/// point it reached, the loss there, the step size that led there, and at a checkpoint
+/// whether the step size halves (and the run goes back to its best point).
+pub struct ApgdIterate<'a> {
+    pub point: &'a Tensor<4>,
+    pub loss: &'a Tensor<1>,
+    pub step_size: &'a Tensor<1>,
+    pub halved: Option<&'a Tensor<1, Bool>>,
 }
 
 /// The fraction of the last steps that must have raised the loss for the step size to stay.
@@ -101,47 +132,49 @@ impl Apgd {
         labels: &Tensor<1, Int>,
         seeds: &[u64],
     ) -> Tensor<4> {
-        let clean_logits = model.forward(images.clone().detach()).detach();
-        let ranked = (self.loss == ApgdLoss::TargetedDlr)
-            .then(|| clean_logits.clone().argsort_descending(1));
-        let targets: Vec<Option<usize>> = match &ranked {
-            Some(ranked) => (1..=self.targets.min(ranked.dims()[1] - 1))
-                .map(Some)
-                .collect(),
-            None => vec![None],
-        };
-        let mut survivors = Survivors::new(model, images, labels, clean_logits);
-        let mut run = 0usize;
-        for rank in targets {
-            for _ in 0..self.restarts {
-                survivors.attack(|part| {
-                    let target = rank.zip(ranked.as_ref()).map(|(rank, ranked)| {
-                        ranked
-                            .clone()
-                            .select(0, part.index.clone())
-                            .narrow(1, rank, 1)
-                            .squeeze_dim(1)
-                    });
-                    let seeds: Vec<u64> = part.positions.iter().map(|&k| seeds[k]).collect();
-                    self.single_run(
-                        model,
-                        &part.images,
-                        &part.labels,
-                        target.as_ref(),
-                        &seeds,
-                        run,
-                    )
-                });
-                run += 1;
-            }
+        let (mut survivors, ranked) = Survivors::ranked(model, images, labels);
+        let classes = ranked.dims()[1];
+        for run in self.runs(classes) {
+            survivors.attack(|part| {
+                let seeds: Vec<u64> = part.positions.iter().map(|&k| seeds[k]).collect();
+                let target = run.target(&ranked, &part.index);
+                self.run_once(
+                    model,
+                    &part.images,
+                    &part.labels,
+                    target.as_ref(),
+                    &seeds,
+                    run.number,
+                    |_| (),
+                )
+            });
         }
         survivors.into_images()
     }
 
+    /// The runs in order: one per restart, and with the targeted loss one per restart and
+    /// target class (at most `classes − 1` targets).
+    pub fn runs(&self, classes: usize) -> Vec<ApgdRun> {
+        let ranks: Vec<Option<usize>> = match self.loss {
+            ApgdLoss::TargetedDlr => (1..=self.targets.min(classes.saturating_sub(1)))
+                .map(Some)
+                .collect(),
+            _ => vec![None],
+        };
+        ranks
+            .into_iter()
+            .flat_map(|rank| std::iter::repeat_n(rank, self.restarts))
+            .enumerate()
+            .map(|(number, rank)| ApgdRun { rank, number })
+            .collect()
+    }
+
     /// One run from a random start: per image the latest misclassified point, else the
     /// point of highest loss. Image `k` starts from `seeds[k]`; `run` numbers the start
-    /// (runs differ).
-    fn single_run<M: Classifier>(
+    /// (runs differ). `target` is each image's target class for the targeted loss (without
+    /// one it falls back to DLR). `observe` sees the start and every iterate.
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_once<M: Classifier>(
         &self,
         model: &M,
         images: &Tensor<4>,
@@ -149,6 +182,7 @@ impl Apgd {
         target: Option<&Tensor<1, Int>>,
         seeds: &[u64],
         run: usize,
+        mut observe: impl FnMut(ApgdIterate<'_>),
     ) -> Tensor<4> {
         let [n, ..] = images.dims();
         let eps = self.epsilon;
@@ -195,6 +229,12 @@ impl Apgd {
         let checkpoints = Self::checkpoints(self.iterations);
         let mut since_check = 0usize;
         let mut window = checkpoints.first().map_or(self.iterations, |&c| c + 1);
+        observe(ApgdIterate {
+            point: &x,
+            loss: &current,
+            step_size: &step,
+            halved: None,
+        });
 
         for i in 0..self.iterations {
             let momentum = if i == 0 { 1.0 } else { MOMENTUM };
@@ -228,13 +268,21 @@ impl Apgd {
             loss_best = current.clone().mask_where(improved.bool_not(), loss_best);
             raised = raised + current.clone().greater(previous).float();
             since_check += 1;
-            if since_check == window {
+            let halve = (since_check == window).then(|| {
                 let oscillating = raised.clone().lower_equal_elem(RHO * window as f32);
                 let stalled = halved_last
                     .clone()
                     .bool_not()
                     .bool_and(loss_at_last_check.clone().greater_equal(loss_best.clone()));
-                let halve = oscillating.bool_or(stalled);
+                oscillating.bool_or(stalled)
+            });
+            observe(ApgdIterate {
+                point: &x,
+                loss: &current,
+                step_size: &step,
+                halved: halve.as_ref(),
+            });
+            if let Some(halve) = halve {
                 step = step
                     .clone()
                     .mul_scalar(0.5)

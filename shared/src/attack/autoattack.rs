@@ -1,12 +1,13 @@
 //! AutoAttack (Croce & Hein, ICML 2020): several attacks in turn, each on the points the
 //! previous ones left robust, so each point counts under the worst of them. APGD-CE first
 //! (cheap, strong on most models), then APGD-T (targeted DLR, robust to a mis-scaled loss),
-//! then Square (black-box: it needs no gradient, so gradient masking does not stop it).
+//! then FAB-T (a boundary attack: it walks to the decision boundary instead of climbing a
+//! loss), then Square (black-box: it needs no gradient, so gradient masking does not stop it).
 
 use burn::prelude::*;
 
-use super::survivors::Survivors;
-use super::{Apgd, ApgdLoss, Square};
+use super::survivors::{Survivors, ranked_target};
+use super::{Apgd, ApgdLoss, ApgdRun, Fab, Square};
 use crate::model::Classifier;
 
 /// Seeds of one component are `2⁴⁰ · position` away from the previous one's, far beyond
@@ -21,6 +22,7 @@ pub enum Component {
     ApgdT,
     /// APGD on the untargeted DLR: what APGD-T falls back to with 3 classes.
     ApgdDlr,
+    FabT,
     Square,
 }
 
@@ -42,13 +44,17 @@ pub struct AutoAttackOutcome {
 }
 
 impl AutoAttack {
-    /// APGD-CE, APGD-T and Square, as the standard version runs them (its FAB-T is not
-    /// part of Astute's sequence; see `docs/methods.md`).
+    /// The standard version: APGD-CE, APGD-T, FAB-T and Square.
     pub fn standard(epsilon: f32, seed: u64) -> Self {
         Self {
             epsilon,
             seed,
-            components: vec![Component::ApgdCe, Component::ApgdT, Component::Square],
+            components: vec![
+                Component::ApgdCe,
+                Component::ApgdT,
+                Component::FabT,
+                Component::Square,
+            ],
         }
     }
 
@@ -62,7 +68,7 @@ impl AutoAttack {
     }
 
     /// The components that apply to `classes` classes: targeted DLR needs 4, DLR 3; with
-    /// fewer, APGD-T falls back to DLR and then is left out.
+    /// fewer, APGD-T falls back to DLR and then is left out. FAB-T needs only a second class.
     pub fn components_for(&self, classes: usize) -> Vec<Component> {
         self.components
             .iter()
@@ -71,6 +77,48 @@ impl AutoAttack {
                 Component::ApgdT | Component::ApgdDlr if classes == 3 => Some(Component::ApgdDlr),
                 Component::ApgdT | Component::ApgdDlr => None,
                 other => Some(other),
+            })
+            .collect()
+    }
+
+    /// The runs of the sequence in order, for data with `classes` classes: each restart or
+    /// target of each component is one run, on the points all earlier runs left robust.
+    pub fn plan(&self, classes: usize) -> Vec<PlannedRun> {
+        let eps = self.epsilon;
+        self.components_for(classes)
+            .into_iter()
+            .enumerate()
+            .flat_map(|(position, component)| {
+                let apgd = |apgd: Apgd| -> Vec<RunKind> {
+                    apgd.runs(classes)
+                        .into_iter()
+                        .map(|run| RunKind::Apgd(apgd, run))
+                        .collect()
+                };
+                let kinds = match component {
+                    Component::ApgdCe => apgd(Apgd::ce(eps, 0)),
+                    Component::ApgdT => apgd(Apgd::targeted(eps, 0)),
+                    Component::ApgdDlr => apgd(Apgd {
+                        loss: ApgdLoss::Dlr,
+                        ..Apgd::ce(eps, 0)
+                    }),
+                    Component::FabT => {
+                        let fab = Fab::targeted(eps);
+                        fab.ranks(classes)
+                            .map(|rank| RunKind::Fab(fab, rank))
+                            .collect()
+                    }
+                    Component::Square => vec![RunKind::Square(Square::standard(eps, 0))],
+                };
+                // Each component draws from seeds of its own.
+                let seed = self
+                    .seed
+                    .wrapping_add((position as u64) << COMPONENT_SEED_SHIFT);
+                kinds.into_iter().map(move |kind| PlannedRun {
+                    component,
+                    seed,
+                    kind,
+                })
             })
             .collect()
     }
@@ -86,37 +134,82 @@ impl AutoAttack {
         labels: &Tensor<1, Int>,
         classes: usize,
     ) -> AutoAttackOutcome {
-        let clean_logits = model.forward(images.clone().detach()).detach();
-        let mut survivors = Survivors::new(model, images, labels, clean_logits);
+        let (mut survivors, ranked) = Survivors::ranked(model, images, labels);
         let clean_correct = survivors.count();
-        let mut robust_after = Vec::new();
-        for (position, component) in self.components_for(classes).into_iter().enumerate() {
-            // Each component draws from seeds of its own.
-            let stride = (position as u64) << COMPONENT_SEED_SHIFT;
+        let mut robust_after: Vec<(Component, usize)> = Vec::new();
+        for planned in self.plan(classes) {
             survivors.attack(|part| {
-                let seeds: Vec<u64> = part
-                    .positions
-                    .iter()
-                    .map(|&k| self.seed.wrapping_add(k as u64).wrapping_add(stride))
-                    .collect();
-                let (x, y, s, eps) = (&part.images, &part.labels, &seeds, self.epsilon);
-                match component {
-                    Component::ApgdCe => Apgd::ce(eps, 0).attack_seeded(model, x, y, s),
-                    Component::ApgdT => Apgd::targeted(eps, 0).attack_seeded(model, x, y, s),
-                    Component::ApgdDlr => Apgd {
-                        loss: ApgdLoss::Dlr,
-                        ..Apgd::ce(eps, 0)
-                    }
-                    .attack_seeded(model, x, y, s),
-                    Component::Square => Square::standard(eps, 0).attack_seeded(model, x, y, s),
-                }
+                planned.attack(
+                    model,
+                    &part.images,
+                    &part.labels,
+                    &ranked,
+                    &part.index,
+                    part.positions,
+                )
             });
-            robust_after.push((component, survivors.count()));
+            match robust_after.last_mut() {
+                Some((component, count)) if *component == planned.component => {
+                    *count = survivors.count()
+                }
+                _ => robust_after.push((planned.component, survivors.count())),
+            }
         }
         AutoAttackOutcome {
             adversarial: survivors.into_images(),
             clean_correct,
             robust_after,
+        }
+    }
+}
+
+/// One run of a sequence: one restart or target of one component.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlannedRun {
+    pub component: Component,
+    /// Image `k` of the batch draws from `seed + k`.
+    seed: u64,
+    kind: RunKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RunKind {
+    Apgd(Apgd, ApgdRun),
+    Fab(Fab, usize),
+    Square(Square),
+}
+
+impl PlannedRun {
+    /// Attacks the points `positions` of a batch (`index` the same as a tensor), whose
+    /// images and labels are given; `ranked` orders the whole batch's classes by clean
+    /// logit (the targeted runs aim at the class of their rank).
+    pub fn attack<M: Classifier>(
+        &self,
+        model: &M,
+        images: &Tensor<4>,
+        labels: &Tensor<1, Int>,
+        ranked: &Tensor<2, Int>,
+        index: &Tensor<1, Int>,
+        positions: &[usize],
+    ) -> Tensor<4> {
+        let seeds: Vec<u64> = positions
+            .iter()
+            .map(|&k| self.seed.wrapping_add(k as u64))
+            .collect();
+        match self.kind {
+            RunKind::Apgd(apgd, run) => apgd.run_once(
+                model,
+                images,
+                labels,
+                run.target(ranked, index).as_ref(),
+                &seeds,
+                run.number,
+                |_| (),
+            ),
+            RunKind::Fab(fab, rank) => {
+                fab.toward(model, images, labels, &ranked_target(ranked, index, rank))
+            }
+            RunKind::Square(square) => square.attack_seeded(model, images, labels, &seeds),
         }
     }
 }

@@ -33,7 +33,7 @@ pub struct Part<'p> {
 impl<'a, M: Classifier> Survivors<'a, M> {
     /// The batch before any attack, given the model's `clean_logits` on it: a point the
     /// model already gets wrong is broken.
-    pub fn new(
+    fn new(
         model: &'a M,
         images: &'a Tensor<4>,
         labels: &'a Tensor<1, Int>,
@@ -49,6 +49,18 @@ impl<'a, M: Classifier> Survivors<'a, M> {
             adversarial: images.clone().into_data().try_to_vec().unwrap_or_default(),
             per_image: images.shape().num_elements() / n.max(1),
         }
+    }
+
+    /// The batch before any attack, and its classes ranked by clean logit (`[N, C]`) for the
+    /// targeted parts to aim at.
+    pub fn ranked(
+        model: &'a M,
+        images: &'a Tensor<4>,
+        labels: &'a Tensor<1, Int>,
+    ) -> (Self, Tensor<2, Int>) {
+        let clean_logits = model.forward(images.clone().detach()).detach();
+        let ranked = clean_logits.clone().argsort_descending(1);
+        (Self::new(model, images, labels, clean_logits), ranked)
     }
 
     /// How many points are still robust.
@@ -96,6 +108,20 @@ impl<'a, M: Classifier> Survivors<'a, M> {
             &self.images.device(),
         )
     }
+}
+
+/// The class ranked `rank` (0 = the top class) of each point `index` of a batch whose
+/// classes are `ranked` by clean logit: a targeted run's targets.
+pub fn ranked_target(
+    ranked: &Tensor<2, Int>,
+    index: &Tensor<1, Int>,
+    rank: usize,
+) -> Tensor<1, Int> {
+    ranked
+        .clone()
+        .select(0, index.clone())
+        .narrow(1, rank, 1)
+        .squeeze_dim(1)
 }
 
 fn bools(mask: Tensor<1, Bool>) -> Vec<bool> {

@@ -11,7 +11,7 @@ use crate::batch::{sequential_batches, to_tensors};
 use crate::data::Dataset;
 use crate::loss::margin;
 use crate::model::Classifier;
-use astute_api::{AttackName, MaskingCheck, MaskingFlag};
+use astute_api::{AttackName, MaskingCheck, MaskingFlag, RobustEvaluation};
 
 /// Accuracy points by which one attack must beat another before it counts (sampling noise
 /// and ties aside).
@@ -28,32 +28,81 @@ const ZERO_GRADIENT_SHARE: f64 = 5.0;
 /// How far (points) the multi-targeted attack may go below PGD before it counts.
 const MULTI_TARGETED_GAP: f64 = 3.0;
 
-/// Runs every check on `data` at radius `epsilon`; the seeded attacks draw from `seed`.
-pub fn check<M: Classifier>(
+/// How much a check may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// What every evaluation runs: the cheap checks (FGSM, PGD-10, PGD-20 at ε = 0.5 and
+    /// the input gradients: about 35 passes per image), and the others only where the
+    /// evaluation already measured their attacks (Square with APGD-CE + APGD-T or
+    /// AutoAttack; the multi-targeted attack).
+    Quick,
+    /// Every check, running whatever attack it needs (`astute eval --masking`).
+    Full,
+}
+
+/// The cheap checks' forward-and-backward passes per image: FGSM 2, PGD-10 11, PGD-20 at
+/// the large radius 21, the input gradient 1 (what a budget charges for [`Depth::Quick`]).
+pub const QUICK_PASSES_PER_IMAGE: f64 = 35.0;
+
+/// The checks of `depth` at radius `epsilon`; the seeded attacks draw from `seed`. An attack
+/// in `measured` (same radius, seed and images) is not run again.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks<'a> {
+    pub epsilon: f32,
+    pub seed: u64,
+    pub batch_size: usize,
+    pub measured: &'a [RobustEvaluation],
+    pub depth: Depth,
+}
+
+impl Checks<'_> {
+    /// Every check of `depth` on `data`.
+    pub fn run<M: Classifier>(
+        &self,
+        model: &M,
+        data: &Dataset,
+        device: &Device,
+    ) -> Vec<MaskingFlag> {
+        check(model, data, device, *self)
+    }
+}
+
+fn check<M: Classifier>(
     model: &M,
     data: &Dataset,
-    epsilon: f32,
-    seed: u64,
-    batch_size: usize,
     device: &Device,
+    Checks {
+        epsilon,
+        seed,
+        batch_size,
+        measured,
+        depth,
+    }: Checks<'_>,
 ) -> Vec<MaskingFlag> {
-    let accuracy = |name: AttackName, radius: f32| {
-        robust_accuracy(
-            model,
-            data,
-            &Attack::new(name, radius, seed),
-            batch_size,
-            device,
-        )
+    let known = |name: AttackName| {
+        measured
+            .iter()
+            .find(|e| {
+                e.attack == name && e.epsilon == epsilon && e.seed == seed && e.images == data.len()
+            })
+            .map(|e| e.accuracy)
     };
-    let pgd = accuracy(AttackName::PGD_10, epsilon);
-    let fgsm = accuracy(AttackName::Fgsm, epsilon);
-    // APGD-CE then APGD-T: the strongest white-box attack Astute has. Square often beats
-    // APGD-CE alone on a robust model by a point without any masking.
-    let apgd = accuracy(AttackName::Apgd, epsilon);
-    let white_box = pgd.min(fgsm).min(apgd);
-    let square = accuracy(AttackName::Square, epsilon);
-    let multi_targeted = accuracy(AttackName::MultiTargeted, epsilon);
+    // An attack's accuracy: measured already, else run when `depth` (or `cheap`) allows.
+    let accuracy = |name: AttackName, cheap: bool| {
+        known(name).or_else(|| {
+            (cheap || depth == Depth::Full).then(|| {
+                robust_accuracy(
+                    model,
+                    data,
+                    &Attack::new(name, epsilon, seed),
+                    batch_size,
+                    device,
+                )
+            })
+        })
+    };
+    let pgd = accuracy(AttackName::PGD_10, true).unwrap_or_default();
+    let fgsm = accuracy(AttackName::Fgsm, true).unwrap_or_default();
     let large = robust_accuracy(
         model,
         data,
@@ -68,19 +117,11 @@ pub fn check<M: Classifier>(
         device,
     );
     let zero = zero_gradient_share(model, data, batch_size, device);
-    vec![
+    let mut flags = vec![
         MaskingFlag {
             check: MaskingCheck::FgsmBeatsPgd,
             raised: fgsm < pgd - FGSM_GAP,
             evidence: format!("FGSM {fgsm:.2} % against PGD-10 {pgd:.2} %"),
-        },
-        MaskingFlag {
-            check: MaskingCheck::BlackBoxBeatsWhiteBox,
-            raised: square < white_box - TOLERANCE,
-            evidence: format!(
-                "Square {square:.2} % against the best white-box attack {white_box:.2} % \
-                 (PGD-10 {pgd:.2}, FGSM {fgsm:.2}, APGD-CE + APGD-T {apgd:.2})"
-            ),
         },
         MaskingFlag {
             check: MaskingCheck::RobustAtLargeRadius,
@@ -92,12 +133,30 @@ pub fn check<M: Classifier>(
             raised: zero > ZERO_GRADIENT_SHARE,
             evidence: format!("{zero:.2} % of the images have a zero input gradient of the margin"),
         },
-        MaskingFlag {
+    ];
+    // APGD-CE then APGD-T: the strongest white-box attack Astute has. Square often beats
+    // APGD-CE alone on a robust model by a point without any masking.
+    let strong = accuracy(AttackName::Apgd, false);
+    let square = accuracy(AttackName::Square, false);
+    if let (Some(apgd), Some(square)) = (strong, square) {
+        let white_box = pgd.min(fgsm).min(apgd);
+        flags.push(MaskingFlag {
+            check: MaskingCheck::BlackBoxBeatsWhiteBox,
+            raised: square < white_box - TOLERANCE,
+            evidence: format!(
+                "Square {square:.2} % against the best white-box attack {white_box:.2} % \
+                 (PGD-10 {pgd:.2}, FGSM {fgsm:.2}, APGD-CE + APGD-T {apgd:.2})"
+            ),
+        });
+    }
+    if let Some(multi_targeted) = accuracy(AttackName::MultiTargeted, false) {
+        flags.push(MaskingFlag {
             check: MaskingCheck::MultiTargetedBeatsPgd,
             raised: multi_targeted < pgd - MULTI_TARGETED_GAP,
             evidence: format!("multi-targeted {multi_targeted:.2} % against PGD-10 {pgd:.2} %"),
-        },
-    ]
+        });
+    }
+    flags
 }
 
 /// The share (%) of images whose input gradient of the logit margin (the true class

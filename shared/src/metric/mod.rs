@@ -11,7 +11,7 @@ use burn::prelude::*;
 
 use astute_api::{AttackName, RobustEvaluation};
 
-use crate::attack::{Apgd, AutoAttack, Goal, MultiTargeted, Pgd, Square, fgsm, seeded_start};
+use crate::attack::{Apgd, AutoAttack, Fab, Goal, MultiTargeted, Pgd, Square, fgsm, seeded_start};
 use crate::batch::{sequential_batches, to_tensors};
 use crate::data::Dataset;
 use crate::loss::predictions;
@@ -32,6 +32,7 @@ pub enum Attack {
     },
     MultiTargeted(MultiTargeted),
     Apgd(Apgd),
+    Fab(Fab),
     Square(Square),
     AutoAttack(AutoAttack),
 }
@@ -52,6 +53,7 @@ impl Attack {
             AttackName::MultiTargeted => Self::MultiTargeted(MultiTargeted::paper(epsilon)),
             AttackName::ApgdCe => Self::Apgd(Apgd::ce(epsilon, seed)),
             AttackName::ApgdT => Self::Apgd(Apgd::targeted(epsilon, seed)),
+            AttackName::FabT => Self::Fab(Fab::targeted(epsilon)),
             AttackName::Square => Self::Square(Square::standard(epsilon, seed)),
             AttackName::Apgd => Self::AutoAttack(AutoAttack::apgd(epsilon, seed)),
             AttackName::AutoAttack => Self::AutoAttack(AutoAttack::standard(epsilon, seed)),
@@ -64,6 +66,7 @@ impl Attack {
             Self::Fgsm { epsilon } => *epsilon,
             Self::MultiTargeted(a) => a.epsilon,
             Self::Apgd(a) => a.epsilon,
+            Self::Fab(a) => a.epsilon,
             Self::Square(a) => a.epsilon,
             Self::AutoAttack(a) => a.epsilon,
         }
@@ -95,6 +98,7 @@ impl Attack {
                 ..*a
             }
             .attack(model, images, labels),
+            Self::Fab(a) => a.attack(model, images, labels),
             Self::Square(a) => Square {
                 seed: a.seed.wrapping_add(offset),
                 ..*a
@@ -153,10 +157,7 @@ impl RobustProtocol {
         device: &Device,
         mut measured: impl FnMut(&RobustEvaluation),
     ) -> Vec<RobustEvaluation> {
-        let data = match self.images {
-            Some(n) if n < test.len() => test.take(n),
-            _ => test.clone(),
-        };
+        let data = self.images_of(test);
         self.attacks
             .iter()
             .map(|&attack| {
@@ -180,6 +181,36 @@ impl RobustProtocol {
                 evaluation
             })
             .collect()
+    }
+}
+
+impl RobustProtocol {
+    /// The test images the protocol attacks.
+    pub fn images_of(&self, test: &Dataset) -> Dataset {
+        match self.images {
+            Some(n) if n < test.len() => test.take(n),
+            _ => test.clone(),
+        }
+    }
+
+    /// The gradient-masking checks of `depth` on the same images, reusing the accuracies
+    /// already `measured` there.
+    pub fn masking<M: Classifier>(
+        &self,
+        model: &M,
+        test: &Dataset,
+        device: &Device,
+        measured: &[RobustEvaluation],
+        depth: masking::Depth,
+    ) -> Vec<astute_api::MaskingFlag> {
+        masking::Checks {
+            epsilon: self.epsilon,
+            seed: self.seed,
+            batch_size: ATTACK_BATCH,
+            measured,
+            depth,
+        }
+        .run(model, &self.images_of(test), device)
     }
 }
 

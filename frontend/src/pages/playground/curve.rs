@@ -1,10 +1,11 @@
 //! Robust accuracy against ε, computed live on the sample images, as a table and a chart.
 
-use astute_engine_api::CurvePoint;
+use astute_engine_api::{CurvePoint, LARGE_RADIUS};
 use leptos::prelude::*;
 
-/// The radii of the curve: from clean to three times MNIST's ε.
-pub const EPSILONS: [f32; 7] = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
+/// The radii of the curve: from clean to three times MNIST's ε, and 0.5, where every image
+/// can be turned grey (accuracy there checks the attack).
+pub const EPSILONS: [f32; 8] = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, LARGE_RADIUS];
 /// How many sample images the curve may attack (`?n=`); the first is the default.
 pub const CURVE_SIZES: [usize; 4] = [100, 20, 50, 300];
 

@@ -1,19 +1,22 @@
 //! The attack playground: the shipped natural and robust models run in the visitor's
 //! browser (WebGPU or WebAssembly, through the engine bundle) and anyone attacks them.
 //! Every choice lives in the URL (`?d= m= vs= i= attack= eps= steps= step= restarts=
-//! target= seed= backend= n=`, `n` being the curve's image count), so a link reproduces the attack.
+//! target= seed= backend= n= curve=`, `n` and `curve` being the curve's image count and
+//! attack), so a link reproduces the attack.
 
 mod curve;
 mod sketch;
+mod trace;
 
 use astute_engine_api::{
-    AttackKind, AttackRequest, AttackResult, BackendChoice, CurvePoint, ModelEntry,
-    PlaygroundManifest, SampleSet, cross_entropy, margin, prediction, softmax,
+    AttackKind, AttackRequest, AttackResult, BackendChoice, CurveAttack, CurvePoint, ModelEntry,
+    PlaygroundManifest, SampleSet, cross_entropy, curve_warnings, margin, prediction, softmax,
 };
 use leptos::prelude::*;
 
 use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
 use self::sketch::Sketch;
+use self::trace::ApgdTrace;
 use super::{parse_or, query_param, set_query_params};
 use crate::api;
 use crate::engine::{self, Engine, yield_to_browser};
@@ -143,6 +146,8 @@ pub fn Playground() -> impl IntoView {
         let kind = match kind_p.get().as_deref() {
             Some("fgsm") => AttackKind::Fgsm,
             Some("multi-targeted") => AttackKind::MultiTargeted,
+            Some("apgd-ce") => AttackKind::ApgdCe,
+            Some("apgd-t") => AttackKind::ApgdT,
             _ => AttackKind::Pgd,
         };
         let epsilon = epsilon.get();
@@ -156,10 +161,10 @@ pub fn Playground() -> impl IntoView {
             epsilon,
             steps: parse_or(
                 steps_p.get(),
-                if kind == AttackKind::MultiTargeted {
-                    20
-                } else {
-                    10
+                match kind {
+                    AttackKind::MultiTargeted => 20,
+                    AttackKind::ApgdCe | AttackKind::ApgdT => 100,
+                    _ => 10,
                 },
             ),
             step_size: parse_or(step_p.get(), default_step),
@@ -336,6 +341,7 @@ pub fn Playground() -> impl IntoView {
                 .map(|(i, n)| view! { <option value=i.to_string() selected=r.target == Some(i)>{format!("{i}: {n}")}</option> })
                 .collect_view();
             let is_pgd = r.kind == AttackKind::Pgd;
+            let seeded = is_pgd || r.kind.adaptive();
             view! {
                 <fieldset class="controls">
                     <legend>"Attack"</legend>
@@ -352,11 +358,17 @@ pub fn Playground() -> impl IntoView {
                             <option value="pgd" selected=is_pgd>"PGD"</option>
                             <option value="fgsm" selected=r.kind == AttackKind::Fgsm>"FGSM"</option>
                             <option value="multi-targeted" selected=r.kind == AttackKind::MultiTargeted>"Multi-targeted"</option>
+                            <option value="apgd-ce" selected=r.kind == AttackKind::ApgdCe>"APGD-CE"</option>
+                            <option value="apgd-t" selected=r.kind == AttackKind::ApgdT>"APGD-T"</option>
                         </select>
                     </label>
                     <label>"Goal "
-                        <select on:change=field("target") disabled=r.kind == AttackKind::MultiTargeted>
-                            <option value="" selected=r.target.is_none()>"any wrong class (untargeted)"</option>
+                        <select on:change=field("target") disabled=matches!(r.kind, AttackKind::MultiTargeted | AttackKind::ApgdCe)>
+                            <option value="" selected=r.target.is_none()>{if r.kind == AttackKind::ApgdT {
+                                "each class ranked 2nd–10th in turn"
+                            } else {
+                                "any wrong class (untargeted)"
+                            }}</option>
                             {targets}
                         </select>
                     </label>
@@ -364,14 +376,15 @@ pub fn Playground() -> impl IntoView {
                         <input type="range" min="0" max="0.3" step="0.005" prop:value=r.epsilon.to_string()
                             on:change=field("eps") aria-label="ε, the ℓ∞ budget"/>
                     </label>
-                    <label>"Steps "<input type="number" min="1" max="200" prop:value=r.steps.to_string()
+                    <label>"Steps "<input type="number" min="1" max="1000" prop:value=r.steps.to_string()
                         on:change=field("steps") disabled=r.kind == AttackKind::Fgsm/></label>
                     <label>"Step size "<input type="number" min="0" max="1" step="0.001" prop:value=format!("{:.4}", r.step_size)
-                        on:change=field("step") disabled=r.kind == AttackKind::Fgsm/></label>
+                        on:change=field("step") disabled=r.kind == AttackKind::Fgsm || r.kind.adaptive()
+                        title=if r.kind.adaptive() { "APGD starts at 2ε and halves it itself" } else { "" }/></label>
                     <label>"Restarts "<input type="number" min="1" max="20" prop:value=r.restarts.to_string()
-                        on:change=field("restarts") disabled=!is_pgd/></label>
+                        on:change=field("restarts") disabled=!seeded/></label>
                     <label>"Seed "<input type="number" min="0" prop:value=r.seed.to_string()
-                        on:change=field("seed") disabled=!is_pgd/></label>
+                        on:change=field("seed") disabled=!seeded/></label>
                     <label>"Engine "
                         <select on:change=change_backend.clone()>
                             <option value="auto" selected=choice.get() == BackendChoice::Auto>"automatic"</option>
@@ -525,14 +538,27 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
     let count = steps.len();
     let (step, set_step) = signal(count);
     let step_name = name.clone();
+    let trace_chart = steps
+        .first()
+        .is_some_and(|s| s.loss.is_some())
+        .then(|| view! { <ApgdTrace steps=steps.clone() current=step/> });
+    let aimed = attack
+        .target
+        .map(|t| format!("Targeted DLR toward {}; ", name(t)))
+        .unwrap_or_default();
     let step_view = move || {
         let k = step.get();
         let s = steps.get(k.saturating_sub(1))?;
+        let adaptive = s.loss.zip(s.step_size).map(|(loss, size)| view! {
+            <dt>"Loss APGD ascends"</dt><dd class="apgd-loss">{format!("{loss:.3}")}</dd>
+            <dt>"Step size"</dt><dd class="apgd-step">{format!("{size:.4}")}{s.halved.then_some(" (halved here)")}</dd>
+        });
         Some(view! {
             <div class="step">
                 <Picture values=Signal::stored(s.image.clone()) width=side palette=Palette::Grey caption=format!("step {k}")/>
                 <dl>
-                    <dt>"Loss (cross-entropy of the true class)"</dt><dd>{format!("{:.3}", cross_entropy(&s.logits, label))}</dd>
+                    {adaptive}
+                    <dt>"Cross-entropy of the true class"</dt><dd>{format!("{:.3}", cross_entropy(&s.logits, label))}</dd>
                     <dt>"Margin (true class − best other logit)"</dt><dd>{format!("{:.3}", margin(&s.logits, label))}</dd>
                     <dt>"Prediction"</dt><dd>{step_name(prediction(&s.logits))}</dd>
                 </dl>
@@ -569,7 +595,8 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
             </div>
             {(count > 0).then(|| view! {
                 <div class="scrubber">
-                    <label>{format!("Step through the attack (1–{count}) ")}
+                    {trace_chart}
+                    <label>{format!("{aimed}step through the attack (1–{count}) ")}
                         <input type="range" min="1" max=count.to_string() prop:value=move || step.get().to_string()
                             on:input=move |e| set_step.set(event_target_value(&e).parse().unwrap_or(1))/>
                     </label>
@@ -590,18 +617,27 @@ fn RobustCurve(
     let (asked, set_asked) = signal(0u32);
     let progress = RwSignal::new(String::new());
     let size_param = query_param("n");
+    let attack_param = query_param("curve");
+    let attack = Memo::new(move |_| {
+        attack_param
+            .get()
+            .and_then(|a| CurveAttack::parse(&a))
+            .unwrap_or_default()
+    });
     let size =
         Memo::new(move |_| parse_or(size_param.get(), CURVE_SIZES[0]).clamp(1, CURVE_SIZES[3]));
     let set_params = set_query_params();
+    let set_attack = set_params.clone();
     let curves = LocalResource::new(move || {
         let run = asked.get() > 0;
         let size = size.get_untracked();
+        let attack = attack.get_untracked();
         let models = models.get_untracked();
         let samples = samples.get_untracked();
         let choice = choice.get_untracked();
         async move {
             if !run {
-                return Ok((0, Vec::new()));
+                return Ok((0, attack, Vec::new()));
             }
             let samples = samples
                 .and_then(|s| s.ok())
@@ -625,14 +661,14 @@ fn RobustCurve(
                     progress.set(format!("{}: ε = {epsilon}…", model.label()));
                     points.extend(
                         engine
-                            .curve(handle, &pixels, &samples.labels[..n], &[epsilon], 0)
+                            .curve(handle, &pixels, &samples.labels[..n], &[epsilon], attack, 0)
                             .await?,
                     );
                     yield_to_browser().await;
                 }
                 lines.push((model.label(), points));
             }
-            Ok::<_, String>((n, lines))
+            Ok::<_, String>((n, attack, lines))
         }
     });
     let view_curves = move || {
@@ -640,8 +676,26 @@ fn RobustCurve(
         None => view! { <p class="loading" role="status">"Attacking every image at every ε: " {move || progress.get()}</p> }
             .into_any(),
         Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-        Some(Ok((_, lines))) if lines.is_empty() => ().into_any(),
-        Some(Ok((n, lines))) => {
+        Some(Ok((_, _, lines))) if lines.is_empty() => ().into_any(),
+        Some(Ok((n, attack, lines))) => {
+            let warnings = lines
+                .iter()
+                .flat_map(|(label, points): &(String, Vec<CurvePoint>)| {
+                    curve_warnings(points).into_iter().map(move |w| {
+                        view! {
+                            <li class="masking-flag" data-check=w.check>
+                                <strong>{format!("{label}: {}", w.check)}</strong>" — "{w.evidence}
+                            </li>
+                        }
+                    })
+                })
+                .collect::<Vec<_>>();
+            let warnings = (!warnings.is_empty()).then(|| view! {
+                <div class="masking" role="note">
+                    <p>"Signs of gradient masking (the robustness may be the attack's failure, not the model's):"</p>
+                    <ul>{warnings}</ul>
+                </div>
+            });
             let rows = EPSILONS
                 .iter()
                 .enumerate()
@@ -667,9 +721,10 @@ fn RobustCurve(
                 .collect();
             view! {
                 <CurveChart lines=chart/>
+                {warnings}
                 <div class="table-wrap">
                     <table class="curve-table">
-                        <caption>{format!("Accuracy under PGD-10 (step ε/5, seed 0) on the first {n} sample images")}</caption>
+                        <caption>{format!("Accuracy under {} (seed 0) on the first {n} sample images", attack.label())}</caption>
                         <thead><tr><th scope="col">"ε"</th>{heads}</tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
@@ -683,11 +738,19 @@ fn RobustCurve(
         <section aria-labelledby="curve-title">
             <h2 id="curve-title">"Robust accuracy against ε"</h2>
             <p>"The same attack on many images at once, computed here: where the natural model's curve
-                falls off and the robust one's stays up is the paper's trade-off, measured."</p>
+                falls off and the robust one's stays up is the paper's trade-off, measured. PGD-10 is
+                the paper's attack; AutoAttack-lite (APGD-CE, then APGD-T on the points still robust) is
+                the stronger one the field reports, and gives the same numbers as "<code>"astute eval --attack apgd"</code>
+                " with the same seed. ε = 0.5 checks the curve itself: there every image can be turned grey."</p>
             <div class="toolbar">
                 <label>"Images "
                     <select on:change=move |e| set_params(&[("n", event_target_value(&e))])>
                         {CURVE_SIZES.map(|n| view! { <option value=n.to_string() selected=move || size.get() == n>{n}</option> })}
+                    </select>
+                </label>
+                <label>"Attack "
+                    <select on:change=move |e| set_attack(&[("curve", event_target_value(&e))])>
+                        {CurveAttack::ALL.map(|a| view! { <option value=a.name() selected=move || attack.get() == a>{a.label()}</option> })}
                     </select>
                 </label>
                 <button on:click=move |_| set_asked.update(|n| *n += 1)>"Compute the curve"</button>
