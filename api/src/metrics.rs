@@ -75,14 +75,16 @@ impl RunResult {
     }
 
     /// Records `evaluations`, each replacing an earlier one of the same measurement, and
-    /// `masking` when it ran.
+    /// the masking checks that ran, each replacing the earlier result of the same check (a
+    /// quick evaluation keeps the flags a full one raised for checks it did not run).
     pub fn add_robust(&mut self, evaluations: &[RobustEvaluation], masking: Vec<MaskingFlag>) {
         for new in evaluations {
             self.robust.retain(|old| !old.same_measurement(new));
             self.robust.push(*new);
         }
-        if !masking.is_empty() {
-            self.masking = masking;
+        for new in masking {
+            self.masking.retain(|old| old.check != new.check);
+            self.masking.push(new);
         }
     }
 

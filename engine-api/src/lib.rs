@@ -95,7 +95,7 @@ pub struct AttackRequest {
     /// Push toward this class instead of away from the label.
     pub target: Option<usize>,
     /// Seeds the random starts (PGD, APGD): the same seed gives the same start on every
-    /// backend and in `astute eval`.
+    /// backend, and as image 0 of `astute eval --attack … --seed` draws.
     pub seed: u64,
 }
 
@@ -124,7 +124,7 @@ impl AttackRequest {
             Some(_) if self.kind == AttackKind::ApgdCe => {
                 Err("APGD-CE is untargeted: choose APGD-T to aim at a class".into())
             }
-            None if self.kind == AttackKind::ApgdT && classes < 4 => Err(format!(
+            _ if self.kind == AttackKind::ApgdT && classes < 4 => Err(format!(
                 "APGD-T's targeted DLR loss needs 4 classes (the model has {classes})"
             )),
             _ => Ok(()),

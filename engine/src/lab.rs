@@ -239,9 +239,10 @@ impl Lab {
         })
     }
 
-    /// APGD on one image, as `astute eval --attack apgd-ce|apgd-t` runs it with the same
-    /// seed: run after run (restarts, and targets ranked 2nd, 3rd, … unless one is chosen)
-    /// until one fools the model. The last run is shown step by step: loss, step size and
+    /// APGD on one image, as `astute eval --attack apgd-ce|apgd-t --seed S` runs it on its
+    /// image 0 (with 100 iterations and one restart): run after run (restarts, and targets
+    /// ranked 2nd, 3rd, … unless one is chosen) until one fools the model. An image the
+    /// model already gets wrong is attacked too, to be shown. The last run is shown step by step: loss, step size and
     /// the checkpoints where the step size halved.
     async fn apgd(
         &self,

@@ -49,6 +49,7 @@ pub fn predictions(logits: Tensor<2>) -> Tensor<1, Int> {
 /// tensor back synchronously, which a browser cannot do. Gradients flow to the logits.
 fn largest(logits: Tensor<2>, k: usize) -> Vec<Tensor<1>> {
     let [n, classes] = logits.dims();
+    assert!(k <= classes, "the {k} largest of {classes} logits");
     let class_of = Tensor::<1, Int>::arange(0..classes as i64, &logits.device())
         .unsqueeze::<2>()
         .expand([n, classes]);

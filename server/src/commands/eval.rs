@@ -85,6 +85,9 @@ struct Target {
     weights: PathBuf,
     dataset: DatasetId,
     run: Option<String>,
+    /// The stored run's ε: the default radius, and the only one whose masking checks are
+    /// stored with it.
+    run_epsilon: Option<f32>,
 }
 
 /// What `args` evaluate: a weights file on a dataset, or a stored run (its weights and
@@ -96,11 +99,12 @@ fn target(args: &Args) -> anyhow::Result<Target> {
                 weights: weights.clone(),
                 dataset,
                 run: None,
+                run_epsilon: None,
             }),
             _ => anyhow::bail!("give a WEIGHTS file and --dataset, or --run ID"),
         };
     };
-    let mut dataset = None;
+    let (mut dataset, mut run_epsilon) = (None, None);
     record(&args.store, async |store| {
         let run = store
             .run(id)
@@ -110,6 +114,7 @@ fn target(args: &Args) -> anyhow::Result<Target> {
             .result
             .with_context(|| format!("run {id} is {} and has no result yet", run.summary.status))?;
         dataset = Some(result.dataset);
+        run_epsilon = Some(result.epsilon);
         Ok(())
     })?;
     let weights = args
@@ -126,6 +131,7 @@ fn target(args: &Args) -> anyhow::Result<Target> {
         weights,
         dataset: args.dataset.or(dataset).context("the run has a dataset")?,
         run: Some(id.clone()),
+        run_epsilon,
     })
 }
 
@@ -158,7 +164,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             split.test.num_classes()
         );
     }
-    let epsilon = args.eps.unwrap_or(target.dataset.info().epsilon);
+    let epsilon = args
+        .eps
+        .or(target.run_epsilon)
+        .unwrap_or(target.dataset.info().epsilon);
     if !args.attack.is_empty() || args.masking {
         return attacks(
             &args,
@@ -278,8 +287,14 @@ fn attacks(
         super::row::print_masking(&flags);
     }
     if let Some(id) = &target.run {
+        // Checks at another radius than the run's would stand for it on its page.
+        let stored_flags = if target.run_epsilon == Some(epsilon) {
+            flags.clone()
+        } else {
+            Vec::new()
+        };
         record(&args.store, async |store| {
-            store.add_robust(id, &measured, flags.clone()).await
+            store.add_robust(id, &measured, stored_flags).await
         })?;
         if !args.json {
             println!("added to run {id}");

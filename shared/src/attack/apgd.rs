@@ -172,7 +172,8 @@ impl Apgd {
     /// One run from a random start: per image the latest misclassified point, else the
     /// point of highest loss. Image `k` starts from `seeds[k]`; `run` numbers the start
     /// (runs differ). `target` is each image's target class for the targeted loss (without
-    /// one it falls back to DLR). `observe` sees the start and every iterate.
+    /// one, or with fewer than 4 classes, it falls back to DLR; DLR with fewer than 3 to the
+    /// cross-entropy). `observe` sees the start and every iterate.
     #[allow(clippy::too_many_arguments)]
     pub fn run_once<M: Classifier>(
         &self,
@@ -186,10 +187,15 @@ impl Apgd {
     ) -> Tensor<4> {
         let [n, ..] = images.dims();
         let eps = self.epsilon;
-        let loss = |logits: Tensor<2>| match (self.loss, target) {
-            (ApgdLoss::CrossEntropy, _) => cross_entropy(logits, labels),
-            (ApgdLoss::Dlr, _) | (ApgdLoss::TargetedDlr, None) => dlr(logits, labels),
-            (ApgdLoss::TargetedDlr, Some(t)) => targeted_dlr(logits, labels, t),
+        // The DLR losses read the 3rd (and 4th) largest logit: with fewer classes the
+        // targeted one falls back to DLR, and DLR to the cross-entropy.
+        let loss = |logits: Tensor<2>| {
+            let classes = logits.dims()[1];
+            match (self.loss, target) {
+                (ApgdLoss::TargetedDlr, Some(t)) if classes >= 4 => targeted_dlr(logits, labels, t),
+                (ApgdLoss::Dlr | ApgdLoss::TargetedDlr, _) if classes >= 3 => dlr(logits, labels),
+                _ => cross_entropy(logits, labels),
+            }
         };
         // Gradient, loss and whether the model is fooled, at `x`.
         let probe = |x: &Tensor<4>| {

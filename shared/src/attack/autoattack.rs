@@ -116,6 +116,7 @@ impl AutoAttack {
                     .wrapping_add((position as u64) << COMPONENT_SEED_SHIFT);
                 kinds.into_iter().map(move |kind| PlannedRun {
                     component,
+                    position,
                     seed,
                     kind,
                 })
@@ -136,25 +137,27 @@ impl AutoAttack {
     ) -> AutoAttackOutcome {
         let (mut survivors, ranked) = Survivors::ranked(model, images, labels);
         let clean_correct = survivors.count();
-        let mut robust_after: Vec<(Component, usize)> = Vec::new();
-        for planned in self.plan(classes) {
-            survivors.attack(|part| {
-                planned.attack(
-                    model,
-                    &part.images,
-                    &part.labels,
-                    &ranked,
-                    &part.index,
-                    part.positions,
-                )
-            });
-            match robust_after.last_mut() {
-                Some((component, count)) if *component == planned.component => {
-                    *count = survivors.count()
+        let plan = self.plan(classes);
+        let robust_after = self
+            .components_for(classes)
+            .into_iter()
+            .enumerate()
+            .map(|(position, component)| {
+                for planned in plan.iter().filter(|p| p.position == position) {
+                    survivors.attack(|part| {
+                        planned.attack(
+                            model,
+                            &part.images,
+                            &part.labels,
+                            &ranked,
+                            &part.index,
+                            part.positions,
+                        )
+                    });
                 }
-                _ => robust_after.push((planned.component, survivors.count())),
-            }
-        }
+                (component, survivors.count())
+            })
+            .collect();
         AutoAttackOutcome {
             adversarial: survivors.into_images(),
             clean_correct,
@@ -167,6 +170,8 @@ impl AutoAttack {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlannedRun {
     pub component: Component,
+    /// The component's place in the sequence.
+    pub position: usize,
     /// Image `k` of the batch draws from `seed + k`.
     seed: u64,
     kind: RunKind,

@@ -33,8 +33,8 @@ const MULTI_TARGETED_GAP: f64 = 3.0;
 pub enum Depth {
     /// What every evaluation runs: the cheap checks (FGSM, PGD-10, PGD-20 at ε = 0.5 and
     /// the input gradients: about 35 passes per image), and the others only where the
-    /// evaluation already measured their attacks (Square with APGD-CE + APGD-T or
-    /// AutoAttack; the multi-targeted attack).
+    /// evaluation already measured their attacks (`square` with `apgd`; `mt`). AutoAttack
+    /// cannot stand in for the white-box side: Square is one of its parts.
     Quick,
     /// Every check, running whatever attack it needs (`astute eval --masking`).
     Full,

@@ -55,7 +55,8 @@ async fn an_evaluation_added_later_shows_everywhere() {
     // Another store handle, as `astute eval --run` opens one beside a running server.
     let store = Store::open_in(app.state_dir()).await.unwrap();
     store.add_robust(&id, &[first], flags).await.unwrap();
-    // The same measurement again replaces the first; no masking checks keep the last ones.
+    // The same measurement again replaces the first; a check run again replaces its
+    // earlier result, and the checks not run keep theirs.
     let again = RobustEvaluation {
         accuracy: 12.0,
         ..first
@@ -65,8 +66,13 @@ async fn an_evaluation_added_later_shows_everywhere() {
         accuracy: 30.0,
         ..first
     };
+    let fgsm_again = MaskingFlag {
+        check: MaskingCheck::FgsmBeatsPgd,
+        raised: false,
+        evidence: "FGSM 21.00 % against PGD-10 15.00 %".into(),
+    };
     store
-        .add_robust(&id, &[again, fewer], Vec::new())
+        .add_robust(&id, &[again, fewer], vec![fgsm_again.clone()])
         .await
         .unwrap();
     let unknown = store.add_robust("no-such-run", &[first], Vec::new()).await;
@@ -86,6 +92,7 @@ async fn an_evaluation_added_later_shows_everywhere() {
     let result = run.run.result.unwrap();
     assert_eq!(result.robust, vec![again, fewer]);
     assert_eq!(result.masking.len(), 2);
+    assert!(result.masking.contains(&fgsm_again), "{:?}", result.masking);
 
     // The cached table notices the change.
     let after = table(&app.get("/api/tables/2").await.body);
