@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Every shipped playground model under the paper's PGD-10, APGD-CE, APGD-T and AutoAttack
-# standard (APGD-CE, APGD-T, FAB-T, Square), with the time each took and the gradient-masking
-# checks raised, on the first N test images (default 100), seed 0, as a Markdown table:
-#   scripts/attack-table.sh [N] > bench/results/attacks-playground.md
-# The MNIST sample is read from $ASTUTE_DATA_DIR (see the README's Data section). Needs jq.
+# Every model in FOLDER (default: the shipped playground models) under the paper's PGD-10,
+# APGD-CE, APGD-T and AutoAttack standard (APGD-CE, APGD-T, FAB-T, Square), with the time
+# each took and the quick gradient-masking checks raised, on the first N test images
+# (default 100), seed 0, as a Markdown table:
+#   scripts/attack-table.sh [N [FOLDER]] > bench/results/attacks-playground.md
+# A file's dataset is its name up to -METHOD-plain|dropout (as `astute playground` names
+# them). The MNIST sample is read from $ASTUTE_DATA_DIR (see the README's Data section).
+# Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 images=${1:-100}
+folder=${2:-static/playground/models}
 cargo build --release -p astute-server --quiet
 echo "First $images test images, seed 0, each model's own ε; accuracy % (seconds)."
 echo
 echo "| model | ε | clean | PGD-10 | APGD-CE | APGD-T | AutoAttack | masking flags raised |"
 echo "|---|---|---|---|---|---|---|---|"
-for weights in static/playground/models/*.safetensors; do
+for weights in "$folder"/*.safetensors; do
     name=$(basename "$weights" .safetensors)
     dataset=$(sed -E 's/-(natural|at|trades[0-9]+)-(plain|dropout)$//' <<<"$name")
     target/release/astute eval -d "$dataset" "$weights" --test-images "$images" \
