@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use astute::attack::{
-    Apgd, ApgdIterate, ApgdRun, AutoAttack, Component, Goal, MultiTargeted, Pgd, eval_copy,
+    Apgd, ApgdIterate, ApgdRun, AutoAttack, Component, Goal, MultiTargeted, Part, Pgd, eval_copy,
     seeded_start,
 };
 use astute::burn::prelude::*;
@@ -263,8 +263,8 @@ impl Lab {
             restarts: request.restarts,
             ..base
         };
-        let clean_logits = net.forward(images.clone());
-        let ranked = ranked_classes(&floats(clean_logits.clone()).await?, classes);
+        let clean_logits = floats(net.forward(images.clone())).await?;
+        let ranked = ranked_classes(&clean_logits, classes);
         // (run, target class): a chosen target takes every restart.
         let runs: Vec<(ApgdRun, Option<usize>)> = match request.target {
             Some(target) => (0..apgd.restarts)
@@ -305,7 +305,7 @@ impl Lab {
         let steps = self.read_trace(net, trace, classes).await?;
         let adversarial_logits = floats(net.forward(adversarial.clone())).await?;
         Ok(AttackResult {
-            clean_logits: floats(clean_logits).await?,
+            clean_logits,
             adversarial_logits,
             linf: floats((adversarial.clone() - images).abs().max()).await?[0],
             adversarial: floats(adversarial).await?,
@@ -465,19 +465,9 @@ impl Lab {
             if positions.is_empty() {
                 break;
             }
-            let index = Tensor::<1, Int>::from_data(
-                TensorData::new(
-                    positions.iter().map(|&k| k as i64).collect(),
-                    [positions.len()],
-                ),
-                &self.device,
-            );
-            let (part_x, part_y) = (
-                x.clone().select(0, index.clone()),
-                y.clone().select(0, index.clone()),
-            );
-            let attacked = planned.attack(net, &part_x, &part_y, &ranked, &index, &positions);
-            let holds = flags(predictions(net.forward(attacked)).equal(part_y)).await?;
+            let part = Part::of(&x, &y, &positions);
+            let attacked = planned.attack(net, &part, &ranked);
+            let holds = flags(predictions(net.forward(attacked)).equal(part.labels)).await?;
             for (slot, &k) in positions.iter().enumerate() {
                 robust[k] = holds[slot];
             }

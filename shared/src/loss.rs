@@ -87,8 +87,6 @@ pub fn targeted_dlr(
 ) -> Tensor<1> {
     let [first, _, third, fourth]: [Tensor<1>; 4] =
         largest(logits.clone(), 4).try_into().expect("four values");
-    let z_y = logits.clone().gather(1, label_index(labels)).squeeze_dim(1);
-    let z_t = logits.gather(1, label_index(targets)).squeeze_dim(1);
     let scale = first - (third + fourth).mul_scalar(0.5) + 1e-12;
-    (z_y - z_t).neg() / scale
+    margin(logits, labels, targets) / scale
 }

@@ -14,8 +14,8 @@ use astute::method::Method;
 use astute::metric::masking;
 use astute::metric::{Attack, robust_accuracy};
 use astute::model::{Classifier, Network};
-use astute::train::{TrainConfig, TrainOptions, train};
-use common::{cpu, device_rng_lock, pseudo_random, toy_dataset};
+use astute::train::TrainConfig;
+use common::{cpu, device_rng_lock, pseudo_random, toy_dataset, train_quietly};
 
 /// logits = flatten(x) · W + b: the worst case in an ℓ∞ ball has a closed form.
 #[derive(Module, Debug)]
@@ -152,8 +152,8 @@ fn apgd_reaches_the_analytic_worst_case_of_a_linear_model() {
     let (x, y) = (case.images(&device), case.labels(&device));
     let mut counts = Vec::new();
     for eps in [0.01, 0.02, 0.03, 0.04] {
-        let outcome = AutoAttack::apgd(eps, 3).run(&case.model, &x, &y, case.classes);
-        let survived = correct(&case.model, outcome.adversarial.clone(), &y);
+        let adversarial = AutoAttack::apgd(eps, 3).run(&case.model, &x, &y, case.classes);
+        let survived = correct(&case.model, adversarial, &y);
         let (mut compared, mut breakable) = (0, 0);
         for (i, &held) in survived.iter().enumerate() {
             let slack = case.slack(i, eps);
@@ -478,18 +478,7 @@ fn trained(method: Method) -> Network {
     config.epochs = 12;
     config.batch_size = 32;
     config.seed = 4;
-    train(
-        &config,
-        &data,
-        &cpu(),
-        TrainOptions {
-            checkpoint_dir: None,
-            on_event: &mut |_| {},
-            cancel: None,
-        },
-    )
-    .unwrap()
-    .model
+    train_quietly(&config, &data).model
 }
 
 fn raised(flags: &[MaskingFlag]) -> Vec<MaskingCheck> {

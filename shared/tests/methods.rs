@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use astute::data::{DatasetId, ImageShape};
 use astute::method::Method;
 use astute::train::{TrainConfig, TrainError, TrainEvent, TrainOptions, train};
-use common::{cpu, device_rng_lock, first_difference, flat_weights, toy_dataset};
+use common::{cpu, device_rng_lock, first_difference, flat_weights, toy_dataset, train_quietly};
 
 fn quick_config(method: Method, dropout: f64) -> TrainConfig {
     let mut c = TrainConfig::preset(DatasetId::MnistSample, method);
@@ -21,17 +21,7 @@ fn quick_config(method: Method, dropout: f64) -> TrainConfig {
 fn weights_after(config: &TrainConfig) -> Vec<f32> {
     let _rng = device_rng_lock();
     let data = toy_dataset(48, ImageShape::new(1, 28, 28), 10, 1);
-    let trained = train(
-        config,
-        &data,
-        &cpu(),
-        TrainOptions {
-            checkpoint_dir: None,
-            on_event: &mut |_| {},
-            cancel: None,
-        },
-    )
-    .unwrap();
+    let trained = train_quietly(config, &data);
     flat_weights(&trained.model)
 }
 
@@ -77,17 +67,7 @@ fn assert_resume_matches(config: &TrainConfig) {
     let data = toy_dataset(48, ImageShape::new(1, 28, 28), 10, 2);
     let dir = tempfile::tempdir().unwrap();
     let _rng = device_rng_lock();
-    let uninterrupted = train(
-        config,
-        &data,
-        &cpu(),
-        TrainOptions {
-            checkpoint_dir: None,
-            on_event: &mut |_| {},
-            cancel: None,
-        },
-    )
-    .unwrap();
+    let uninterrupted = train_quietly(config, &data);
 
     let cancel = AtomicBool::new(false);
     let mut on_event = |e: &TrainEvent| {
@@ -196,17 +176,7 @@ fn every_method_trains_with_dropout_to_a_finite_loss() {
     for method in Method::table_methods() {
         let mut config = quick_config(method, 0.5);
         config.epochs = 1;
-        let trained = train(
-            &config,
-            &data,
-            &cpu(),
-            TrainOptions {
-                checkpoint_dir: None,
-                on_event: &mut |_| {},
-                cancel: None,
-            },
-        )
-        .unwrap();
+        let trained = train_quietly(&config, &data);
         assert!(
             trained.mean_losses.iter().all(|l| l.is_finite()),
             "{method}: {:?}",

@@ -6,7 +6,7 @@
 
 use burn::prelude::*;
 
-use super::survivors::{Survivors, ranked_target};
+use super::survivors::{Part, Survivors, ranked_target};
 use super::{Apgd, ApgdLoss, ApgdRun, Fab, Square};
 use crate::model::Classifier;
 
@@ -32,15 +32,6 @@ pub struct AutoAttack {
     pub epsilon: f32,
     pub seed: u64,
     pub components: Vec<Component>,
-}
-
-/// What a run of the sequence found: the worst-case images, and how many points were
-/// still classified correctly before any attack and after each component.
-#[derive(Debug, Clone)]
-pub struct AutoAttackOutcome {
-    pub adversarial: Tensor<4>,
-    pub clean_correct: usize,
-    pub robust_after: Vec<(Component, usize)>,
 }
 
 impl AutoAttack {
@@ -114,64 +105,33 @@ impl AutoAttack {
                 let seed = self
                     .seed
                     .wrapping_add((position as u64) << COMPONENT_SEED_SHIFT);
-                kinds.into_iter().map(move |kind| PlannedRun {
-                    component,
-                    position,
-                    seed,
-                    kind,
-                })
+                kinds.into_iter().map(move |kind| PlannedRun { seed, kind })
             })
             .collect()
     }
 
-    /// Runs the sequence on `images` labelled `labels` (`classes` in all). Image `k` draws
-    /// from `seed + k` in every component (each component offset by its own stride), also
-    /// when it is one of the few still robust: a point's result does not depend on the
-    /// batch it came in.
+    /// The worst-case images of the sequence on `images` labelled `labels` (`classes` in
+    /// all). Image `k` draws from `seed + k` in every component (each component offset by
+    /// its own stride), also when it is one of the few still robust: a point's result does
+    /// not depend on the batch it came in.
     pub fn run<M: Classifier>(
         &self,
         model: &M,
         images: &Tensor<4>,
         labels: &Tensor<1, Int>,
         classes: usize,
-    ) -> AutoAttackOutcome {
+    ) -> Tensor<4> {
         let (mut survivors, ranked) = Survivors::ranked(model, images, labels);
-        let clean_correct = survivors.count();
-        let plan = self.plan(classes);
-        let robust_after = self
-            .components_for(classes)
-            .into_iter()
-            .enumerate()
-            .map(|(position, component)| {
-                for planned in plan.iter().filter(|p| p.position == position) {
-                    survivors.attack(|part| {
-                        planned.attack(
-                            model,
-                            &part.images,
-                            &part.labels,
-                            &ranked,
-                            &part.index,
-                            part.positions,
-                        )
-                    });
-                }
-                (component, survivors.count())
-            })
-            .collect();
-        AutoAttackOutcome {
-            adversarial: survivors.into_images(),
-            clean_correct,
-            robust_after,
+        for planned in self.plan(classes) {
+            survivors.attack(|part| planned.attack(model, &part, &ranked));
         }
+        survivors.into_images()
     }
 }
 
 /// One run of a sequence: one restart or target of one component.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlannedRun {
-    pub component: Component,
-    /// The component's place in the sequence.
-    pub position: usize,
     /// Image `k` of the batch draws from `seed + k`.
     seed: u64,
     kind: RunKind,
@@ -185,18 +145,20 @@ enum RunKind {
 }
 
 impl PlannedRun {
-    /// Attacks the points `positions` of a batch (`index` the same as a tensor), whose
-    /// images and labels are given; `ranked` orders the whole batch's classes by clean
-    /// logit (the targeted runs aim at the class of their rank).
+    /// Attacks a part of a batch; `ranked` orders the whole batch's classes by clean logit
+    /// (the targeted runs aim at the class of their rank).
     pub fn attack<M: Classifier>(
         &self,
         model: &M,
-        images: &Tensor<4>,
-        labels: &Tensor<1, Int>,
+        part: &Part<'_>,
         ranked: &Tensor<2, Int>,
-        index: &Tensor<1, Int>,
-        positions: &[usize],
     ) -> Tensor<4> {
+        let Part {
+            images,
+            labels,
+            index,
+            positions,
+        } = part;
         let seeds: Vec<u64> = positions
             .iter()
             .map(|&k| self.seed.wrapping_add(k as u64))

@@ -14,8 +14,9 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use super::input_gradient;
 use super::survivors::{Survivors, ranked_target};
+use super::{host, input_gradient};
+use crate::loss::{margin, predictions};
 use crate::model::Classifier;
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -80,8 +81,8 @@ impl Fab {
         let [n, c, h, w] = images.dims();
         let size = c * h * w;
         let device = images.device();
-        let clean = host_floats(images.clone());
-        let labels_host = host_ints(labels.clone());
+        let clean = host::floats(images.clone());
+        let labels_host = host::ints(labels.clone());
         let mut current = clean.clone();
         let mut found: Vec<Option<Vec<f32>>> = vec![None; n];
         let mut scratch = Vec::with_capacity(size);
@@ -106,12 +107,12 @@ impl Fab {
             // f = z_t − z_y (negative while the point is correct) and its gradient.
             let mut difference = None;
             let gradient = input_gradient(model, &x, |logits, _| {
-                let f = class_logit(logits.clone(), &t) - class_logit(logits, &y);
+                let f = margin(logits, &y, &t);
                 difference = Some(f.clone().detach());
                 f
             });
-            let f = host_floats(difference.expect("the objective ran"));
-            let g = host_floats(gradient);
+            let f = host::floats(difference.expect("the objective ran"));
+            let g = host::floats(gradient);
             for (slot, &k) in active.iter().enumerate() {
                 let point = &points[slot * size..(slot + 1) * size];
                 let normal = &g[slot * size..(slot + 1) * size];
@@ -132,10 +133,10 @@ impl Fab {
                 }
             }
             let moved = gather_rows(&current, &active, size);
-            let predicted = host_predictions(model.forward(Tensor::<4>::from_data(
+            let predicted = host::ints(predictions(model.forward(Tensor::<4>::from_data(
                 TensorData::new(moved, [active.len(), c, h, w]),
                 &device,
-            )));
+            ))));
             let mut still = Vec::with_capacity(active.len());
             for (slot, &k) in active.iter().enumerate() {
                 if predicted[slot] == labels_host[k] {
@@ -244,31 +245,4 @@ fn gather_rows(values: &[f32], which: &[usize], size: usize) -> Vec<f32> {
         .flat_map(|&k| &values[k * size..(k + 1) * size])
         .copied()
         .collect()
-}
-
-/// Each row's logit of its class.
-fn class_logit(logits: Tensor<2>, classes: &Tensor<1, Int>) -> Tensor<1> {
-    logits
-        .gather(1, classes.clone().unsqueeze_dim(1))
-        .squeeze_dim(1)
-}
-
-fn host_floats<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
-    tensor
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec()
-        .unwrap_or_default()
-}
-
-fn host_ints(tensor: Tensor<1, Int>) -> Vec<i64> {
-    tensor
-        .into_data()
-        .convert::<i64>()
-        .try_to_vec()
-        .unwrap_or_default()
-}
-
-fn host_predictions(logits: Tensor<2>) -> Vec<i64> {
-    host_ints(crate::loss::predictions(logits))
 }

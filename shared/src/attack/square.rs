@@ -12,7 +12,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
-use super::consecutive_seeds;
+use super::{consecutive_seeds, host};
 use crate::model::Classifier;
 
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -77,13 +77,8 @@ impl Square {
         let [n, c, h, w] = images.dims();
         let device = images.device();
         let per_image = c * h * w;
-        let clean: Vec<f32> = images.clone().into_data().try_to_vec().unwrap_or_default();
-        let labels: Vec<i64> = labels
-            .clone()
-            .into_data()
-            .convert::<i64>()
-            .try_to_vec()
-            .unwrap_or_default();
+        let clean = host::floats(images.clone());
+        let labels = host::ints(labels.clone());
         let eps = self.epsilon;
         let mut rngs: Vec<StdRng> = seeds.iter().map(|&s| StdRng::seed_from_u64(s)).collect();
         let clip =
@@ -106,11 +101,7 @@ impl Square {
                 TensorData::new(points.to_vec(), [which.len(), c, h, w]),
                 &device,
             );
-            let logits: Vec<f32> = model
-                .forward(batch)
-                .into_data()
-                .try_to_vec()
-                .unwrap_or_default();
+            let logits = host::floats(model.forward(batch));
             let classes = logits.len() / which.len().max(1);
             which
                 .iter()

@@ -6,6 +6,7 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use super::host;
 use crate::loss::predictions;
 use crate::model::Classifier;
 
@@ -30,6 +31,25 @@ pub struct Part<'p> {
     pub positions: &'p [usize],
 }
 
+impl<'p> Part<'p> {
+    /// The points `positions` of a batch.
+    pub fn of(images: &Tensor<4>, labels: &Tensor<1, Int>, positions: &'p [usize]) -> Self {
+        let index = Tensor::<1, Int>::from_data(
+            TensorData::new(
+                positions.iter().map(|&k| k as i64).collect(),
+                [positions.len()],
+            ),
+            &images.device(),
+        );
+        Self {
+            images: images.clone().select(0, index.clone()),
+            labels: labels.clone().select(0, index.clone()),
+            index,
+            positions,
+        }
+    }
+}
+
 impl<'a, M: Classifier> Survivors<'a, M> {
     /// The batch before any attack, given the model's `clean_logits` on it: a point the
     /// model already gets wrong is broken.
@@ -39,14 +59,14 @@ impl<'a, M: Classifier> Survivors<'a, M> {
         labels: &'a Tensor<1, Int>,
         clean_logits: Tensor<2>,
     ) -> Self {
-        let robust = bools(predictions(clean_logits).equal(labels.clone()));
+        let robust = host::bools(predictions(clean_logits).equal(labels.clone()));
         let [n, ..] = images.dims();
         Self {
             model,
             images,
             labels,
             robust,
-            adversarial: images.clone().into_data().try_to_vec().unwrap_or_default(),
+            adversarial: host::floats(images.clone()),
             per_image: images.shape().num_elements() / n.max(1),
         }
     }
@@ -63,11 +83,6 @@ impl<'a, M: Classifier> Survivors<'a, M> {
         (Self::new(model, images, labels, clean_logits), ranked)
     }
 
-    /// How many points are still robust.
-    pub fn count(&self) -> usize {
-        self.robust.iter().filter(|&&r| r).count()
-    }
-
     /// Runs `attack` on the points still robust and records what it found: a point it
     /// broke keeps that image for good; one it did not takes the attempt's image.
     pub fn attack(&mut self, attack: impl FnOnce(Part<'_>) -> Tensor<4>) {
@@ -75,24 +90,11 @@ impl<'a, M: Classifier> Survivors<'a, M> {
         if positions.is_empty() {
             return;
         }
-        let device = self.images.device();
-        let index = Tensor::<1, Int>::from_data(
-            TensorData::new(
-                positions.iter().map(|&k| k as i64).collect(),
-                [positions.len()],
-            ),
-            &device,
-        );
-        let labels = self.labels.clone().select(0, index.clone());
-        let attacked = attack(Part {
-            images: self.images.clone().select(0, index.clone()),
-            labels: labels.clone(),
-            index,
-            positions: &positions,
-        })
-        .detach();
-        let holds = bools(predictions(self.model.forward(attacked.clone())).equal(labels));
-        let values: Vec<f32> = attacked.into_data().try_to_vec().unwrap_or_default();
+        let part = Part::of(self.images, self.labels, &positions);
+        let labels = part.labels.clone();
+        let attacked = attack(part).detach();
+        let holds = host::bools(predictions(self.model.forward(attacked.clone())).equal(labels));
+        let values = host::floats(attacked);
         let size = self.per_image;
         for (slot, &k) in positions.iter().enumerate() {
             self.robust[k] = holds[slot];
@@ -122,8 +124,4 @@ pub fn ranked_target(
         .select(0, index.clone())
         .narrow(1, rank, 1)
         .squeeze_dim(1)
-}
-
-fn bools(mask: Tensor<1, Bool>) -> Vec<bool> {
-    mask.into_data().try_to_vec().unwrap_or_default()
 }

@@ -6,7 +6,7 @@
 use burn::prelude::*;
 
 use super::{Attack, robust_accuracy};
-use crate::attack::{Pgd, input_gradient};
+use crate::attack::{Pgd, host, input_gradient};
 use crate::batch::{sequential_batches, to_tensors};
 use crate::data::Dataset;
 use crate::loss::margin;
@@ -63,100 +63,97 @@ impl Checks<'_> {
         data: &Dataset,
         device: &Device,
     ) -> Vec<MaskingFlag> {
-        check(model, data, device, *self)
-    }
-}
-
-fn check<M: Classifier>(
-    model: &M,
-    data: &Dataset,
-    device: &Device,
-    Checks {
-        epsilon,
-        seed,
-        batch_size,
-        measured,
-        depth,
-    }: Checks<'_>,
-) -> Vec<MaskingFlag> {
-    let known = |name: AttackName| {
-        measured
-            .iter()
-            .find(|e| {
-                e.attack == name && e.epsilon == epsilon && e.seed == seed && e.images == data.len()
-            })
-            .map(|e| e.accuracy)
-    };
-    // An attack's accuracy: measured already, else run when `depth` (or `cheap`) allows.
-    let accuracy = |name: AttackName, cheap: bool| {
-        known(name).or_else(|| {
-            (cheap || depth == Depth::Full).then(|| {
-                robust_accuracy(
-                    model,
-                    data,
-                    &Attack::new(name, epsilon, seed),
-                    batch_size,
-                    device,
-                )
-            })
-        })
-    };
-    let pgd = accuracy(AttackName::PGD_10, true).unwrap_or_default();
-    let fgsm = accuracy(AttackName::Fgsm, true).unwrap_or_default();
-    let large = robust_accuracy(
-        model,
-        data,
-        &Attack::SeededPgd {
-            pgd: Pgd {
-                steps: 20,
-                ..Pgd::paper(LARGE_RADIUS)
-            },
+        let Checks {
+            epsilon,
             seed,
-        },
-        batch_size,
-        device,
-    );
-    let zero = zero_gradient_share(model, data, batch_size, device);
-    let mut flags = vec![
-        MaskingFlag {
-            check: MaskingCheck::FgsmBeatsPgd,
-            raised: fgsm < pgd - FGSM_GAP,
-            evidence: format!("FGSM {fgsm:.2} % against PGD-10 {pgd:.2} %"),
-        },
-        MaskingFlag {
-            check: MaskingCheck::RobustAtLargeRadius,
-            raised: large > NEAR_ZERO,
-            evidence: format!("{large:.2} % under PGD-20 at ε = {LARGE_RADIUS}"),
-        },
-        MaskingFlag {
-            check: MaskingCheck::ZeroGradients,
-            raised: zero > ZERO_GRADIENT_SHARE,
-            evidence: format!("{zero:.2} % of the images have a zero input gradient of the margin"),
-        },
-    ];
-    // APGD-CE then APGD-T: the strongest white-box attack Astute has. Square often beats
-    // APGD-CE alone on a robust model by a point without any masking.
-    let strong = accuracy(AttackName::Apgd, false);
-    let square = accuracy(AttackName::Square, false);
-    if let (Some(apgd), Some(square)) = (strong, square) {
-        let white_box = pgd.min(fgsm).min(apgd);
-        flags.push(MaskingFlag {
-            check: MaskingCheck::BlackBoxBeatsWhiteBox,
-            raised: square < white_box - TOLERANCE,
-            evidence: format!(
-                "Square {square:.2} % against the best white-box attack {white_box:.2} % \
-                 (PGD-10 {pgd:.2}, FGSM {fgsm:.2}, APGD-CE + APGD-T {apgd:.2})"
-            ),
-        });
+            batch_size,
+            measured,
+            depth,
+        } = *self;
+        let known = |name: AttackName| {
+            measured
+                .iter()
+                .find(|e| {
+                    e.attack == name
+                        && e.epsilon == epsilon
+                        && e.seed == seed
+                        && e.images == data.len()
+                })
+                .map(|e| e.accuracy)
+        };
+        // An attack's accuracy: measured already, else run when `depth` (or `cheap`) allows.
+        let accuracy = |name: AttackName, cheap: bool| {
+            known(name).or_else(|| {
+                (cheap || depth == Depth::Full).then(|| {
+                    robust_accuracy(
+                        model,
+                        data,
+                        &Attack::new(name, epsilon, seed),
+                        batch_size,
+                        device,
+                    )
+                })
+            })
+        };
+        let pgd = accuracy(AttackName::PGD_10, true).unwrap_or_default();
+        let fgsm = accuracy(AttackName::Fgsm, true).unwrap_or_default();
+        let large = robust_accuracy(
+            model,
+            data,
+            &Attack::SeededPgd {
+                pgd: Pgd {
+                    steps: 20,
+                    ..Pgd::paper(LARGE_RADIUS)
+                },
+                seed,
+            },
+            batch_size,
+            device,
+        );
+        let zero = zero_gradient_share(model, data, batch_size, device);
+        let mut flags = vec![
+            MaskingFlag {
+                check: MaskingCheck::FgsmBeatsPgd,
+                raised: fgsm < pgd - FGSM_GAP,
+                evidence: format!("FGSM {fgsm:.2} % against PGD-10 {pgd:.2} %"),
+            },
+            MaskingFlag {
+                check: MaskingCheck::RobustAtLargeRadius,
+                raised: large > NEAR_ZERO,
+                evidence: format!("{large:.2} % under PGD-20 at ε = {LARGE_RADIUS}"),
+            },
+            MaskingFlag {
+                check: MaskingCheck::ZeroGradients,
+                raised: zero > ZERO_GRADIENT_SHARE,
+                evidence: format!(
+                    "{zero:.2} % of the images have a zero input gradient of the margin"
+                ),
+            },
+        ];
+        // APGD-CE then APGD-T: the strongest white-box attack Astute has. Square often beats
+        // APGD-CE alone on a robust model by a point without any masking.
+        let strong = accuracy(AttackName::Apgd, false);
+        let square = accuracy(AttackName::Square, false);
+        if let (Some(apgd), Some(square)) = (strong, square) {
+            let white_box = pgd.min(fgsm).min(apgd);
+            flags.push(MaskingFlag {
+                check: MaskingCheck::BlackBoxBeatsWhiteBox,
+                raised: square < white_box - TOLERANCE,
+                evidence: format!(
+                    "Square {square:.2} % against the best white-box attack {white_box:.2} % \
+                     (PGD-10 {pgd:.2}, FGSM {fgsm:.2}, APGD-CE + APGD-T {apgd:.2})"
+                ),
+            });
+        }
+        if let Some(multi_targeted) = accuracy(AttackName::MultiTargeted, false) {
+            flags.push(MaskingFlag {
+                check: MaskingCheck::MultiTargetedBeatsPgd,
+                raised: multi_targeted < pgd - MULTI_TARGETED_GAP,
+                evidence: format!("multi-targeted {multi_targeted:.2} % against PGD-10 {pgd:.2} %"),
+            });
+        }
+        flags
     }
-    if let Some(multi_targeted) = accuracy(AttackName::MultiTargeted, false) {
-        flags.push(MaskingFlag {
-            check: MaskingCheck::MultiTargetedBeatsPgd,
-            raised: multi_targeted < pgd - MULTI_TARGETED_GAP,
-            evidence: format!("multi-targeted {multi_targeted:.2} % against PGD-10 {pgd:.2} %"),
-        });
-    }
-    flags
 }
 
 /// The share (%) of images whose input gradient of the logit margin (the true class
@@ -177,13 +174,7 @@ fn zero_gradient_share<M: Classifier>(
         // The best class other than the true one.
         let runner_up = second.mask_where(top.clone().not_equal(y.clone()), top);
         let gradient = input_gradient(model, &x, |logits, _| margin(logits, &y, &runner_up));
-        let largest: Vec<f32> = gradient
-            .abs()
-            .flatten::<2>(1, 3)
-            .max_dim(1)
-            .into_data()
-            .try_to_vec()
-            .unwrap_or_default();
+        let largest = host::floats(gradient.abs().flatten::<2>(1, 3).max_dim(1));
         zero += largest.iter().filter(|&&g| g == 0.0).count();
     }
     if data.is_empty() {

@@ -104,14 +104,11 @@ impl Attack {
                 ..*a
             }
             .attack(model, images, labels),
-            Self::AutoAttack(a) => {
-                AutoAttack {
-                    seed: a.seed.wrapping_add(offset),
-                    ..a.clone()
-                }
-                .run(model, images, labels, classes)
-                .adversarial
+            Self::AutoAttack(a) => AutoAttack {
+                seed: a.seed.wrapping_add(offset),
+                ..a.clone()
             }
+            .run(model, images, labels, classes),
         }
     }
 }
@@ -182,9 +179,7 @@ impl RobustProtocol {
             })
             .collect()
     }
-}
 
-impl RobustProtocol {
     /// The test images the protocol attacks.
     pub fn images_of(&self, test: &Dataset) -> Dataset {
         match self.images {

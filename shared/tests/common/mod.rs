@@ -4,9 +4,25 @@
 
 use astute::burn::prelude::*;
 use astute::data::{Dataset, ImageShape};
+use astute::train::{TrainConfig, TrainOptions, Trained, train};
 
 pub fn cpu() -> Device {
     Device::flex()
+}
+
+/// `config` trained on `data` on the CPU, without checkpoints or progress.
+pub fn train_quietly(config: &TrainConfig, data: &Dataset) -> Trained {
+    train(
+        config,
+        data,
+        &cpu(),
+        TrainOptions {
+            checkpoint_dir: None,
+            on_event: &mut |_| {},
+            cancel: None,
+        },
+    )
+    .unwrap()
 }
 
 /// `n` images of `shape` whose label is decided by the mean brightness of the left half,
