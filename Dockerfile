@@ -2,7 +2,8 @@
 # CUDA runtime image. The build steps are the commands README and CI run.
 #   docker build -t astute .
 #   docker run --gpus all -p 8080:8080 -v astute-data:/var/lib/astute astute
-# Datasets go into the volume's `datasets/` folder (or mount one at /usr/share/datasets).
+# Datasets go into the volume's `datasets/` folder (or mount one at /usr/share/datasets); the
+# MNIST sample Astute ships is in the image.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
@@ -21,9 +22,10 @@ RUN apt-get update \
  && useradd --system --create-home --home-dir /var/lib/astute astute
 COPY --from=build /out/astute /usr/local/bin/astute
 COPY --from=build /out/site /usr/share/astute/site
+COPY --from=build /src/data /usr/share/astute/data
 ENV ASTUTE_SITE_DIR=/usr/share/astute/site \
     ASTUTE_STATE_DIR=/var/lib/astute \
-    ASTUTE_DATA_DIR=/var/lib/astute/datasets
+    ASTUTE_DATA_DIR=/var/lib/astute/datasets:/usr/share/astute/data
 VOLUME /var/lib/astute
 USER astute
 EXPOSE 8080

@@ -5,7 +5,7 @@
 # (default 100), seed 0, as a Markdown table:
 #   scripts/attack-table.sh [N [FOLDER]] > bench/results/attacks-playground.md
 # A file's dataset is its name up to -METHOD-plain|dropout (as `astute playground` names
-# them). The MNIST sample is read from $ASTUTE_DATA_DIR (see the README's Data section).
+# them). Datasets are found as the README's Data section says (the MNIST sample ships in data/).
 # Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."

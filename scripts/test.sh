@@ -23,8 +23,8 @@ if [ "${1:-}" = "--install" ]; then
         --target wasm32-unknown-unknown,wasm32-wasip1,aarch64-unknown-linux-gnu
 fi
 
-# Real data the tests read: the Debian Fashion-MNIST and the MNIST sample beside the repo.
-export ASTUTE_DATA_DIR="${ASTUTE_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+# Real data the tests read: the Debian Fashion-MNIST (in /usr/share/datasets) and the MNIST
+# sample Astute ships (data/mnist-sample), both found without a setting.
 
 # Each step reports its duration when the next begins, so slow steps show in CI logs.
 step() {

@@ -10,8 +10,8 @@ use std::str::FromStr;
 #[serde(into = "String", try_from = "String")]
 pub enum DatasetId {
     Mnist,
-    /// 10,000 real MNIST digits shipped beside Astute (folder `mnist-subset`), split again
-    /// by class (every 5th digit of a class is a test digit): not the official split.
+    /// 10,000 real MNIST digits shipped with Astute (`data/mnist-sample`), split again by
+    /// class (every 5th digit of a class is a test digit): not the official split.
     MnistSample,
     FashionMnist,
     Cifar10,

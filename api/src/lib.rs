@@ -65,7 +65,7 @@ pub use metrics::{Provenance, RunMetrics, RunResult, SetEvaluation};
 pub use name::NameError;
 pub use run::{
     ErrorBody, Health, JobState, ModelEntry, RunAnswer, RunDetail, RunList, RunQuery, RunSummary,
-    ScaleSettings, Status, StatusEvent, StoredEvent, StreamEnd,
+    ScaleSettings, Status, StatusEvent, StoredEvent, StreamEnd, UNTRAINED_MARGIN, did_not_train,
 };
 pub use separation::{ClosestPair, Histogram, Metric, SeparationRecord, SeparationReport, Split};
 pub use spec::{ExperimentSpec, SeparationSpec, SpecError};

@@ -65,6 +65,16 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// Points above chance (100 / classes %) under which a final train accuracy means the
+/// network did not train: a classifier that ignores its input scores chance.
+pub const UNTRAINED_MARGIN: f64 = 5.0;
+
+/// Whether a train accuracy (%) on `classes` classes is within [`UNTRAINED_MARGIN`] points
+/// of chance.
+pub fn did_not_train(train_accuracy: f64, classes: usize) -> bool {
+    train_accuracy <= 100.0 / classes.max(1) as f64 + UNTRAINED_MARGIN
+}
+
 /// A run as listed: what it is, where it is, and its headline numbers.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -86,6 +96,13 @@ pub struct RunSummary {
     pub epochs_done: i64,
     pub attempts: i64,
     pub error: Option<String>,
+    /// Accuracy on the training images it was evaluated on.
+    #[serde(default)]
+    pub train_acc: Option<f64>,
+    /// Its final train accuracy is within [`UNTRAINED_MARGIN`] points of chance: a
+    /// constant classifier. Tables leave it out of their means unless asked.
+    #[serde(default)]
+    pub did_not_train: bool,
     pub test_acc: Option<f64>,
     pub adv_test_acc: Option<f64>,
     pub test_lipschitz: Option<f64>,

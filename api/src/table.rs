@@ -65,6 +65,13 @@ pub struct TableRow {
     pub masking: Vec<MaskingCheck>,
     /// Datasets the measured numbers come from when they are not `dataset` (stand-ins).
     pub measured_on: Vec<DatasetId>,
+    /// Ids of the matching runs that did not train (train accuracy near chance): left out
+    /// of the measured numbers unless the table was asked to include them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untrained: Vec<String>,
+    /// Whether `untrained` runs are counted in the measured numbers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untrained_included: bool,
     /// One cell per column of the table.
     pub cells: Vec<Cell>,
 }
@@ -79,14 +86,40 @@ impl TableRow {
         parts.join(" · ")
     }
 
-    /// The method, with the gradient-masking checks its runs raised.
+    /// The method, with the gradient-masking checks its runs raised and the runs that did
+    /// not train.
     fn method_label(&self) -> String {
-        let method = optional(self.method);
-        if self.masking.is_empty() {
-            return method;
+        let mut label = optional(self.method);
+        if !self.masking.is_empty() {
+            let raised: Vec<&str> = self.masking.iter().map(|c| c.headline()).collect();
+            label.push_str(&format!(" (masking: {})", raised.join(", ")));
         }
-        let raised: Vec<&str> = self.masking.iter().map(|c| c.headline()).collect();
-        format!("{method} (masking: {})", raised.join(", "))
+        if let Some(note) = self.untrained_note() {
+            label.push_str(&format!(" ({note})"));
+        }
+        label
+    }
+
+    /// "1 of 2 runs did not train, left out", or `None` when every run trained.
+    pub fn untrained_note(&self) -> Option<String> {
+        if self.untrained.is_empty() {
+            return None;
+        }
+        let (n, of) = (
+            self.untrained.len(),
+            if self.untrained_included {
+                self.runs.len()
+            } else {
+                self.runs.len() + self.untrained.len()
+            },
+        );
+        let runs = if of == 1 { "run" } else { "runs" };
+        let counted = if self.untrained_included {
+            "counted"
+        } else {
+            "left out"
+        };
+        Some(format!("{n} of {of} {runs} did not train, {counted}"))
     }
 
     fn dataset_label(&self) -> String {

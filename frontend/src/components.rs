@@ -36,6 +36,7 @@ pub fn quantity(key: &str) -> &str {
         "adv_test_acc" => "PGD-10 test acc. %",
         "autoattack_test_acc" => "AutoAttack test acc. %",
         "masking" => "Masking flags",
+        "trained" => "Trained",
         "adv_train_acc" => "Adv. train acc. %",
         "test_lipschitz" => "Test Lipschitz",
         "train_lipschitz" => "Train Lipschitz",
@@ -97,6 +98,8 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                     </span>
                 })
                 .collect_view();
+            let untrained_note = row.untrained_note();
+            let untrained = row.untrained.clone();
             view! {
                 <tr>
                     <th scope="row">
@@ -112,6 +115,12 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                         {(!separation).then(|| runs.into_iter().enumerate().map(|(i, id)| view! {
                             " " <a class="run-link" href=format!("/runs/{id}")>{format!("run {}", i + 1)}</a>
                         }).collect_view())}
+                        {untrained_note.map(|note| view! {
+                            " " <span class="badge failed" title="train accuracy within a few points of chance: a constant classifier">{note}</span>
+                            {untrained.into_iter().map(|id| view! {
+                                " " <a class="run-link" href=format!("/runs/{id}")>{format!("run {id}")}</a>
+                            }).collect_view()}
+                        })}
                     </th>
                     {cells}
                 </tr>

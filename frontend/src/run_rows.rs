@@ -20,6 +20,8 @@ pub const COLUMNS: &[&str] = &[
     "seed",
     "status",
     "scale",
+    "trained",
+    "train_acc",
     "test_acc",
     "adv_test_acc",
     "autoattack_test_acc",
@@ -37,6 +39,7 @@ const SETTING: &[&str] = &[
     "scale",
 ];
 const METRICS: &[&str] = &[
+    "train_acc",
     "test_acc",
     "adv_test_acc",
     "autoattack_test_acc",
@@ -122,6 +125,8 @@ impl Row {
                     "seed" => Field::Integer(run.seed),
                     "status" => text(run.status.to_string()),
                     "scale" => run.scale.clone().map_or(Field::Missing, text),
+                    "trained" => trained(run),
+                    "train_acc" => Field::optional(run.train_acc),
                     "test_acc" => Field::optional(run.test_acc),
                     "adv_test_acc" => Field::optional(run.adv_test_acc),
                     "autoattack_test_acc" => Field::optional(run.autoattack_test_acc),
@@ -142,6 +147,16 @@ impl Row {
     /// The field of `column` (missing for a column the row lacks).
     pub fn field(&self, column: &str) -> &Field {
         self.fields.get(column).unwrap_or(&Field::Missing)
+    }
+}
+
+/// `no` for a run whose train accuracy stayed near chance, `yes` for one that trained
+/// (missing until it has a train accuracy).
+fn trained(run: &RunSummary) -> Field {
+    match (run.train_acc, run.did_not_train) {
+        (None, _) => Field::Missing,
+        (Some(_), true) => Field::Text("no".into()),
+        (Some(_), false) => Field::Text("yes".into()),
     }
 }
 
@@ -241,6 +256,8 @@ pub fn finished_run(
         epochs_done: 3,
         attempts: 1,
         error: None,
+        train_acc: None,
+        did_not_train: false,
         test_acc: None,
         adv_test_acc: None,
         test_lipschitz: None,
@@ -296,8 +313,34 @@ mod tests {
         let csv = grid(&rows).render(astute_api::table::Format::Csv);
         assert_eq!(
             csv,
-            "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,test_acc,adv_test_acc,autoattack_test_acc,test_lipschitz,masking\n\
-             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,71.46,,,,\n"
+            "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,trained,train_acc,test_acc,adv_test_acc,autoattack_test_acc,test_lipschitz,masking\n\
+             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,,,71.46,,,,\n"
         );
+    }
+
+    #[test]
+    fn a_run_that_did_not_train_says_so() {
+        let stuck = RunSummary {
+            train_acc: Some(10.0),
+            did_not_train: true,
+            ..run(
+                "a",
+                Method::Llr {
+                    lambda: 4.0,
+                    mu: 3.0,
+                },
+                0,
+                Some(9.8),
+            )
+        };
+        let trained = RunSummary {
+            train_acc: Some(97.5),
+            ..run("b", Method::Natural, 0, Some(96.0))
+        };
+        assert_eq!(Row::of(&stuck).field("trained").text(2), "no");
+        assert_eq!(Row::of(&stuck).field("train_acc").text(2), "10.00");
+        assert_eq!(Row::of(&trained).field("trained").text(2), "yes");
+        let queued = run("c", Method::Natural, 0, None);
+        assert_eq!(Row::of(&queued).field("trained"), &Field::Missing);
     }
 }

@@ -73,15 +73,15 @@ pub fn execute(
         Precision::Full => trained.model,
         Precision::Half => astute::weights::from_bytes(weights.clone(), None, &eval_device)?.0,
     };
-    let (metrics, accuracy_vs_epsilon) = evaluate(
-        &stored,
-        config.epsilon,
-        &spec.curve,
-        split,
-        &eval_device,
-        spec.eval_train.or(execution.eval_train),
-        execution.lipschitz_step,
-    );
+    // The run's seed also seeds its evaluation: `astute eval --seed` replays the row.
+    let protocol = EvalProtocol {
+        lipschitz_step: execution.lipschitz_step,
+        train_images: spec.eval_train.or(execution.eval_train),
+        seed: spec.seed,
+        ..EvalProtocol::paper(config.epsilon)
+    };
+    let (metrics, accuracy_vs_epsilon) =
+        evaluate(&stored, &protocol, &spec.curve, split, &eval_device);
     let protocol = RobustProtocol {
         attacks: spec.attacks.clone(),
         images: spec.attacked_images(),
@@ -117,28 +117,21 @@ pub fn execute(
     })
 }
 
-/// The paper's metrics of `model` at `epsilon` (train-set ones on the first `eval_train`
-/// training images, all when `None`), and test accuracy under PGD-10 at each radius of
-/// `curve`.
+/// The paper's metrics of `model` under `protocol`, and test accuracy under the same
+/// seeded PGD-10 at each radius of `curve`.
 pub fn evaluate(
     model: &Network,
-    epsilon: f32,
+    protocol: &EvalProtocol,
     curve: &[f32],
     split: &Split,
     device: &Device,
-    eval_train: Option<usize>,
-    lipschitz_step: LipschitzStep,
 ) -> (RunMetrics, Vec<(f32, f64)>) {
-    let protocol = EvalProtocol {
-        lipschitz_step,
-        train_images: eval_train,
-        ..EvalProtocol::paper(epsilon)
-    };
     let metrics = protocol.run(model, &split.train, &split.test, device);
     let curve = accuracy_vs_epsilon(
         &eval_copy(model),
         &split.test,
         curve,
+        protocol.seed,
         protocol.batch_size,
         device,
     );

@@ -68,9 +68,18 @@ pub struct Measured {
     pub separations: Vec<SeparationRecord>,
 }
 
+/// Whether a table's measured numbers count the runs that did not train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Untrained {
+    /// Left out of the means, listed by the row (the default).
+    #[default]
+    LeftOut,
+    Counted,
+}
+
 /// Table `number` with what was `measured` beside the paper; `None` for a table the
 /// paper does not have.
-pub fn build(number: u8, measured: &Measured) -> Option<Table> {
+pub fn build(number: u8, measured: &Measured, untrained: Untrained) -> Option<Table> {
     let paper = paper::published();
     let runs = &measured.runs;
     match number {
@@ -102,8 +111,21 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
             rows: paper
                 .table(number)
                 .map(|published| {
-                    let matching: Vec<&(RunSummary, RunResult)> =
+                    let all: Vec<&(RunSummary, RunResult)> =
                         runs.iter().filter(|(s, _)| matches(published, s)).collect();
+                    let not_trained: Vec<&(RunSummary, RunResult)> = all
+                        .iter()
+                        .copied()
+                        .filter(|(s, _)| s.did_not_train)
+                        .collect();
+                    let matching: Vec<&(RunSummary, RunResult)> = match untrained {
+                        Untrained::LeftOut => all
+                            .iter()
+                            .copied()
+                            .filter(|(s, _)| !s.did_not_train)
+                            .collect(),
+                        Untrained::Counted => all.clone(),
+                    };
                     let values: Vec<[Option<f64>; 7]> =
                         matching.iter().map(|(_, r)| run_values(r)).collect();
                     let p = &published.metrics;
@@ -132,9 +154,11 @@ pub fn build(number: u8, measured: &Measured) -> Option<Table> {
                         runs: matching.iter().map(|(s, _)| s.id.clone()).collect(),
                         masking,
                         measured_on: stand_ins(
-                            matching.iter().map(|(s, _)| s.dataset),
+                            all.iter().map(|(s, _)| s.dataset),
                             published.dataset,
                         ),
+                        untrained: not_trained.iter().map(|(s, _)| s.id.clone()).collect(),
+                        untrained_included: untrained == Untrained::Counted,
                         cells: paper_values
                             .iter()
                             .enumerate()
@@ -189,6 +213,8 @@ fn separation_rows(separations: &[SeparationRecord]) -> Vec<TableRow> {
                 runs: ours.iter().map(|r| r.id.clone()).collect(),
                 masking: Vec::new(),
                 measured_on: Vec::new(),
+                untrained: Vec::new(),
+                untrained_included: false,
                 cells: paper
                     .into_iter()
                     .zip([&train_train, &test_train, &ratios])
@@ -217,7 +243,7 @@ mod tests {
 
     #[test]
     fn published_numbers_appear_in_every_format() {
-        let table = build(2, &Measured::default()).unwrap();
+        let table = build(2, &Measured::default(), Untrained::LeftOut).unwrap();
         // Table 2, CNN1 natural: test accuracy 99.2 in the paper.
         let row = table
             .rows
@@ -233,6 +259,6 @@ mod tests {
         assert!(table.render(Format::Markdown).contains("99.20 / –"));
         assert!(table.render(Format::Latex).contains("99.20 / --"));
         assert!(table.render(Format::Json).contains("99.2"));
-        assert!(build(5, &Measured::default()).is_none());
+        assert!(build(5, &Measured::default(), Untrained::LeftOut).is_none());
     }
 }

@@ -2,10 +2,10 @@
 //! Test–Train (ℓ∞ and ℓ2), the MNIST sample, a naive triple loop on a query subset
 //! (extrapolated) for the speed-up, achieved rates against the machine's, and peak memory.
 //!
-//! `cargo bench -p astute --bench separation`. Data is found as the CLI finds it (`../shared/data`
-//! beside the repository, then `$ASTUTE_DATA_DIR`, then `/usr/share/datasets`, where Debian's
-//! `dataset-fashion-mnist` puts Fashion-MNIST). `ASTUTE_BENCH_NAIVE_QUERIES` sets the naive
-//! subset size.
+//! `cargo bench -p astute --bench separation`. Data is found as the CLI finds it
+//! (`$ASTUTE_DATA_DIR`, then the MNIST sample shipped in the repository's `data/`, then
+//! `/usr/share/datasets`, where Debian's `dataset-fashion-mnist` puts Fashion-MNIST).
+//! `ASTUTE_BENCH_NAIVE_QUERIES` sets the naive subset size.
 
 use astute::data::catalog::{Catalog, DatasetId};
 use astute::data::{DataDirs, Dataset, Split as DataSplit};
@@ -14,7 +14,6 @@ use astute::separation::{
     SeparationReport, Split, build_report,
 };
 use rayon::prelude::*;
-use std::path::Path;
 use std::time::Instant;
 
 fn status_kib(field: &str) -> Option<u64> {
@@ -160,10 +159,7 @@ fn main() {
             .collect::<Vec<_>>(),
         Kernel::best()
     );
-    let dirs = DataDirs::new(Some(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data"
-    ))));
+    let dirs = DataDirs::new(None);
     let naive_queries: usize = std::env::var("ASTUTE_BENCH_NAIVE_QUERIES")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -7,7 +7,7 @@ use astute::burn::module::Param;
 use astute::burn::prelude::*;
 use astute::burn::tensor::{Distribution, TensorData};
 use astute::data::ImageShape;
-use astute::metric::{Attack, Lipschitz, evaluate};
+use astute::metric::{Attack, EvalProtocol, Lipschitz, evaluate};
 use astute::model::{Classifier, NetworkConfig};
 use common::{cpu, pseudo_random, toy_dataset};
 
@@ -287,10 +287,47 @@ fn adversarial_accuracy_never_exceeds_clean_accuracy() {
         )),
     };
     for eps in [0.01, 0.05, 0.2] {
-        let attack = Attack::Pgd(Pgd::paper(eps));
+        let attack = Attack::SeededPgd {
+            pgd: Pgd::paper(eps),
+            seed: 3,
+        };
         let e = evaluate(&model, &data, &attack, &Lipschitz::paper(eps), 32, &device);
         assert!(e.adversarial_accuracy <= e.accuracy, "ε {eps}: {e:?}");
     }
+}
+
+#[test]
+fn a_seeded_evaluation_gives_one_row_in_any_batch_size() {
+    let device = cpu().autodiff();
+    let shape = ImageShape::new(1, 28, 28);
+    let (train, test) = (toy_dataset(30, shape, 10, 1), toy_dataset(40, shape, 10, 2));
+    let model = NetworkConfig {
+        architecture: "cnn2".parse().unwrap(),
+        input: shape,
+        classes: 10,
+        dropout: 0.0,
+    }
+    .init(&device)
+    .unwrap();
+    let row = |seed: u64, batch_size: usize| {
+        EvalProtocol {
+            train_images: None,
+            batch_size,
+            seed,
+            ..EvalProtocol::paper(0.1)
+        }
+        .run(&model, &train, &test, &device)
+    };
+    let first = row(5, 16);
+    // Whatever the device's generator drew in between.
+    let _ = Tensor::<2>::random([64, 64], Distribution::Default, &device);
+    assert_eq!(row(5, 16), first, "the same seed and batch size");
+    assert_eq!(row(5, 7), first, "the same seed in batches of 7");
+    assert_eq!(row(5, 64), first, "the same seed in one batch");
+    // The seed is what decides: Eq. (3)'s ascent starts elsewhere under another.
+    let other = row(6, 16);
+    assert_ne!(other.test.lipschitz, first.test.lipschitz);
+    assert_ne!(other.train.lipschitz, first.train.lipschitz);
 }
 
 #[test]
@@ -323,7 +360,7 @@ fn accuracy_vs_epsilon_matches_the_closed_form_of_a_linear_model() {
         .unwrap();
 
     let epsilons = [0.0, 0.01, 0.02, 0.05, 0.1];
-    let curve = astute::metric::accuracy_vs_epsilon(&model, &data, &epsilons, 64, &device);
+    let curve = astute::metric::accuracy_vs_epsilon(&model, &data, &epsilons, 0, 64, &device);
     // The best ℓ∞ attack moves w·x by ε‖w‖₁ towards 0: a correctly classified point
     // survives exactly when |w·x| > ε‖w‖₁.
     for (&eps, &(at, accuracy)) in epsilons.iter().zip(&curve) {

@@ -1,8 +1,8 @@
-//! The real files on this machine: Fashion-MNIST from Debian's `dataset-fashion-mnist`
-//! and the MNIST sample shipped in `shared/data/mnist-subset`. A missing folder skips
-//! the test with a message, except on CI (`CI` set), where it fails.
+//! The real files: Fashion-MNIST from Debian's `dataset-fashion-mnist` (a missing folder
+//! skips its test with a message, except on CI, `CI` set, where it fails) and the MNIST
+//! sample Astute ships in `data/mnist-sample`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use astute::data::{DataDirs, DatasetId, ImageShape, Split, load};
 
@@ -40,16 +40,12 @@ fn fashion_mnist_official_split() {
 }
 
 #[test]
-fn mnist_sample_from_the_shared_data_folder() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    let dir = if dir.exists() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/data")
-    };
-    let Some(split) = load_from(DatasetId::MnistSample, &dir) else {
-        return;
-    };
+fn mnist_sample_shipped_with_astute() {
+    let split = load_from(
+        DatasetId::MnistSample,
+        &astute::data::locate::shipped_data_dir(),
+    )
+    .expect("the MNIST sample ships in data/mnist-sample");
     assert_eq!(split.train.shape(), ImageShape::new(1, 28, 28));
     // All 10,000 digits, per class, as the files hold them (the shipped test file is
     // 887 fours and 886 nines out of 2,000; the loader splits again by class).

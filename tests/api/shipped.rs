@@ -54,6 +54,53 @@ fn a_new_store_serves_the_shipped_results() {
         );
         assert!(row["runs"].as_array().unwrap().contains(&record["id"]));
     }
+    // The runs whose train accuracy stayed at chance (10 classes: within 5 points of 10 %)
+    // are marked, and Table 2 leaves them out of its numbers unless asked.
+    let stuck: Vec<&str> = runs
+        .iter()
+        .filter(|r| {
+            r["result"]["metrics"]["train"]["accuracy"]
+                .as_f64()
+                .unwrap()
+                <= 15.0
+        })
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !stuck.is_empty(),
+        "the shipped Table 2 has runs that did not train"
+    );
+    let listed = server.get("/api/runs?limit=100").json();
+    for run in listed["runs"].as_array().unwrap() {
+        let id = run["id"].as_str().unwrap();
+        assert_eq!(run["did_not_train"], stuck.contains(&id), "run {id}");
+        assert!(run["train_acc"].as_f64().is_some(), "run {id}");
+    }
+    for (query, counted) in [("", false), ("?untrained=include", true)] {
+        let table2 = server.get(&format!("/api/tables/2{query}")).json();
+        let mut marked = Vec::new();
+        for row in table2["rows"].as_array().unwrap() {
+            let untrained: Vec<&str> = row["untrained"]
+                .as_array()
+                .map(|ids| ids.iter().map(|id| id.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let behind: Vec<&str> = row["runs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| id.as_str().unwrap())
+                .collect();
+            for id in &untrained {
+                assert_eq!(behind.contains(id), counted, "{query}: run {id}");
+            }
+            marked.extend(untrained);
+        }
+        marked.sort_unstable();
+        let mut expected = stuck.clone();
+        expected.sort_unstable();
+        assert_eq!(marked, expected, "{query}");
+    }
+    assert_eq!(server.get("/api/tables/2?untrained=maybe").status, 400);
     // Seeding happens once: a restart on the same store adds nothing.
     drop(server);
     let again = lab.serve_with(0, &[]);
@@ -251,6 +298,25 @@ fn cli_results_show_up_in_the_api() {
     ));
     assert_eq!(loss.status, 200, "{}", loss.body);
     assert!(loss.body.contains("<svg"));
+    // One set of weights gives one row: `astute eval` replays the run's (the run's seed,
+    // 0, seeds both), twice and in batches of another size.
+    let row = |extra: &[&str]| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_astute"))
+            .args(["eval", &weights, "--dataset", "spiral", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["metrics"].clone()
+    };
+    let stored = &run["result"]["metrics"];
+    assert_eq!(&row(&[]), stored);
+    assert_eq!(&row(&[]), stored);
+    assert_eq!(&row(&["--batch-size", "7"]), stored);
     // Evaluated later under further attacks at the run's ε and along a curve: each attack
     // at each radius is stored, with the quick masking checks of the run's ε.
     let id = run["id"].as_str().unwrap().to_owned();

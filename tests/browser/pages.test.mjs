@@ -80,6 +80,20 @@ test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as ima
   await context.close();
 });
 
+test("the MNIST sample ships with Astute: its closest pairs are images", async () => {
+  // The lab's server is given no folder holding it: it finds the sample Astute ships.
+  const { page, errors, context } = await open(lab, "/datasets?d=mnist-sample");
+  await page.getByText("train-train: min 0.9216").waitFor();
+  const pairs = page.locator(".pair img");
+  await pairs.first().waitFor();
+  await page.waitForLoadState("networkidle");
+  assert.ok((await pairs.count()) >= 2);
+  const sizes = await pairs.evaluateAll((imgs) => imgs.map((i) => (i.complete ? i.naturalWidth : 0)));
+  assert.ok(sizes.every((w) => w === 28), `pair images: ${sizes.join(", ")} px wide`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a run launched from the Experiments page finishes and appears in the viewer", async () => {
   const { page, errors, context } = await open(
     lab, "/experiments?dataset=mnist&methods=natural&scale=smoke&seeds=1");
@@ -120,7 +134,9 @@ test("the keyboard alone filters and sorts the runs table", async () => {
   await page.waitForURL(/sort=test_acc/);
   const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
   assert.ok(methods.length > 0 && methods.every((m) => m === "natural"), methods.join());
-  const accuracies = (await page.locator("table.runs tbody tr td:nth-child(12)").allTextContents()).map(Number);
+  // Test accuracy is the 14th cell.
+  const accuracies = (await page.locator("table.runs tbody tr td:nth-child(14)").allTextContents()).map(Number);
+  assert.ok(accuracies.length > 0 && accuracies.every(Number.isFinite), accuracies.join());
   assert.deepEqual(accuracies, [...accuracies].sort((a, b) => a - b));
   assert.deepEqual(errors, []);
   await context.close();
@@ -143,12 +159,13 @@ test("a filter narrows the runs table, CSV export holds those rows, and the URL 
   const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
   assert.ok(methods.every((m) => m === "natural" || m.startsWith("trades")), methods.join());
 
-  // Sort by PGD-10 accuracy, descending: a second click reverses the first.
+  // Sort by PGD-10 accuracy (the 15th cell), descending: a second click reverses the first.
   const sortButton = page.getByRole("button", { name: /PGD-10 test acc\./ });
   await sortButton.click();
   await sortButton.click();
   await page.waitForURL(/desc=1/);
-  const adversarial = (await page.locator("table.runs tbody tr td:nth-child(13)").allTextContents()).map(Number);
+  const adversarial = (await page.locator("table.runs tbody tr td:nth-child(15)").allTextContents()).map(Number);
+  assert.ok(adversarial.length > 0 && adversarial.every(Number.isFinite), adversarial.join());
   assert.deepEqual(adversarial, [...adversarial].sort((a, b) => b - a));
 
   const [download] = await Promise.all([
@@ -171,6 +188,24 @@ test("a filter narrows the runs table, CSV export holds those rows, and the URL 
   await screenshot(again.page, "runs-filtered-desktop");
   assert.deepEqual([...errors, ...again.errors], []);
   await again.context.close();
+  await context.close();
+});
+
+test("runs that did not train are marked in the runs table, on their page and in Table 2", async () => {
+  const { page, errors, context } = await open(lab, `/results?view=runs&q=${encodeURIComponent("trained = no")}`);
+  await page.locator("table.runs").waitFor();
+  const stuck = await page.locator("table.runs tbody tr td:nth-child(2)").allTextContents();
+  // The shipped Table 2 holds runs whose train accuracy stayed at chance (10 %).
+  assert.ok(stuck.length > 0, "some shipped runs did not train");
+  const trainAccuracies = (await page.locator("table.runs tbody tr td:nth-child(13)").allTextContents()).map(Number);
+  assert.ok(trainAccuracies.every((a) => a <= 15), trainAccuracies.join());
+  await page.goto(`${lab.base}/runs/${stuck[0]}`);
+  await page.locator("p.untrained").getByText("did not train").first().waitFor();
+  await page.goto(`${lab.base}/results?table=2`);
+  const notes = page.locator("table.paper-table th", { hasText: /did not train, left out/ });
+  await notes.first().waitFor();
+  assert.ok((await notes.count()) > 0);
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

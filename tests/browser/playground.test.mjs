@@ -12,11 +12,10 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { DESKTOP, PHONE, binary, open, root, screenshot, startLab, stopLab } from "./harness.mjs";
 
-const sharedData = process.env.ASTUTE_DATA_DIR ?? join(root, "../shared/data");
 const models = join(root, "static/playground/models");
 
 function native(args) {
-  return JSON.parse(execFileSync(binary, [...args, "--data-dir", sharedData]).toString());
+  return JSON.parse(execFileSync(binary, args).toString());
 }
 
 /** Runs `work` in a page that has not loaded the engine, with the engine started on
@@ -58,8 +57,10 @@ for (const mode of ["cpu", "webgpu"]) {
     const [curveImages, timedAttacks, wait] = mode === "cpu" ? [100, 10, 120_000] : [8, 3, 300_000];
     // APGD runs 100 iterations per image (AutoAttack-lite up to 1,000): SwiftShader, at about
     // half a second an iteration, attacks one image with APGD-CE (its curve point is the
-    // timing) and leaves AutoAttack-lite out.
-    const [apgdImages, liteImages, apgdTimed] = mode === "cpu" ? [100, 20, 5] : [1, 0, 0];
+    // timing) and leaves AutoAttack-lite out, unless ASTUTE_WEBGPU_APGD_IMAGES asks for more
+    // (a measurement run, not CI's).
+    const webgpuApgdImages = Number.parseInt(process.env.ASTUTE_WEBGPU_APGD_IMAGES ?? "1", 10);
+    const [apgdImages, liteImages, apgdTimed] = mode === "cpu" ? [100, 20, 5] : [webgpuApgdImages, 0, 0];
 
     test("an attack fools the natural model but mostly not the robust one", async () => {
       const path = `/playground?d=mnist-sample&m=mnist-sample-natural-plain&vs=mnist-sample-trades6-plain&i=0&n=${curveImages}&backend=${backend}`;

@@ -93,6 +93,14 @@ fn RunDetail(
             {summary.stands_in_for.map(|s| format!(" · stands in for {s}"))}
             {summary.error.map(|e| view! { <span class="error" role="alert">{format!(" · failed: {e}")}</span> })}
         </p>
+        {summary.did_not_train.then(|| view! {
+            <p class="untrained" role="note">
+                <span class="badge failed">"did not train"</span>
+                {format!(" Its final train accuracy, {} %, is within {} points of chance (a classifier that ignores its input): \
+                          the tables leave it out of their means.",
+                    number(summary.train_acc, 2), astute_api::UNTRAINED_MARGIN)}
+            </p>
+        })}
         {(!finished).then(|| view! { <LiveRun id=id.clone() on_end/> })}
         {result.map(|result| view! {
             <div class="table-wrap">

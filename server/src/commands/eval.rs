@@ -18,7 +18,7 @@ use astute::api::{AttackName, MaskingFlag, RobustEvaluation};
 use astute::attack::eval_copy;
 use astute::burn::prelude::Device;
 use astute::data::Dataset;
-use astute::metric::{ATTACK_BATCH, RobustProtocol, RunMetrics, accuracy, masking};
+use astute::metric::{ATTACK_BATCH, EvalProtocol, RobustProtocol, RunMetrics, accuracy, masking};
 use astute::model::Network;
 
 #[derive(Debug, clap::Args)]
@@ -62,9 +62,13 @@ pub struct Args {
     /// cheap checks run, and the others where their attacks were asked for).
     #[arg(long)]
     masking: bool,
-    /// Seed of the attacks' random starts and searches.
+    /// Seed of every random start and search: image k of a set draws from seed + k (a
+    /// stored run's row was measured with the run's seed).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Images per batch of the paper's row; the row does not depend on it.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    batch_size: u32,
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
     #[arg(long)]
@@ -179,15 +183,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let started = web_time::Instant::now();
-    let (metrics, accuracy_vs_epsilon) = evaluate(
-        &model,
-        epsilon,
-        &args.curve,
-        &split,
-        &device,
-        (args.eval_train > 0).then_some(args.eval_train),
-        args.lipschitz_step,
-    );
+    let protocol = EvalProtocol {
+        lipschitz_step: args.lipschitz_step,
+        train_images: (args.eval_train > 0).then_some(args.eval_train),
+        batch_size: args.batch_size as usize,
+        seed: args.seed,
+        ..EvalProtocol::paper(epsilon)
+    };
+    let (metrics, accuracy_vs_epsilon) = evaluate(&model, &protocol, &args.curve, &split, &device);
     let evaluation = Evaluation {
         dataset: target.dataset,
         architecture: network.architecture,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use astute::api::{Budget, ExperimentSpec};
 use astute::data::{Catalog, DatasetId, idx};
 use astute::method::Method;
-use astute::metric::LipschitzStep;
+use astute::metric::{EvalProtocol, LipschitzStep};
 use astute::model::Architecture;
 use astute::weights::Precision;
 use astute_engine_api::{ModelEntry, PlaygroundManifest, SampleSet};
@@ -171,15 +171,13 @@ fn halve(
     let (rounded, _) = astute::weights::from_bytes(half.clone(), None, &device)?;
     let spec = planned.spec()?;
     let split = args.data.load(planned.dataset)?;
-    let (metrics, accuracy_vs_epsilon) = evaluate(
-        &rounded,
-        row.epsilon,
-        &spec.curve,
-        &split,
-        &device,
-        spec.eval_train,
-        LipschitzStep::FifthOfEpsilon,
-    );
+    let protocol = EvalProtocol {
+        train_images: spec.eval_train,
+        seed: spec.seed,
+        ..EvalProtocol::paper(row.epsilon)
+    };
+    let (metrics, accuracy_vs_epsilon) =
+        evaluate(&rounded, &protocol, &spec.curve, &split, &device);
     let (before, after) = (&row.metrics.test, &metrics.test);
     eprintln!(
         "{}: test accuracy {:.2} → {:.2} %, PGD-10 {:.2} → {:.2} %, Lipschitz {:.2} → {:.2}",

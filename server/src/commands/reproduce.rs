@@ -158,7 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         };
         store.close().await;
         let failed = reported.len() - count_done(&measured, &runs, &separations);
-        if let Some(table) = tables::build(args.table, &measured) {
+        if let Some(table) = tables::build(args.table, &measured, tables::Untrained::LeftOut) {
             println!("{}", table.render(Format::Markdown));
         }
         eprintln!(

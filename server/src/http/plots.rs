@@ -70,10 +70,15 @@ pub async fn tradeoff(
         .filter_map(|r| {
             Some(TradeoffPoint {
                 label: format!(
-                    "{} {}{}",
+                    "{} {}{}{}",
                     r.architecture,
                     r.method,
-                    if r.dropout > 0.0 { " +dropout" } else { "" }
+                    if r.dropout > 0.0 { " +dropout" } else { "" },
+                    if r.did_not_train {
+                        " (did not train)"
+                    } else {
+                        ""
+                    }
                 ),
                 test_acc: r.test_acc?,
                 adv_test_acc: robust_of(r)?,

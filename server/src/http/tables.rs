@@ -23,11 +23,15 @@ use tokio::sync::Mutex;
 pub struct TableQuery {
     /// json (default), csv, md or tex.
     format: Option<String>,
+    /// `include`: count the runs that did not train in the measured numbers (by default
+    /// they are left out and listed).
+    untrained: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/tables/{number}", tag = "tables",
     summary = "A table of the paper, paper beside measured (mean ± std over seeds)",
-    params(("number" = u8, Path, description = "1 to 4"), ("format" = Option<String>, Query, description = "json (default), csv, md or tex")),
+    params(("number" = u8, Path, description = "1 to 4"), ("format" = Option<String>, Query, description = "json (default), csv, md or tex"),
+        ("untrained" = Option<String>, Query, description = "include: count runs that did not train (left out by default)")),
     responses(
         (status = 200, description = "The table as JSON, or as text in the format asked for",
             content((Table = "application/json"), (String = "text/csv"), (String = "text/markdown"), (String = "application/x-latex"))),
@@ -43,6 +47,15 @@ pub async fn get(
             ApiError::bad_request(format!("unknown format {name:?}: json, csv, md or tex"))
         })?,
     };
+    let untrained = match query.untrained.as_deref() {
+        None | Some("exclude") => tables::Untrained::LeftOut,
+        Some("include") => tables::Untrained::Counted,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "untrained={other:?}: include or exclude"
+            )));
+        }
+    };
     let number: u8 = number
         .parse()
         .ok()
@@ -51,7 +64,7 @@ pub async fn get(
     let version = state.store.results_version().await?;
     let table = state
         .tables
-        .get(number, version, || async {
+        .get((number, untrained), version, || async {
             Ok(tables::Measured {
                 runs: state.store.done_results().await?,
                 separations: state.store.done_separations().await?,
@@ -76,7 +89,7 @@ pub struct TableCache(Arc<Mutex<Option<Cached>>>);
 struct Cached {
     version: ResultsVersion,
     measured: Arc<tables::Measured>,
-    built: HashMap<u8, Option<Arc<Table>>>,
+    built: HashMap<(u8, tables::Untrained), Option<Arc<Table>>>,
 }
 
 impl TableCache {
@@ -84,7 +97,7 @@ impl TableCache {
     /// another version.
     async fn get<F: Future<Output = anyhow::Result<tables::Measured>>>(
         &self,
-        number: u8,
+        (number, untrained): (u8, tables::Untrained),
         version: ResultsVersion,
         load: impl FnOnce() -> F,
     ) -> anyhow::Result<Option<Arc<Table>>> {
@@ -101,8 +114,8 @@ impl TableCache {
         let measured = cached.measured.clone();
         Ok(cached
             .built
-            .entry(number)
-            .or_insert_with(|| tables::build(number, &measured).map(Arc::new))
+            .entry((number, untrained))
+            .or_insert_with(|| tables::build(number, &measured, untrained).map(Arc::new))
             .clone())
     }
 }
@@ -123,12 +136,19 @@ mod tests {
         };
         for _ in 0..5 {
             for number in tables::NUMBERS {
-                assert!(cache.get(number, [1; 7], load).await.unwrap().is_some());
+                let key = (number, tables::Untrained::LeftOut);
+                assert!(cache.get(key, [1; 7], load).await.unwrap().is_some());
             }
         }
         assert_eq!(loads.load(Ordering::Relaxed), 1);
-        cache.get(2, [2; 7], load).await.unwrap();
-        cache.get(2, [2; 7], load).await.unwrap();
+        cache
+            .get((2, tables::Untrained::LeftOut), [2; 7], load)
+            .await
+            .unwrap();
+        cache
+            .get((2, tables::Untrained::LeftOut), [2; 7], load)
+            .await
+            .unwrap();
         assert_eq!(loads.load(Ordering::Relaxed), 2);
     }
 }

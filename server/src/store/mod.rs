@@ -132,7 +132,12 @@ impl Store {
             .run(&pool)
             .await
             .context("bringing the database schema up to date")?;
-        Ok(Self { pool, dialect })
+        let store = Self { pool, dialect };
+        store
+            .fill_train_accuracies()
+            .await
+            .context("filling in train accuracies")?;
+        Ok(store)
     }
 
     /// The embedded database in `dir` (created if needed).

@@ -3,10 +3,11 @@
 //! [`insert_run`] are the one place that maps a run to its row and back.
 
 use anyhow::Context;
+use astute::data::Catalog;
 use astute::train::TrainConfig;
 use astute_api::{
-    AttackName, ExperimentSpec, JobEvent, MaskingFlag, Provenance, RobustEvaluation, RunDetail,
-    RunQuery, RunResult, RunSummary, Status, decimal,
+    AttackName, DatasetId, ExperimentSpec, JobEvent, MaskingFlag, Provenance, RobustEvaluation,
+    RunDetail, RunQuery, RunResult, RunSummary, Status, decimal, did_not_train,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -15,7 +16,7 @@ use super::{Origin, Store, json_column, name_column, now_ms, optional_json_colum
 
 const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
     seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
-    test_acc, adv_test_acc, test_lipschitz, autoattack_test_acc, masking_raised, scale, \
+    train_acc, test_acc, adv_test_acc, test_lipschitz, autoattack_test_acc, masking_raised, scale, \
     stands_in_for";
 
 /// What became of a request to delete a run.
@@ -30,9 +31,11 @@ pub enum Deletion {
 /// A run's summary read from its row.
 fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
     let stands_in_for: Option<String> = row.try_get("stands_in_for")?;
+    let dataset: DatasetId = name_column(row, "dataset")?;
+    let train_acc: Option<f64> = row.try_get("train_acc")?;
     Ok(RunSummary {
         id: row.try_get("id")?,
-        dataset: name_column(row, "dataset")?,
+        dataset,
         architecture: name_column(row, "architecture")?,
         method: name_column(row, "method")?,
         dropout: row.try_get("dropout")?,
@@ -46,6 +49,9 @@ fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
         epochs_done: row.try_get("epochs_done")?,
         attempts: row.try_get("attempts")?,
         error: row.try_get("error")?,
+        train_acc,
+        did_not_train: train_acc
+            .is_some_and(|accuracy| did_not_train(accuracy, dataset.info().class_names.len())),
         test_acc: row.try_get("test_acc")?,
         adv_test_acc: row.try_get("adv_test_acc")?,
         test_lipschitz: row.try_get("test_lipschitz")?,
@@ -82,6 +88,8 @@ fn queued_summary(
         epochs_done: 0,
         attempts: 0,
         error: None,
+        train_acc: None,
+        did_not_train: false,
         test_acc: None,
         adv_test_acc: None,
         test_lipschitz: None,
@@ -95,6 +103,7 @@ fn queued_summary(
 /// The headline numbers a run's row keeps beside its result, for lists, sorting and
 /// filters.
 struct Headline {
+    train_acc: f64,
     test_acc: f64,
     adv_test_acc: f64,
     test_lipschitz: f64,
@@ -107,6 +116,7 @@ impl Headline {
     fn of(result: &RunResult) -> anyhow::Result<Self> {
         let test = result.metrics.test;
         Ok(Self {
+            train_acc: result.metrics.train.accuracy,
             test_acc: test.accuracy,
             adv_test_acc: test.adversarial_accuracy,
             test_lipschitz: test.lipschitz,
@@ -137,6 +147,8 @@ pub fn finished_run(
             finished_at: Some(now_ms()),
             epochs_done: queued.epochs,
             attempts: 1,
+            train_acc: Some(headline.train_acc),
+            did_not_train: did_not_train(headline.train_acc, spec.dataset.info().class_names.len()),
             test_acc: Some(headline.test_acc),
             adv_test_acc: Some(headline.adv_test_acc),
             test_lipschitz: Some(headline.test_lipschitz),
@@ -158,17 +170,21 @@ async fn insert_run(
 ) -> anyhow::Result<()> {
     let s = &run.summary;
     let result = run.result.as_ref().map(serde_json::to_string).transpose()?;
-    let masking_raised = match &run.result {
-        Some(result) => Headline::of(result)?.masking_raised,
-        None => None,
+    let (masking_raised, train_acc) = match &run.result {
+        Some(result) => {
+            let headline = Headline::of(result)?;
+            (headline.masking_raised, Some(headline.train_acc))
+        }
+        None => (None, None),
     };
     sqlx::query(
         "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
              epochs, seed, status, created_at, started_at, finished_at, attempts, \
              cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
-             autoattack_test_acc, masking_raised, provenance, scale, stands_in_for, owner) \
+             autoattack_test_acc, masking_raised, provenance, scale, stands_in_for, owner, \
+             train_acc) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $25)",
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
     )
     .bind(&s.id)
     .bind(serde_json::to_string(&run.spec)?)
@@ -195,6 +211,7 @@ async fn insert_run(
     .bind(s.scale.as_deref())
     .bind(s.stands_in_for.map(|d| d.id()))
     .bind(owner)
+    .bind(train_acc)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -363,6 +380,26 @@ impl Store {
         Ok(())
     }
 
+    /// Copies each finished run's train accuracy from its result into its row where the
+    /// row has none (runs stored before the column existed); a no-op once done.
+    pub(super) async fn fill_train_accuracies(&self) -> anyhow::Result<()> {
+        let rows = sqlx::query(
+            "SELECT id, result FROM runs WHERE result IS NOT NULL AND train_acc IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let result: RunResult = json_column(&row, "result")?;
+            sqlx::query("UPDATE runs SET train_acc = $1 WHERE id = $2")
+                .bind(result.metrics.train.accuracy)
+                .bind(&id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Ends a claimed run as done, with its result. Only the worker holding the lease can;
     /// returns whether it did.
     pub async fn finish_run(
@@ -375,8 +412,8 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
              test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, autoattack_test_acc = $6, \
-             masking_raised = $7, epochs_done = epochs, lease_until = NULL \
-             WHERE id = $8 AND worker = $9 AND status = 'running'",
+             masking_raised = $7, train_acc = $8, epochs_done = epochs, lease_until = NULL \
+             WHERE id = $9 AND worker = $10 AND status = 'running'",
         )
         .bind(now_ms())
         .bind(serde_json::to_string(result)?)
@@ -385,6 +422,7 @@ impl Store {
         .bind(headline.test_lipschitz)
         .bind(headline.autoattack_test_acc)
         .bind(headline.masking_raised)
+        .bind(headline.train_acc)
         .bind(id)
         .bind(worker)
         .execute(&self.pool)

@@ -165,8 +165,8 @@ static MNIST_SAMPLE: DatasetInfo = DatasetInfo {
             md5: None,
         },
     ],
-    instructions: "shipped with Astute as shared/data/mnist-subset/: point --data-dir (or ASTUTE_DATA_DIR) at the \
-                   folder that contains mnist-subset/",
+    instructions: "shipped with Astute in data/mnist-sample/ and found there by default; elsewhere, point \
+                   --data-dir (or ASTUTE_DATA_DIR) at a folder that contains mnist-sample/",
 };
 
 static FASHION_MNIST: DatasetInfo = DatasetInfo {

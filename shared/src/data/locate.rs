@@ -1,6 +1,7 @@
 //! Finding and loading datasets on disk. Data directories are searched in order: an
-//! explicit `--data-dir`, then `ASTUTE_DATA_DIR` (a path list, like `PATH`), then
-//! `/usr/share/datasets` (where Debian's `dataset-fashion-mnist` installs). Inside a
+//! explicit `--data-dir`, then `ASTUTE_DATA_DIR` (a path list, like `PATH`), then the
+//! `data/` folder of the checkout Astute was built from (the MNIST sample ships there),
+//! then `/usr/share/datasets` (where Debian's `dataset-fashion-mnist` installs). Inside a
 //! data directory each dataset has a folder named by its id (`<dir>/fashion-mnist/`,
 //! `<dir>/cifar10/`, ...), with a few aliases listed in [`folder_names`].
 
@@ -15,6 +16,14 @@ use super::{DataError, Split, cifar, idx, svhn};
 pub const DATA_DIR_ENV: &str = "ASTUTE_DATA_DIR";
 /// Where Debian's dataset packages install.
 pub const SYSTEM_DATA_DIR: &str = "/usr/share/datasets";
+
+/// The data Astute ships (the MNIST sample), in the checkout it was built from. An
+/// installed copy names its own with `ASTUTE_DATA_DIR`, as the Dockerfile does.
+pub fn shipped_data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("data"), |checkout| checkout.join("data"))
+}
 
 /// The data directories to search, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,14 +43,15 @@ pub enum Availability {
 }
 
 impl DataDirs {
-    /// `explicit` (from `--data-dir`), then `ASTUTE_DATA_DIR`, then `/usr/share/datasets`.
+    /// `explicit` (from `--data-dir`), then `ASTUTE_DATA_DIR`, then the shipped data, then
+    /// `/usr/share/datasets`.
     pub fn new(explicit: Option<&Path>) -> Self {
         let env = std::env::var_os(DATA_DIR_ENV).unwrap_or_default();
         let dirs: Vec<PathBuf> = explicit
             .map(Path::to_path_buf)
             .into_iter()
             .chain(std::env::split_paths(&env).filter(|p| !p.as_os_str().is_empty()))
-            .chain([PathBuf::from(SYSTEM_DATA_DIR)])
+            .chain([shipped_data_dir(), PathBuf::from(SYSTEM_DATA_DIR)])
             .collect();
         Self::only(dirs)
     }
@@ -236,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn search_order_is_explicit_env_system_without_duplicates() {
+    fn search_order_is_explicit_env_shipped_system_without_duplicates() {
         let dirs = DataDirs::only([
             PathBuf::from("/a"),
             PathBuf::from("/b"),
@@ -245,7 +255,18 @@ mod tests {
         assert_eq!(dirs.dirs(), &[PathBuf::from("/a"), PathBuf::from("/b")]);
         let dirs = DataDirs::new(Some(Path::new("/explicit")));
         assert_eq!(dirs.dirs().first().unwrap(), Path::new("/explicit"));
-        assert_eq!(dirs.dirs().last().unwrap(), Path::new(SYSTEM_DATA_DIR));
+        let n = dirs.dirs().len();
+        assert_eq!(dirs.dirs()[n - 2], shipped_data_dir());
+        assert_eq!(dirs.dirs()[n - 1], Path::new(SYSTEM_DATA_DIR));
+    }
+
+    #[test]
+    fn the_mnist_sample_ships_with_astute() {
+        let dirs = DataDirs::only([shipped_data_dir()]);
+        let folder = dirs.locate(DatasetId::MnistSample).unwrap();
+        assert_eq!(folder, shipped_data_dir().join("mnist-sample"));
+        let split = load(DatasetId::MnistSample, &dirs).unwrap();
+        assert_eq!((split.train.len(), split.test.len()), (8_004, 1_996));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! max over x′ in the ε-ball of ‖f(x) − f(x′)‖₁ / ‖x − x′‖∞, found by signed-gradient ascent.
 
 use burn::prelude::*;
-use burn::tensor::Distribution;
+use burn::tensor::TensorData;
+use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 use crate::attack::{input_gradient, project};
 use crate::model::Classifier;
@@ -20,6 +21,8 @@ pub struct Lipschitz {
     pub epsilon: f32,
     pub steps: usize,
     pub step: LipschitzStep,
+    /// Image `k` of a batch starts from noise drawn from `seed + k`.
+    pub seed: u64,
 }
 
 /// ‖a − b‖∞ per example, kept away from 0 so the ratio stays finite.
@@ -45,12 +48,13 @@ fn ratio(
 }
 
 impl Lipschitz {
-    /// The paper's setting: 10 steps of ε/5.
+    /// The paper's setting: 10 steps of ε/5 (from seed 0).
     pub fn paper(epsilon: f32) -> Self {
         Self {
             epsilon,
             steps: 10,
             step: LipschitzStep::FifthOfEpsilon,
+            seed: 0,
         }
     }
 
@@ -61,12 +65,12 @@ impl Lipschitz {
         }
     }
 
-    /// The estimate at each image of the batch, `[N]`.
+    /// The estimate at each image of the batch, `[N]`. The ascent starts from N(0, 0.001²)
+    /// noise around each image, as the paper's code does, drawn on the host so that an
+    /// image's estimate is the same in any batch and on any backend.
     pub fn estimate<M: Classifier>(&self, model: &M, images: &Tensor<4>) -> Tensor<1> {
         let clean_logits = model.forward(images.clone()).detach();
-        let noise = images
-            .random_like(Distribution::Normal(0.0, 1.0))
-            .mul_scalar(0.001);
+        let noise = seeded_normal(images, self.seed).mul_scalar(0.001);
         let mut x = project(images.clone() + noise, images, self.epsilon);
         for _ in 0..self.steps {
             let g = input_gradient(model, &x, |logits, tracked| {
@@ -80,4 +84,26 @@ impl Lipschitz {
         }
         ratio(clean_logits, model.forward(x.clone()), images.clone(), x).detach()
     }
+}
+
+/// Standard normal noise of the shape of `images`, image `k` drawn from `seed + k` (the
+/// Box–Muller transform of the generator's uniforms).
+fn seeded_normal(images: &Tensor<4>, seed: u64) -> Tensor<4> {
+    let shape = images.shape();
+    let [n, ..] = images.dims();
+    let per_image = shape.num_elements() / n.max(1);
+    let noise: Vec<f32> = (0..n as u64)
+        .flat_map(|k| {
+            let mut rng = StdRng::seed_from_u64(seed.wrapping_add(k));
+            (0..per_image)
+                .map(|_| {
+                    // 1 − u lies in (0, 1], so the logarithm is finite.
+                    let radius = (-2.0 * (1.0 - rng.random::<f64>()).ln()).sqrt();
+                    let angle = std::f64::consts::TAU * rng.random::<f64>();
+                    (radius * angle.cos()) as f32
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(noise, shape), &images.device())
 }

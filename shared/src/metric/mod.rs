@@ -20,9 +20,8 @@ use crate::model::Classifier;
 /// Which attack measures adversarial accuracy, set up at a radius.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attack {
-    /// PGD with starts from the backend's generator (fast; what training uses).
-    Pgd(Pgd),
     /// PGD with starts drawn on the host from a seed: image `k` of a set from `seed + k`.
+    /// (Training draws its starts from the backend's generator instead, which is faster.)
     SeededPgd {
         pgd: Pgd,
         seed: u64,
@@ -62,7 +61,7 @@ impl Attack {
 
     pub fn epsilon(&self) -> f32 {
         match self {
-            Self::Pgd(a) | Self::SeededPgd { pgd: a, .. } => a.epsilon,
+            Self::SeededPgd { pgd: a, .. } => a.epsilon,
             Self::Fgsm { epsilon } => *epsilon,
             Self::MultiTargeted(a) => a.epsilon,
             Self::Apgd(a) => a.epsilon,
@@ -83,7 +82,6 @@ impl Attack {
         offset: u64,
     ) -> Tensor<4> {
         match self {
-            Self::Pgd(a) => a.attack(model, images, labels),
             Self::SeededPgd { pgd, seed } => pgd.attack_with(
                 model,
                 images,
@@ -261,7 +259,17 @@ pub fn evaluate<M: Classifier>(
         let offset = idx.first().map_or(0, |&i| i as u64);
         let adversarial = attack.run(model, &x, &y, data.num_classes(), offset);
         robust += count_correct(model.forward(adversarial), &y);
-        lipschitz_sum += lipschitz.estimate(model, &x).sum().into_scalar::<f64>();
+        let estimates = Lipschitz {
+            seed: lipschitz.seed.wrapping_add(offset),
+            ..*lipschitz
+        }
+        .estimate(model, &x);
+        // Summed per image in order, so the mean does not depend on the batch size.
+        lipschitz_sum += estimates
+            .into_data()
+            .iter::<f32>()
+            .map(f64::from)
+            .sum::<f64>();
     }
     SetEvaluation {
         accuracy: percent(clean, data.len()),
@@ -275,30 +283,29 @@ pub fn evaluate<M: Classifier>(
     }
 }
 
-/// Adversarial accuracy (%) under PGD at each ε (ε = 0 is clean accuracy).
+/// Adversarial accuracy (%) under the paper's PGD-10 at each ε (ε = 0 is clean accuracy),
+/// image `k` starting from `seed + k`.
 pub fn accuracy_vs_epsilon<M: Classifier>(
     model: &M,
     data: &Dataset,
     epsilons: &[f32],
+    seed: u64,
     batch_size: usize,
     device: &Device,
 ) -> Vec<(f32, f64)> {
     epsilons
         .iter()
         .map(|&eps| {
-            let attack = Pgd::paper(eps);
-            let correct: usize = sequential_batches(data.len(), batch_size)
-                .map(|idx| {
-                    let (x, y) = to_tensors(data, &idx, device);
-                    let x = if eps > 0.0 {
-                        attack.attack(model, &x, &y)
-                    } else {
-                        x
-                    };
-                    count_correct(model.forward(x), &y)
-                })
-                .sum();
-            (eps, percent(correct, data.len()))
+            let accuracy = if eps > 0.0 {
+                let attack = Attack::SeededPgd {
+                    pgd: Pgd::paper(eps),
+                    seed,
+                };
+                robust_accuracy(model, data, &attack, batch_size, device)
+            } else {
+                accuracy(model, data, batch_size, device)
+            };
+            (eps, accuracy)
         })
         .collect()
 }
@@ -314,6 +321,9 @@ pub struct EvalProtocol {
     pub train_images: Option<usize>,
     pub test_images: Option<usize>,
     pub batch_size: usize,
+    /// Image `k` of each set draws PGD's random start and Eq. (3)'s starting noise from
+    /// `seed + k`: one set of weights gives one row, on any machine and batch size.
+    pub seed: u64,
 }
 
 impl EvalProtocol {
@@ -324,6 +334,7 @@ impl EvalProtocol {
             train_images: Some(10_000),
             test_images: None,
             batch_size: 256,
+            seed: 0,
         }
     }
 
@@ -336,9 +347,13 @@ impl EvalProtocol {
         device: &Device,
     ) -> RunMetrics {
         let model = crate::attack::eval_copy(model);
-        let attack = Attack::Pgd(Pgd::paper(self.epsilon));
+        let attack = Attack::SeededPgd {
+            pgd: Pgd::paper(self.epsilon),
+            seed: self.seed,
+        };
         let lipschitz = Lipschitz {
             step: self.lipschitz_step,
+            seed: self.seed,
             ..Lipschitz::paper(self.epsilon)
         };
         let prefix =

@@ -81,7 +81,10 @@ pub fn evaluation(device: &Device, n: usize) -> anyhow::Result<f64> {
     evaluate(
         &eval_copy(&model),
         &data,
-        &Attack::Pgd(Pgd::paper(epsilon)),
+        &Attack::SeededPgd {
+            pgd: Pgd::paper(epsilon),
+            seed: 0,
+        },
         &Lipschitz::paper(epsilon),
         500,
         device,
