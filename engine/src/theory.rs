@@ -309,8 +309,11 @@ impl TheoryLab {
         let on_train = hits(train_x.clone(), train_y).await?;
         // Eq. (3)'s random start, from the run's seed: a snapshot is a function of the
         // network alone, so a replayed link shows the same numbers.
-        self.device.seed(self.config.seed);
-        let lipschitz = floats(Lipschitz::paper(epsilon).estimate(&model, test_x).mean()).await?[0];
+        let lipschitz = Lipschitz {
+            seed: self.config.seed,
+            ..Lipschitz::paper(epsilon)
+        };
+        let lipschitz = floats(lipschitz.estimate(&model, test_x).mean()).await?[0];
         let share = |v: &[bool]| percent(v.iter().filter(|&&h| h).count(), v.len());
         Ok(TheorySnapshot {
             step: training.step,

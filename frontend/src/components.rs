@@ -100,6 +100,7 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                 .collect_view();
             let untrained_note = row.untrained_note();
             let untrained = row.untrained.clone();
+            let included = row.untrained_included;
             view! {
                 <tr>
                     <th scope="row">
@@ -117,9 +118,10 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                         }).collect_view())}
                         {untrained_note.map(|note| view! {
                             " " <span class="badge failed" title="train accuracy within a few points of chance: a constant classifier">{note}</span>
-                            {untrained.into_iter().map(|id| view! {
+                            // Counted runs are linked above already.
+                            {(!included).then(|| untrained.into_iter().map(|id| view! {
                                 " " <a class="run-link" href=format!("/runs/{id}")>{format!("run {id}")}</a>
-                            }).collect_view()}
+                            }).collect_view())}
                         })}
                     </th>
                     {cells}

@@ -169,7 +169,8 @@ fn masking(raised: &[astute_api::MaskingCheck]) -> Field {
     Field::Text(names.join(", "))
 }
 
-/// Rows grouped by setting: one row per group with the metrics' mean ± std and `n`.
+/// Rows grouped by setting: one row per group with the metrics' mean ± std and `n` over
+/// its runs that trained (as the paper's tables count them), and how many did.
 pub fn group_seeds(rows: &[&Row]) -> Vec<Row> {
     let mut groups: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in rows {
@@ -191,9 +192,20 @@ pub fn group_seeds(rows: &[&Row]) -> Vec<Row> {
                 "status",
                 Field::Text(statuses.into_iter().collect::<Vec<_>>().join(", ")),
             );
+            let untrained = |m: &&&Row| m.field("trained") == &Field::Text("no".into());
+            let stuck = members.iter().filter(untrained).count();
+            if stuck > 0 {
+                fields.insert(
+                    "trained",
+                    Field::Text(format!("{} of {}", members.len() - stuck, members.len())),
+                );
+            } else if let Some(trained) = members.iter().find_map(|m| m.field("trained").raw()) {
+                fields.insert("trained", Field::Text(trained));
+            }
             for &metric in METRICS {
                 let values: Vec<f64> = members
                     .iter()
+                    .filter(|m| !untrained(m))
                     .filter_map(|m| m.field(metric).number())
                     .collect();
                 if let Some(stat) = Stat::of(&values) {
@@ -316,6 +328,28 @@ mod tests {
             "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,trained,train_acc,test_acc,adv_test_acc,autoattack_test_acc,test_lipschitz,masking\n\
              a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,,,71.46,,,,\n"
         );
+    }
+
+    #[test]
+    fn a_group_counts_only_its_runs_that_trained() {
+        let stuck = RunSummary {
+            train_acc: Some(10.0),
+            did_not_train: true,
+            ..run("a", Method::Natural, 0, Some(10.0))
+        };
+        let trained = |id, seed, accuracy| RunSummary {
+            train_acc: Some(98.0),
+            ..run(id, Method::Natural, seed, Some(accuracy))
+        };
+        let rows: Vec<Row> = [stuck, trained("b", 1, 96.0), trained("c", 2, 98.0)]
+            .iter()
+            .map(Row::of)
+            .collect();
+        let groups = group_seeds(&rows.iter().collect::<Vec<_>>());
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].field("trained").text(2), "2 of 3");
+        // Mean 97 over b and c, not 68 over all three.
+        assert_eq!(groups[0].field("test_acc").text(2), "97.00 ± 1.41");
     }
 
     #[test]

@@ -242,7 +242,6 @@ fn lipschitz_estimate_of_a_linear_model_reaches_its_analytic_value() {
         d,
         &device,
     );
-    device.seed(11);
     let estimates = Lipschitz {
         steps: 20,
         ..Lipschitz::paper(0.1)

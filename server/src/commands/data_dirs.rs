@@ -6,8 +6,8 @@ use astute::data::{DataDirs, DatasetId, Split};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataArgs {
-    /// Folder holding one sub-folder per dataset (searched before $ASTUTE_DATA_DIR and
-    /// /usr/share/datasets).
+    /// Folder holding one sub-folder per dataset (searched before $ASTUTE_DATA_DIR, the
+    /// data Astute ships and /usr/share/datasets).
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
 }

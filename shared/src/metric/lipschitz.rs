@@ -21,7 +21,8 @@ pub struct Lipschitz {
     pub epsilon: f32,
     pub steps: usize,
     pub step: LipschitzStep,
-    /// Image `k` of a batch starts from noise drawn from `seed + k`.
+    /// Image `k` of a batch starts from noise drawn from its own generator, seeded from
+    /// `seed + k`.
     pub seed: u64,
 }
 
@@ -86,15 +87,20 @@ impl Lipschitz {
     }
 }
 
-/// Standard normal noise of the shape of `images`, image `k` drawn from `seed + k` (the
-/// Box–Muller transform of the generator's uniforms).
+/// Eq. (3)'s generators are this far from PGD's (`seed + k + r·2³²` for restart r), so an
+/// image's two starts are independent draws.
+const LIPSCHITZ_SEED_OFFSET: u64 = 1 << 48;
+
+/// Standard normal noise of the shape of `images`, image `k` drawn from
+/// `seed + 2⁴⁸ + k` (the Box–Muller transform of the generator's uniforms).
 fn seeded_normal(images: &Tensor<4>, seed: u64) -> Tensor<4> {
     let shape = images.shape();
     let [n, ..] = images.dims();
     let per_image = shape.num_elements() / n.max(1);
+    let first = seed.wrapping_add(LIPSCHITZ_SEED_OFFSET);
     let noise: Vec<f32> = (0..n as u64)
         .flat_map(|k| {
-            let mut rng = StdRng::seed_from_u64(seed.wrapping_add(k));
+            let mut rng = StdRng::seed_from_u64(first.wrapping_add(k));
             (0..per_image)
                 .map(|_| {
                     // 1 − u lies in (0, 1], so the logarithm is finite.
