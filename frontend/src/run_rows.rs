@@ -244,7 +244,8 @@ pub fn grid(rows: &[Row]) -> Grid {
     }
 }
 
-/// A finished CNN2 run at ε 0.1 with no metrics, for tests to fill in.
+/// A finished CNN2 run at ε 0.1 with no metrics, for tests to fill in (read as the API
+/// sends it: what is left out is not measured).
 #[cfg(test)]
 pub fn finished_run(
     id: &str,
@@ -252,32 +253,21 @@ pub fn finished_run(
     method: astute_api::Method,
     seed: u64,
 ) -> RunSummary {
-    RunSummary {
-        id: id.into(),
-        dataset,
-        architecture: astute_api::Architecture::Cnn2,
-        method,
-        dropout: 0.0,
-        epsilon: 0.1,
-        epochs: 3,
-        seed,
-        status: astute_api::Status::Done,
-        created_at: 0,
-        started_at: None,
-        finished_at: None,
-        epochs_done: 3,
-        attempts: 1,
-        error: None,
-        train_acc: None,
-        did_not_train: false,
-        test_acc: None,
-        adv_test_acc: None,
-        test_lipschitz: None,
-        autoattack_test_acc: None,
-        masking_raised: Vec::new(),
-        scale: None,
-        stands_in_for: None,
-    }
+    serde_json::from_value(serde_json::json!({
+        "id": id,
+        "dataset": dataset,
+        "architecture": "cnn2",
+        "method": method,
+        "dropout": 0.0,
+        "epsilon": 0.1,
+        "epochs": 3,
+        "seed": seed,
+        "status": "done",
+        "created_at": 0,
+        "epochs_done": 3,
+        "attempts": 1,
+    }))
+    .expect("a finished run's summary")
 }
 
 #[cfg(test)]
