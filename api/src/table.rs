@@ -105,20 +105,14 @@ impl TableRow {
         if self.untrained.is_empty() {
             return None;
         }
-        let (n, of) = (
-            self.untrained.len(),
-            if self.untrained_included {
-                self.runs.len()
-            } else {
-                self.runs.len() + self.untrained.len()
-            },
-        );
-        let runs = if of == 1 { "run" } else { "runs" };
-        let counted = if self.untrained_included {
-            "counted"
+        let n = self.untrained.len();
+        // Counted runs are among `runs` already.
+        let (of, counted) = if self.untrained_included {
+            (self.runs.len(), "counted")
         } else {
-            "left out"
+            (self.runs.len() + n, "left out")
         };
+        let runs = if of == 1 { "run" } else { "runs" };
         Some(format!("{n} of {of} {runs} did not train, {counted}"))
     }
 

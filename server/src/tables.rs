@@ -113,17 +113,10 @@ pub fn build(number: u8, measured: &Measured, untrained: Untrained) -> Option<Ta
                 .map(|published| {
                     let all: Vec<&(RunSummary, RunResult)> =
                         runs.iter().filter(|(s, _)| matches(published, s)).collect();
-                    let not_trained: Vec<&(RunSummary, RunResult)> = all
-                        .iter()
-                        .copied()
-                        .filter(|(s, _)| s.did_not_train)
-                        .collect();
-                    let matching: Vec<&(RunSummary, RunResult)> = match untrained {
-                        Untrained::LeftOut => all
-                            .iter()
-                            .copied()
-                            .filter(|(s, _)| !s.did_not_train)
-                            .collect(),
+                    let (not_trained, trained): (Vec<_>, Vec<_>) =
+                        all.iter().copied().partition(|(s, _)| s.did_not_train);
+                    let matching = match untrained {
+                        Untrained::LeftOut => trained,
                         Untrained::Counted => all.clone(),
                     };
                     let values: Vec<[Option<f64>; 7]> =

@@ -8,7 +8,7 @@ use astute::burn::prelude::*;
 use astute::burn::tensor::{Distribution, TensorData};
 use astute::data::ImageShape;
 use astute::metric::{Attack, EvalProtocol, Lipschitz, evaluate};
-use astute::model::{Classifier, NetworkConfig};
+use astute::model::{Classifier, Network, NetworkConfig};
 use common::{cpu, pseudo_random, toy_dataset};
 
 /// logits = flatten(x) · W, no bias: every quantity has a closed form.
@@ -184,19 +184,24 @@ fn seeded_starts_depend_on_image_seeds_only() {
     );
 }
 
-#[test]
-fn attacks_never_leave_the_ball_or_the_unit_box() {
-    let device = cpu().autodiff();
-    let shape = ImageShape::new(1, 28, 28);
-    device.seed(7);
-    let model = NetworkConfig {
+/// A freshly initialised CNN2 with 10 classes and no dropout.
+fn cnn2(shape: ImageShape, device: &Device) -> Network {
+    NetworkConfig {
         architecture: "cnn2".parse().unwrap(),
         input: shape,
         classes: 10,
         dropout: 0.0,
     }
-    .init(&device)
-    .unwrap();
+    .init(device)
+    .unwrap()
+}
+
+#[test]
+fn attacks_never_leave_the_ball_or_the_unit_box() {
+    let device = cpu().autodiff();
+    let shape = ImageShape::new(1, 28, 28);
+    device.seed(7);
+    let model = cnn2(shape, &device);
     let model = eval_copy(&model);
     // Pixels at exactly 0 and 1 are where clipping matters.
     let x = Tensor::<4>::random([6, 1, 28, 28], Distribution::Uniform(-0.5, 1.5), &device)
@@ -300,14 +305,7 @@ fn a_seeded_evaluation_gives_one_row_in_any_batch_size() {
     let device = cpu().autodiff();
     let shape = ImageShape::new(1, 28, 28);
     let (train, test) = (toy_dataset(30, shape, 10, 1), toy_dataset(40, shape, 10, 2));
-    let model = NetworkConfig {
-        architecture: "cnn2".parse().unwrap(),
-        input: shape,
-        classes: 10,
-        dropout: 0.0,
-    }
-    .init(&device)
-    .unwrap();
+    let model = cnn2(shape, &device);
     let row = |seed: u64, batch_size: usize| {
         EvalProtocol {
             train_images: None,

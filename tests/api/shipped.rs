@@ -300,18 +300,9 @@ fn cli_results_show_up_in_the_api() {
     assert!(loss.body.contains("<svg"));
     // One set of weights gives one row: `astute eval` replays the run's (the run's seed,
     // 0, seeds both), twice and in batches of another size.
-    let row = |extra: &[&str]| -> serde_json::Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_astute"))
-            .args(["eval", &weights, "--dataset", "spiral", "--json"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["metrics"].clone()
+    let row = |extra: &[&str]| -> Value {
+        let args = [&["eval", &weights, "--dataset", "spiral", "--json"], extra].concat();
+        serde_json::from_str::<Value>(&lab.cli(&args)).unwrap()["metrics"].clone()
     };
     let stored = &run["result"]["metrics"];
     assert_eq!(&row(&[]), stored);

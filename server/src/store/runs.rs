@@ -50,8 +50,7 @@ fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
         attempts: row.try_get("attempts")?,
         error: row.try_get("error")?,
         train_acc,
-        did_not_train: train_acc
-            .is_some_and(|accuracy| did_not_train(accuracy, dataset.info().class_names.len())),
+        did_not_train: train_acc.is_some_and(|accuracy| stuck(dataset, accuracy)),
         test_acc: row.try_get("test_acc")?,
         adv_test_acc: row.try_get("adv_test_acc")?,
         test_lipschitz: row.try_get("test_lipschitz")?,
@@ -63,6 +62,11 @@ fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
             .transpose()
             .context("stored stands_in_for is not a dataset")?,
     })
+}
+
+/// Whether a run on `dataset` with this train accuracy did not train.
+fn stuck(dataset: DatasetId, train_accuracy: f64) -> bool {
+    did_not_train(train_accuracy, dataset.info().class_names.len())
 }
 
 /// A new run of `spec` (resolved to `config`), queued at `now`.
@@ -148,7 +152,7 @@ pub fn finished_run(
             epochs_done: queued.epochs,
             attempts: 1,
             train_acc: Some(headline.train_acc),
-            did_not_train: did_not_train(headline.train_acc, spec.dataset.info().class_names.len()),
+            did_not_train: stuck(spec.dataset, headline.train_acc),
             test_acc: Some(headline.test_acc),
             adv_test_acc: Some(headline.adv_test_acc),
             test_lipschitz: Some(headline.test_lipschitz),
