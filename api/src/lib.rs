@@ -48,9 +48,11 @@ mod architecture;
 mod attack;
 mod dataset;
 mod event;
+mod finding;
 mod method;
 mod metrics;
 mod name;
+mod optimizer;
 mod run;
 mod separation;
 mod spec;
@@ -60,9 +62,11 @@ pub use architecture::Architecture;
 pub use attack::{AttackName, MaskingCheck, MaskingFlag, RobustEvaluation};
 pub use dataset::{DatasetEntry, DatasetId};
 pub use event::{JobEvent, TrainEvent};
+pub use finding::{Finding, Verdict};
 pub use method::Method;
 pub use metrics::{Provenance, RunMetrics, RunResult, SetEvaluation};
 pub use name::NameError;
+pub use optimizer::Optimizer;
 pub use run::{
     ErrorBody, Health, JobState, ModelEntry, RunAnswer, RunDetail, RunList, RunQuery, RunSummary,
     ScaleSettings, Status, StatusEvent, StoredEvent, StreamEnd, UNTRAINED_MARGIN, did_not_train,

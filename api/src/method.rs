@@ -14,6 +14,10 @@ pub enum Method {
     Gr { lambda: f32, h: f32 },
     /// Locally linear regularisation: CE + λ·|non-linearity| + μ·|δ·∇ₓCE|.
     Llr { lambda: f32, mu: f32 },
+    /// LLR as the paper's reference code ran it, whose input gradient was zeroed before
+    /// use: the linear terms vanish, leaving CE + λ·|CE(x+δ) − CE(x)|, a weak adversarial
+    /// training. The paper's LLR numbers were made with it.
+    LlrRef { lambda: f32 },
     /// Adversarial training on PGD examples.
     At,
     /// Robust self-training on labelled data: CE(x) + λ·CE(PGD(x)).
@@ -38,7 +42,11 @@ impl Method {
     pub fn is_adversarial(&self) -> bool {
         matches!(
             self,
-            Method::At | Method::Rst { .. } | Method::Trades { .. } | Method::Llr { .. }
+            Method::At
+                | Method::Rst { .. }
+                | Method::Trades { .. }
+                | Method::Llr { .. }
+                | Method::LlrRef { .. }
         )
     }
 }
@@ -51,6 +59,8 @@ impl fmt::Display for Method {
             Method::Gr { lambda, h } => write!(f, "gr:{lambda}:{h}"),
             Method::Llr { lambda, mu } if *lambda == 4.0 && *mu == 3.0 => write!(f, "llr"),
             Method::Llr { lambda, mu } => write!(f, "llr:{lambda}:{mu}"),
+            Method::LlrRef { lambda } if *lambda == 4.0 => write!(f, "llr-ref"),
+            Method::LlrRef { lambda } => write!(f, "llr-ref:{lambda}"),
             Method::At => write!(f, "at"),
             Method::Rst { lambda } => write!(f, "rst:{lambda}"),
             Method::Trades { beta } => write!(f, "trades:{beta}"),
@@ -61,13 +71,13 @@ impl fmt::Display for Method {
 serialize_as_name!(Method);
 name_schema!(
     Method,
-    "A training method as the paper's tables name it: natural, gr[:λ[:h]], llr[:λ[:μ]], at, rst:λ, trades:β."
+    "A training method as the paper's tables name it: natural, gr[:λ[:h]], llr[:λ[:μ]], llr-ref[:λ], at, rst:λ, trades:β."
 );
 
 impl FromStr for Method {
     type Err = crate::NameError;
 
-    /// `natural`, `gr[:λ[:h]]`, `llr[:λ[:μ]]`, `at`, `rst:λ`, `trades:β`.
+    /// `natural`, `gr[:λ[:h]]`, `llr[:λ[:μ]]`, `llr-ref[:λ]`, `at`, `rst:λ`, `trades:β`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse_name(s).map_err(|message| crate::NameError::new("method", message))
     }
@@ -117,6 +127,10 @@ impl Method {
                     mu: at(1, 3.0),
                 }
             }
+            "llr-ref" => {
+                arity(1)?;
+                Method::LlrRef { lambda: at(0, 4.0) }
+            }
             "at" => {
                 arity(0)?;
                 Method::At
@@ -141,7 +155,7 @@ impl Method {
             }
             _ => {
                 return Err(format!(
-                    "unknown method '{s}': expected natural, gr, llr, at, rst:λ or trades:β"
+                    "unknown method '{s}': expected natural, gr, llr, llr-ref, at, rst:λ or trades:β"
                 ));
             }
         };
@@ -158,6 +172,14 @@ mod tests {
         for m in Method::table_methods() {
             assert_eq!(m.to_string().parse::<Method>().unwrap(), m);
         }
+        for name in ["llr-ref", "llr-ref:2"] {
+            assert_eq!(name.parse::<Method>().unwrap().to_string(), name);
+        }
+        assert_eq!(
+            "llr-ref".parse::<Method>().unwrap(),
+            Method::LlrRef { lambda: 4.0 }
+        );
+        assert!("llr-ref:1:2".parse::<Method>().is_err());
         assert_eq!(
             "trades:6".parse::<Method>().unwrap(),
             Method::Trades { beta: 6.0 }

@@ -1,7 +1,7 @@
 //! What a user asks for: a training run (a dataset, a method, and overrides of the
 //! dataset's preset where wanted) or a separation measurement.
 
-use crate::{Architecture, AttackName, DatasetId, Method, Metric};
+use crate::{Architecture, AttackName, DatasetId, Method, Metric, Optimizer};
 
 /// The most radii one accuracy-vs-ε curve may ask for.
 pub const MAX_CURVE_RADII: usize = 32;
@@ -17,7 +17,7 @@ pub struct ExperimentSpec {
     pub dataset: DatasetId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<Architecture>,
-    /// `natural`, `gr[:λ[:h]]`, `llr[:λ[:μ]]`, `at`, `rst:λ`, `trades:β`.
+    /// `natural`, `gr[:λ[:h]]`, `llr[:λ[:μ]]`, `llr-ref[:λ]`, `at`, `rst:λ`, `trades:β`.
     pub method: Method,
     /// Rate where the architecture places dropout; 0 = none.
     #[serde(default)]
@@ -28,11 +28,19 @@ pub struct ExperimentSpec {
     pub epochs: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
+    /// `sgd` or `adam` instead of the preset's optimizer (at the usual 0.01 or 1e-3 unless
+    /// `learning_rate` says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<Optimizer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_rate: Option<f64>,
     /// Train on the first `n` training images only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subset: Option<usize>,
+    /// Epochs over which the learning rate and the method's regularisation weights rise
+    /// from 0 to their values (0 = none, the preset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup_epochs: Option<usize>,
     #[serde(default)]
     pub seed: u64,
     /// Training images evaluated after training (the first `n`): attacking every
@@ -93,8 +101,10 @@ impl ExperimentSpec {
             epsilon: None,
             epochs: None,
             batch_size: None,
+            optimizer: None,
             learning_rate: None,
             subset: None,
+            warmup_epochs: None,
             seed: 0,
             eval_train: None,
             curve: Vec::new(),

@@ -137,6 +137,10 @@ pub struct Table {
     /// The measured quantities, one per cell of a row (`test_acc`, `min_train_train`, ...).
     pub columns: Vec<String>,
     pub rows: Vec<TableRow>,
+    /// How the measured numbers were made, where the paper's protocol leaves a choice:
+    /// the Lipschitz step, the stand-ins and their networks, the images AutoAttack saw.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Table {
@@ -197,6 +201,7 @@ impl Table {
             label_columns: columns.len(),
             columns,
             rows,
+            notes: Vec::new(),
         }
     }
 
@@ -238,6 +243,7 @@ impl Table {
             label_columns: 5,
             columns,
             rows,
+            notes: self.notes.clone(),
         }
     }
 }
@@ -314,6 +320,8 @@ pub struct Grid {
     /// The first columns, which name a row (left-aligned in LaTeX; the rest centred).
     pub label_columns: usize,
     pub rows: Vec<Vec<String>>,
+    /// Sentences under the table (Markdown and LaTeX only).
+    pub notes: Vec<String>,
 }
 
 impl Grid {
@@ -367,6 +375,9 @@ impl Grid {
         for row in &self.rows {
             out += &line(row);
         }
+        for note in &self.notes {
+            out += &format!("\n{}\n", markdown_escape(note));
+        }
         out
     }
 
@@ -390,7 +401,11 @@ impl Grid {
         for row in &self.rows {
             out += &line(row);
         }
-        out + "\\bottomrule\n\\end{tabular}\n"
+        out += "\\bottomrule\n\\end{tabular}\n";
+        for note in &self.notes {
+            out += &format!("% {}\n", note.replace(['\n', '\r'], " "));
+        }
+        out
     }
 }
 
@@ -454,6 +469,7 @@ mod tests {
             columns: vec!["a".into(), "b".into()],
             label_columns: 1,
             rows: vec![cells.iter().map(|c| c.to_string()).collect()],
+            notes: Vec::new(),
         }
     }
 

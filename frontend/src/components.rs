@@ -60,6 +60,7 @@ pub fn number(value: Option<f64>, decimals: usize) -> String {
 pub fn PaperTable(table: Table) -> impl IntoView {
     let decimals = table.decimals;
     let separation = table.number == 1;
+    let notes = table.notes;
     let header = table
         .columns
         .iter()
@@ -142,6 +143,11 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                 <thead><tr><th scope="col">"Setting"</th>{header}</tr></thead>
                 <tbody>{body}</tbody>
             </table>
+            {(!notes.is_empty()).then(|| view! {
+                <ul class="table-notes">
+                    {notes.into_iter().map(|note| view! { <li>{note}</li> }).collect_view()}
+                </ul>
+            })}
         </div>
     }
 }

@@ -241,6 +241,7 @@ pub fn grid(rows: &[Row]) -> Grid {
             .iter()
             .map(|row| COLUMNS.iter().map(|c| row.field(c).text(2)).collect())
             .collect(),
+        notes: Vec::new(),
     }
 }
 

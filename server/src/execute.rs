@@ -18,6 +18,9 @@ use astute::weights::Precision;
 
 use astute::api::RunResult;
 
+/// The Lipschitz step of the runs the workers evaluate (the tables say it).
+pub const RUN_LIPSCHITZ_STEP: LipschitzStep = LipschitzStep::FifthOfEpsilon;
+
 /// How to drive one run.
 pub struct Execution<'a> {
     pub checkpoint_dir: Option<PathBuf>,

@@ -5,6 +5,7 @@ mod catalog;
 mod commands;
 mod device;
 mod execute;
+mod findings;
 mod http;
 mod provenance;
 mod reproduce;

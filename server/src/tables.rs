@@ -4,11 +4,13 @@
 //! JSON, CSV, Markdown or LaTeX.
 
 use astute::data::DatasetId;
+use astute::metric::LipschitzStep;
 use astute::paper::{self, PublishedRow};
 use astute::train::TrainConfig;
 use astute_api::table::{Cell, Stat, Table, TableRow};
 use astute_api::{AttackName, MaskingCheck, RunResult, RunSummary, SeparationRecord, decimal};
 
+use crate::execute::RUN_LIPSCHITZ_STEP;
 use crate::separate::dataset_epsilon;
 
 /// The tables that exist.
@@ -97,6 +99,9 @@ pub fn build(number: u8, measured: &Measured, untrained: Untrained) -> Option<Ta
             .map(str::to_owned)
             .to_vec(),
             rows: separation_rows(&measured.separations),
+            notes: vec![
+                "Exact nearest differently labelled image in ℓ∞ over all pixels in [0, 1] (no sampling); r / ε is half the Train–Train minimum over the table's ε.".into(),
+            ],
         }),
         2..=4 => Some(Table {
             number,
@@ -108,8 +113,10 @@ pub fn build(number: u8, measured: &Measured, untrained: Untrained) -> Option<Ta
             .into(),
             decimals: 2,
             columns: RUN_COLUMNS.map(str::to_owned).to_vec(),
+            notes: run_notes(number, runs),
             rows: paper
-                .table(number)
+                .rows_measured(number)
+                .iter()
                 .map(|published| {
                     let all: Vec<&(RunSummary, RunResult)> =
                         runs.iter().filter(|(s, _)| matches(published, s)).collect();
@@ -168,6 +175,63 @@ pub fn build(number: u8, measured: &Measured, untrained: Untrained) -> Option<Ta
         }),
         _ => None,
     }
+}
+
+/// How Table `number`'s measured numbers were made: the Lipschitz step, what `llr-ref`
+/// is, each stand-in with its networks, and the images AutoAttack saw.
+fn run_notes(number: u8, runs: &[(RunSummary, RunResult)]) -> Vec<String> {
+    let step = match RUN_LIPSCHITZ_STEP {
+        LipschitzStep::FifthOfEpsilon => "ε/5 (the paper's text; its code used 0.003)".to_owned(),
+        LipschitzStep::Fixed(step) => step.to_string(),
+    };
+    let mut notes = vec![format!(
+        "Test Lipschitz: Eq. (3) on the test set, 10 ascent steps of {step} from N(0, 0.001²) noise seeded with each run's seed."
+    )];
+    let published: Vec<PublishedRow> = paper::published().rows_measured(number);
+    if published
+        .iter()
+        .any(|r| matches!(r.method, astute::method::Method::LlrRef { .. }))
+    {
+        notes.push(
+            "llr-ref is LLR as the paper's reference code ran it, with the input gradient zeroed; the paper's LLR numbers stand beside both llr and llr-ref.".into(),
+        );
+    }
+    let mut stand_ins: Vec<(DatasetId, DatasetId, String)> = Vec::new();
+    let mut autoattack_images: Vec<usize> = Vec::new();
+    for (summary, result) in runs {
+        let Some(row) = published.iter().find(|p| matches(p, summary)) else {
+            continue;
+        };
+        if summary.dataset != row.dataset {
+            let key = (
+                row.dataset,
+                summary.dataset,
+                summary.architecture.to_string(),
+            );
+            if !stand_ins.contains(&key) {
+                stand_ins.push(key);
+            }
+        }
+        if let Some(evaluation) = result.robust_accuracy(AttackName::AutoAttack) {
+            autoattack_images.push(evaluation.images);
+        }
+    }
+    stand_ins.sort();
+    for (paper_dataset, here, architecture) in stand_ins {
+        notes.push(format!(
+            "{paper_dataset} is not on the machine that measured this table: its rows are measured on {here} with {architecture}."
+        ));
+    }
+    autoattack_images.sort_unstable();
+    autoattack_images.dedup();
+    if !autoattack_images.is_empty() {
+        let counts: Vec<String> = autoattack_images.iter().map(|n| n.to_string()).collect();
+        notes.push(format!(
+            "AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square) on the first {} test images of each run.",
+            counts.join(" or ")
+        ));
+    }
+    notes
 }
 
 /// Table 1's rows: the paper's datasets, then every other dataset measured here (with no

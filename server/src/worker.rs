@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use astute::data::{DataDirs, DatasetId};
-use astute::metric::LipschitzStep;
 use astute_api::{JobEvent, TrainEvent};
 use tokio::sync::{mpsc, watch};
 
@@ -365,7 +364,7 @@ async fn process_run(
                     },
                     cancel: Some(cancel),
                     eval_train,
-                    lipschitz_step: LipschitzStep::FifthOfEpsilon,
+                    lipschitz_step: crate::execute::RUN_LIPSCHITZ_STEP,
                     precision: astute::weights::Precision::Full,
                     budget,
                 },

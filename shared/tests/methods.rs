@@ -35,6 +35,11 @@ fn zero_coefficients_reduce_to_natural_training_exactly() {
             lambda: 0.0,
             h: 1.0,
         },
+        Method::Llr {
+            lambda: 0.0,
+            mu: 0.0,
+        },
+        Method::LlrRef { lambda: 0.0 },
     ] {
         let w = weights_after(&quick_config(method, 0.0));
         assert_eq!(
@@ -142,6 +147,24 @@ fn a_run_resumed_from_a_checkpoint_ends_with_the_same_weights() {
         weight_decay: 0.0,
     };
     assert_resume_matches(&adam);
+    // A warm-up that spans the checkpoint: the resumed epoch recomputes its factors.
+    let mut warm = quick_config(Method::Rst { lambda: 1.0 }, 0.0);
+    warm.epochs = 3;
+    warm.warmup_epochs = 2;
+    assert_resume_matches(&warm);
+}
+
+#[test]
+fn a_warmup_of_zero_epochs_is_none_and_one_epoch_changes_the_weights() {
+    // Natural training with a warm-up of one epoch differs from none...
+    let mut config = quick_config(Method::Natural, 0.0);
+    config.epochs = 1;
+    let plain = weights_after(&config);
+    config.warmup_epochs = 1;
+    assert!(first_difference(&weights_after(&config), &plain).is_some());
+    // ...and a warm-up of zero epochs is none at all.
+    config.warmup_epochs = 0;
+    assert_eq!(first_difference(&weights_after(&config), &plain), None);
 }
 
 #[test]
@@ -173,7 +196,10 @@ fn a_checkpoint_of_another_configuration_is_refused() {
 fn every_method_trains_with_dropout_to_a_finite_loss() {
     let _rng = device_rng_lock();
     let data = toy_dataset(32, ImageShape::new(1, 28, 28), 10, 4);
-    for method in Method::table_methods() {
+    for method in Method::table_methods()
+        .into_iter()
+        .chain([Method::LlrRef { lambda: 4.0 }])
+    {
         let mut config = quick_config(method, 0.5);
         config.epochs = 1;
         let trained = train_quietly(&config, &data);

@@ -22,6 +22,7 @@ fn passes_per_image(method: &str) -> f64 {
         "natural" => 1.0,
         "gr" => 3.0,
         "llr" => 6.0,
+        "llr-ref" => 5.0,
         "at" => 11.0,
         _ => 12.0, // rst, trades: a clean and an attacked pass per step
     }
@@ -39,6 +40,7 @@ const METHODS: &[(&str, &str)] = &[
     ("natural", "Natural"),
     ("gr", "Gradient regularisation (GR)"),
     ("llr", "Locally linear regularisation (LLR)"),
+    ("llr-ref", "LLR as the paper's code ran it (llr-ref)"),
     ("at", "Adversarial training (AT)"),
     ("rst", "Robust self-training, RST(λ)"),
     ("trades", "TRADES(β)"),

@@ -1,7 +1,62 @@
 //! The paper's argument in a few paragraphs, each claim linked to the live table or figure
-//! that tests it here.
+//! that tests it here, and the board of its findings checked on the measured results.
 
+use astute_api::{Finding, Verdict};
 use leptos::prelude::*;
+
+use crate::api;
+use crate::components::loaded;
+
+/// A verdict's mark with its evidence, e.g. "✓ rst:2 12.39 < gr 26.05".
+#[component]
+fn Mark(verdict: Verdict) -> impl IntoView {
+    let class = match verdict.holds {
+        Some(true) => "holds",
+        Some(false) => "fails",
+        None => "unmeasured",
+    };
+    view! {
+        <span class=format!("verdict {class}")>
+            <strong>{verdict.mark()}</strong> " " {verdict.evidence}
+        </span>
+    }
+}
+
+/// Every claim of Tables 2–4 in every setting, ✓ or ✗ on the measured results beside the
+/// paper's own numbers (`GET /api/findings`).
+#[component]
+fn Findings() -> impl IntoView {
+    let findings = LocalResource::new(|| api::get::<Vec<Finding>>("/api/findings"));
+    view! {
+        <section aria-labelledby="findings">
+            <h2 id="findings">"The findings, checked on the results here"</h2>
+            <p class="hint">
+                "Computed from the stored results each time this page loads (runs that did not
+                 train are left out), and from the paper's own numbers beside them."
+            </p>
+            {loaded(findings, |findings: Vec<Finding>| view! {
+                <table class="findings">
+                    <thead><tr>
+                        <th scope="col">"Claim"</th><th scope="col">"Table · setting"</th>
+                        <th scope="col">"Measured here"</th><th scope="col">"Paper's numbers"</th>
+                    </tr></thead>
+                    <tbody>
+                        {findings.into_iter().map(|f| view! {
+                            <tr>
+                                <td>{f.claim}</td>
+                                <td><a href=format!("/results?table={}", f.table)>
+                                    {format!("Table {} · {}", f.table, f.setting)}
+                                </a></td>
+                                <td><Mark verdict=f.measured/></td>
+                                <td><Mark verdict=f.paper/></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
+    }
+}
 
 #[component]
 pub fn Paper() -> impl IntoView {
@@ -67,12 +122,14 @@ pub fn Paper() -> impl IntoView {
                 ", or " <a href="/experiments">"train a pair yourself"</a> "."
             </p>
 
+            <Findings/>
+
             <h2>"How to read the numbers here"</h2>
             <p>
                 "Every table shows the paper's published number beside what was measured here, as mean ±
                  standard deviation over seeds. Where a dataset of the paper is not on this machine, a
                  stand-in is measured and the table says so (“measured on fashion-mnist”). The shipped
-                 results were trained at CPU scale (a few epochs on a laptop-sized budget); the
+                 results were trained at CPU scale (3 epochs on 8,000 images, two seeds per row); the
                  "<code>"paper"</code>" scale is the full protocol for a GPU."
             </p>
         </article>

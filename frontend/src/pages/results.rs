@@ -81,7 +81,18 @@ fn Tables() -> impl IntoView {
                 })
                 .collect_view();
             let json = format!("/api/tables/{}?format=json", t.number);
+            // A table nobody has measured yet says how to measure it.
+            let unmeasured = t.rows.iter().all(|r| r.runs.is_empty() && r.untrained.is_empty());
+            let command = format!("astute reproduce --table {} --scale cpu", t.number);
             view! {
+                {unmeasured.then(|| view! {
+                    <p class="hint" role="status">
+                        "Nothing measured for this table yet. On a machine with the data, "
+                        <code>{command}</code>
+                        " queues its runs (two seeds per row) in this store and works through them; "
+                        "every cell fills as they finish."
+                    </p>
+                })}
                 <p class="hint">"Download this table: " {downloads} " " <a href=json download>"JSON"</a></p>
                 <PaperTable table=t/>
             }

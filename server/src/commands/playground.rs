@@ -80,7 +80,7 @@ impl Planned {
             value.map_or_else(String::new, |v| format!(" --{name} {v}"))
         };
         Ok(format!(
-            "astute train -d {} --arch cnn2 -m {} --dropout {}{}{}{}{}{} --seed 0 --no-store --json \
+            "astute train -d {} --arch cnn2 -m {} --dropout {}{}{}{}{}{}{}{}{}{} --seed 0 --no-store --json \
              --half --out models/{id}.safetensors > models/{id}.json",
             self.dataset,
             self.method,
@@ -89,7 +89,17 @@ impl Planned {
             option("subset", spec.subset.map(|v| v.to_string())),
             option("eval-train", spec.eval_train.map(|v| v.to_string())),
             option("batch-size", spec.batch_size.map(|v| v.to_string())),
+            option("optimizer", spec.optimizer.map(|v| v.to_string())),
             option("lr", spec.learning_rate.map(|v| v.to_string())),
+            option("warmup-epochs", spec.warmup_epochs.map(|v| v.to_string())),
+            option(
+                "attack",
+                (!spec.attacks.is_empty()).then(|| {
+                    let names: Vec<String> = spec.attacks.iter().map(|a| a.to_string()).collect();
+                    names.join(",")
+                })
+            ),
+            option("attack-images", spec.attack_images.map(|v| v.to_string())),
             id = self.id
         ))
     }

@@ -11,8 +11,8 @@ use super::serve::{WorkerArgs, spawn_workers};
 use crate::reproduce::{Plan, Scale, available, plan};
 use astute_api::Status;
 
-use crate::provenance;
 use crate::store::Origin;
+use crate::{findings, provenance};
 use astute_api::table::Format;
 
 use crate::tables::{self, Measured};
@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "cpu")]
     scale: Scale,
     /// Seeds per row (tables show mean ± std over them).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 2)]
     seeds: u64,
     /// Only queue the jobs (for `astute serve` or `astute worker` processes to run).
     #[arg(long)]
@@ -160,6 +160,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let failed = reported.len() - count_done(&measured, &runs, &separations);
         if let Some(table) = tables::build(args.table, &measured, tables::Untrained::LeftOut) {
             println!("{}", table.render(Format::Markdown));
+            for finding in findings::check(std::slice::from_ref(&table)) {
+                println!("{}", finding.line());
+            }
         }
         eprintln!(
             "{command}: {} job(s) in {:.0} s{}",

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use astute::api::{AttackName, ExperimentSpec};
+use astute::api::{AttackName, ExperimentSpec, Optimizer};
 use astute::data::DatasetId;
 use astute::method::Method;
 use astute::metric::LipschitzStep;
@@ -30,7 +30,7 @@ pub struct Args {
     /// cnn1, cnn2, wrn-DEPTH-WIDTH, resnet50, mlp-LAYERS-WIDTH [default: the dataset's]
     #[arg(long)]
     arch: Option<Architecture>,
-    /// natural, gr[:λ[:h]], llr[:λ[:μ]], at, rst:λ, trades:β
+    /// natural, gr[:λ[:h]], llr[:λ[:μ]], llr-ref[:λ], at, rst:λ, trades:β
     #[arg(long, short, default_value = "natural")]
     method: Method,
     /// Dropout rate where the architecture places dropout (0 = none).
@@ -44,12 +44,20 @@ pub struct Args {
     epochs: Option<usize>,
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Learning rate [default: the preset's]
+    /// sgd (momentum 0.9) or adam [default: the preset's]
+    #[arg(long)]
+    optimizer: Option<Optimizer>,
+    /// Learning rate [default: the preset's, or the usual 0.01 (sgd) / 1e-3 (adam) after
+    /// --optimizer switches]
     #[arg(long)]
     lr: Option<f64>,
     /// Train on the first N training images only.
     #[arg(long)]
     subset: Option<usize>,
+    /// Raise the learning rate and the method's regularisation weights linearly from 0
+    /// over the first N epochs [default: the preset's, none]
+    #[arg(long)]
+    warmup_epochs: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Evaluate train-set metrics on the first N training images (0 = all).
@@ -112,8 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         epsilon: args.eps,
         epochs: args.epochs,
         batch_size: args.batch_size,
+        optimizer: args.optimizer,
         learning_rate: args.lr,
         subset: args.subset,
+        warmup_epochs: args.warmup_epochs,
         seed: args.seed,
         eval_train: None,
         curve: Vec::new(),

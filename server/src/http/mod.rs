@@ -6,6 +6,7 @@ mod client;
 pub mod connections;
 mod error;
 mod extract;
+mod findings;
 mod images;
 mod limit;
 mod openapi;
@@ -138,6 +139,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(separations::get))
         .routes(routes!(separations::histogram))
         .routes(routes!(tables::get))
+        .routes(routes!(findings::list))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -61,15 +61,7 @@ pub async fn get(
         .ok()
         .filter(|n| tables::NUMBERS.contains(n))
         .ok_or_else(|| ApiError::not_found("table (the paper has tables 1 to 4)"))?;
-    let version = state.store.results_version().await?;
-    let table = state
-        .tables
-        .get((number, untrained), version, || async {
-            Ok(tables::Measured {
-                runs: state.store.done_results().await?,
-                separations: state.store.done_separations().await?,
-            })
-        })
+    let table = built(&state, number, untrained)
         .await?
         .ok_or_else(|| ApiError::not_found("table"))?;
     Ok((
@@ -77,6 +69,24 @@ pub async fn get(
         table.render(format),
     )
         .into_response())
+}
+
+/// Table `number` from the store's current results, through the cache.
+pub(super) async fn built(
+    state: &AppState,
+    number: u8,
+    untrained: tables::Untrained,
+) -> anyhow::Result<Option<Arc<Table>>> {
+    let version = state.store.results_version().await?;
+    state
+        .tables
+        .get((number, untrained), version, || async {
+            Ok(tables::Measured {
+                runs: state.store.done_results().await?,
+                separations: state.store.done_separations().await?,
+            })
+        })
+        .await
 }
 
 /// The tables built from the store's results as they were at one version (see

@@ -50,6 +50,8 @@ fn passes_per_image(method: Method, context: &MethodContext) -> f64 {
         Method::Natural => 1.0,
         Method::Gr { .. } => 3.0,
         Method::Llr { .. } => 8.0,
+        // No input gradient and no central difference: the 2-step search and two passes.
+        Method::LlrRef { .. } => 5.0,
         Method::At => (context.pgd.steps + 1) as f64,
         Method::Rst { .. } | Method::Trades { .. } => {
             (context.trades_steps.max(context.pgd.steps) + 2) as f64

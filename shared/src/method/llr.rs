@@ -1,5 +1,6 @@
-//! Locally linear regularisation (Qin et al.), done as the paper defines it: the linear
-//! term uses the real input gradient (the reference code zeroed it by accident).
+//! Locally linear regularisation (Qin et al.): as the paper defines it, with the real
+//! input gradient in its linear terms, and as the paper's reference code ran it, with that
+//! gradient zeroed by accident (`llr-ref`), so both can be set beside the paper's numbers.
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -18,6 +19,16 @@ fn dot_per_example(a: Tensor<4>, b: Tensor<4>) -> Tensor<1> {
     (a * b).reshape([n as i32, -1]).sum_dim(1).squeeze_dim(1)
 }
 
+/// Which input gradient g = ∇ₓCE(x) the linear terms use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Linearity {
+    /// The real gradient, with the weight μ of the |δ·g| term (LLR as defined).
+    AsDefined { mu: f32 },
+    /// g zeroed, as in the reference code (which zeroed the tensor it had just returned):
+    /// the linear terms vanish and δ maximises |CE(x+δ) − CE(x)|.
+    ReferenceCode,
+}
+
 /// CE(x) + λ·|CE(x+δ) − CE(x) − δ·g| + μ·|δ·g|, with δ the 2-step search (steps ε/2) for
 /// the largest non-linearity inside the ε-ball.
 pub fn loss<M: Classifier>(
@@ -27,9 +38,15 @@ pub fn loss<M: Classifier>(
     labels: &Tensor<1, Int>,
     epsilon: f32,
     lambda: f32,
-    mu: f32,
+    linearity: Linearity,
 ) -> Tensor<1> {
-    let gradient = input_gradient(attacker, images, |logits, _| cross_entropy(logits, labels));
+    let gradient = match linearity {
+        Linearity::AsDefined { mu } => Some((
+            input_gradient(attacker, images, |logits, _| cross_entropy(logits, labels)),
+            mu,
+        )),
+        Linearity::ReferenceCode => None,
+    };
     let ce_clean = cross_entropy(attacker.forward(images.clone()), labels).detach();
 
     let start = images.random_like(Distribution::Uniform(
@@ -39,8 +56,13 @@ pub fn loss<M: Classifier>(
     let mut perturbed = project(images.clone() + start, images, epsilon);
     for _ in 0..2 {
         let g = input_gradient(attacker, &perturbed, |logits, tracked| {
-            let linear = dot_per_example(tracked - images.clone(), gradient.clone());
-            (cross_entropy(logits, labels) - ce_clean.clone() - linear).abs()
+            let change = cross_entropy(logits, labels) - ce_clean.clone();
+            match &gradient {
+                Some((gradient, _)) => {
+                    (change - dot_per_example(tracked - images.clone(), gradient.clone())).abs()
+                }
+                None => change.abs(),
+            }
         });
         perturbed = project(
             perturbed.detach() + g.sign().mul_scalar(epsilon / 2.0),
@@ -52,6 +74,10 @@ pub fn loss<M: Classifier>(
 
     let ce = cross_entropy(model.forward(images.clone()), labels);
     let ce_perturbed = cross_entropy(model.forward(perturbed), labels);
+    let Some((_, mu)) = gradient else {
+        let nonlinearity = (ce_perturbed - ce.clone()).abs();
+        return ce.mean() + nonlinearity.mean().mul_scalar(lambda);
+    };
     let t = CENTRAL_DIFFERENCE_STEP;
     let forward = cross_entropy(
         model.forward(images.clone() + delta.clone().mul_scalar(t)),

@@ -9,6 +9,7 @@ mod llr;
 mod trades;
 
 pub use astute_api::Method;
+use llr::Linearity;
 
 use burn::prelude::*;
 
@@ -36,6 +37,31 @@ impl MethodContext {
     }
 }
 
+/// `method` with the weights of its regularisation terms multiplied by `factor` (warm-up);
+/// the methods without such a weight are returned as they are.
+pub fn with_regularisation_scaled(method: Method, factor: f32) -> Method {
+    match method {
+        Method::Gr { lambda, h } => Method::Gr {
+            lambda: lambda * factor,
+            h,
+        },
+        Method::Llr { lambda, mu } => Method::Llr {
+            lambda: lambda * factor,
+            mu: mu * factor,
+        },
+        Method::LlrRef { lambda } => Method::LlrRef {
+            lambda: lambda * factor,
+        },
+        Method::Rst { lambda } => Method::Rst {
+            lambda: lambda * factor,
+        },
+        Method::Trades { beta } => Method::Trades {
+            beta: beta * factor,
+        },
+        Method::Natural | Method::At => method,
+    }
+}
+
 /// The mean training loss of `method` on a batch, differentiable with respect to `model`'s
 /// weights.
 pub fn loss<M: Classifier>(
@@ -52,9 +78,24 @@ pub fn loss<M: Classifier>(
         Method::Gr { lambda, h } => {
             gradient_regularization::loss(model, attacker, images, labels, lambda, h)
         }
-        Method::Llr { lambda, mu } => {
-            llr::loss(model, attacker, images, labels, context.epsilon, lambda, mu)
-        }
+        Method::Llr { lambda, mu } => llr::loss(
+            model,
+            attacker,
+            images,
+            labels,
+            context.epsilon,
+            lambda,
+            Linearity::AsDefined { mu },
+        ),
+        Method::LlrRef { lambda } => llr::loss(
+            model,
+            attacker,
+            images,
+            labels,
+            context.epsilon,
+            lambda,
+            Linearity::ReferenceCode,
+        ),
         Method::At => {
             let adversarial = context.pgd.attack(attacker, images, labels);
             cross_entropy(model.forward(adversarial), labels).mean()

@@ -80,6 +80,24 @@ impl Paper {
     pub fn table(&self, table: u8) -> impl Iterator<Item = &PublishedRow> {
         self.rows.iter().filter(move |r| r.table == table)
     }
+
+    /// The rows Astute measures for one table: the published ones, each LLR row followed
+    /// by a twin for `llr-ref`, the reference code's LLR that made the paper's LLR
+    /// numbers, so LLR as defined and LLR as run both stand beside those numbers.
+    pub fn rows_measured(&self, table: u8) -> Vec<PublishedRow> {
+        self.table(table)
+            .flat_map(|row| {
+                let twin = match row.method {
+                    Method::Llr { lambda, .. } => Some(PublishedRow {
+                        method: Method::LlrRef { lambda },
+                        ..row.clone()
+                    }),
+                    _ => None,
+                };
+                std::iter::once(row.clone()).chain(twin)
+            })
+            .collect()
+    }
 }
 
 /// The paper's numbers, parsed on first use.
@@ -280,6 +298,16 @@ mod tests {
         for table in [2, 3, 4] {
             assert_eq!(paper.table(table).count(), 20, "table {table}");
         }
+        // Tables 2 and 3 have an LLR row per setting, each measured as llr and llr-ref.
+        let measured = paper.rows_measured(2);
+        assert_eq!(measured.len(), 22);
+        let llr = measured
+            .iter()
+            .position(|r| matches!(r.method, Method::Llr { .. }))
+            .unwrap();
+        assert_eq!(measured[llr + 1].method, Method::LlrRef { lambda: 4.0 });
+        assert_eq!(measured[llr + 1].metrics, measured[llr].metrics);
+        assert_eq!(paper.rows_measured(4).len(), 20);
     }
 
     #[test]

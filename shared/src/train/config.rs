@@ -1,6 +1,6 @@
 //! What a training run does, validated before anything runs, with the paper's presets.
 
-use astute_api::ExperimentSpec;
+use astute_api::{ExperimentSpec, Optimizer};
 
 use crate::data::{Catalog, DatasetId};
 use crate::method::Method;
@@ -25,6 +25,29 @@ impl OptimizerSpec {
     pub fn learning_rate(&self) -> f64 {
         match *self {
             OptimizerSpec::Sgd { lr, .. } | OptimizerSpec::Adam { lr, .. } => lr,
+        }
+    }
+
+    /// This optimizer if it is of `kind`, else `kind` at its usual learning rate, with
+    /// momentum 0.9 for SGD and this one's weight decay.
+    pub fn switched_to(self, kind: Optimizer) -> Self {
+        let weight_decay = match self {
+            OptimizerSpec::Sgd { weight_decay, .. } | OptimizerSpec::Adam { weight_decay, .. } => {
+                weight_decay
+            }
+        };
+        match (self, kind) {
+            (OptimizerSpec::Sgd { .. }, Optimizer::Sgd)
+            | (OptimizerSpec::Adam { .. }, Optimizer::Adam) => self,
+            (_, Optimizer::Sgd) => OptimizerSpec::Sgd {
+                lr: kind.usual_learning_rate(),
+                momentum: 0.9,
+                weight_decay,
+            },
+            (_, Optimizer::Adam) => OptimizerSpec::Adam {
+                lr: kind.usual_learning_rate(),
+                weight_decay,
+            },
         }
     }
 
@@ -65,6 +88,13 @@ pub struct TrainConfig {
     /// Epochs (0-based) from which the learning rate is multiplied by `lr_decay` once more.
     pub milestones: Vec<usize>,
     pub lr_decay: f64,
+    /// Epochs over which the learning rate and the method's regularisation weights rise
+    /// linearly from 0 to their values, batch by batch (0 = none): it lets the
+    /// cross-entropy term find a classifier before the regulariser pulls towards a flat
+    /// one, and keeps a short schedule's large step from throwing the network into dead
+    /// ReLUs (see `docs/methods.md`).
+    #[serde(default)]
+    pub warmup_epochs: usize,
     pub augmentation: Augmentation,
     pub seed: u64,
     /// Train on the first `n` images only (quick runs).
@@ -91,6 +121,10 @@ pub enum TrainConfigError {
     BatchSize(usize),
     #[error("invalid training configuration: learning-rate decay {0} must be in (0, 1]")]
     LearningRateDecay(f64),
+    #[error(
+        "invalid training configuration: a warm-up of {warmup} epochs is longer than the {epochs} epochs of training"
+    )]
+    Warmup { warmup: usize, epochs: usize },
     #[error("invalid training configuration: a training subset of 0 images")]
     EmptySubset,
     #[error("invalid training configuration: {0}")]
@@ -171,6 +205,7 @@ impl TrainConfig {
             batch_size,
             milestones,
             lr_decay: 0.1,
+            warmup_epochs: 0,
             augmentation,
             seed: 0,
             subset: None,
@@ -181,6 +216,16 @@ impl TrainConfig {
     pub fn learning_rate(&self, epoch: usize) -> f64 {
         let decays = self.milestones.iter().filter(|&&m| epoch >= m).count();
         self.optimizer.learning_rate() * self.lr_decay.powi(decays as i32)
+    }
+
+    /// How far warm-up has come at `batch` (0-based) of `batches` in `epoch`: the factor in
+    /// (0, 1] on the learning rate and the method's regularisation weights.
+    pub fn warmup(&self, epoch: usize, batch: usize, batches: usize) -> f64 {
+        if self.warmup_epochs == 0 {
+            return 1.0;
+        }
+        let done = (epoch * batches + batch + 1) as f64;
+        (done / (self.warmup_epochs * batches) as f64).min(1.0)
     }
 
     /// Rejects every value that would make training meaningless or panic.
@@ -218,6 +263,12 @@ impl TrainConfig {
         if !(self.lr_decay.is_finite() && self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
             return Err(E::LearningRateDecay(self.lr_decay));
         }
+        if self.warmup_epochs > self.epochs {
+            return Err(E::Warmup {
+                warmup: self.warmup_epochs,
+                epochs: self.epochs,
+            });
+        }
         if self.subset == Some(0) {
             return Err(E::EmptySubset);
         }
@@ -232,9 +283,13 @@ impl TrainConfig {
         config.epsilon = spec.epsilon.unwrap_or(config.epsilon);
         config.epochs = spec.epochs.unwrap_or(config.epochs);
         config.batch_size = spec.batch_size.unwrap_or(config.batch_size);
+        if let Some(kind) = spec.optimizer {
+            config.optimizer = config.optimizer.switched_to(kind);
+        }
         if let Some(lr) = spec.learning_rate {
             config.optimizer = config.optimizer.with_learning_rate(lr);
         }
+        config.warmup_epochs = spec.warmup_epochs.unwrap_or(config.warmup_epochs);
         config.subset = spec.subset;
         config.seed = spec.seed;
         config.validate()?;
@@ -254,6 +309,49 @@ mod tests {
         assert_eq!(c.learning_rate(39), 0.01);
         assert!((c.learning_rate(40) - 0.001).abs() < 1e-12);
         assert!((c.learning_rate(159) - 0.01 * 1e-4).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_switched_optimizer_starts_from_its_usual_rate_and_keeps_the_weight_decay() {
+        let cifar = TrainConfig::preset(DatasetId::Cifar10, Method::At).optimizer;
+        assert_eq!(cifar.switched_to(Optimizer::Sgd), cifar);
+        assert_eq!(
+            cifar.switched_to(Optimizer::Adam),
+            OptimizerSpec::Adam {
+                lr: 1e-3,
+                weight_decay: 2e-4
+            }
+        );
+        let fashion = TrainConfig::preset(DatasetId::FashionMnist, Method::At).optimizer;
+        assert_eq!(
+            fashion.switched_to(Optimizer::Sgd),
+            OptimizerSpec::Sgd {
+                lr: 0.01,
+                momentum: 0.9,
+                weight_decay: 0.0
+            }
+        );
+    }
+
+    #[test]
+    fn warmup_rises_linearly_batch_by_batch_then_holds() {
+        let mut c = TrainConfig::preset(DatasetId::Mnist, Method::At);
+        assert_eq!(c.warmup(0, 0, 10), 1.0);
+        c.warmup_epochs = 2;
+        // 20 batches of warm-up: the k-th batch (1-based) runs at k/20.
+        assert_eq!(c.warmup(0, 0, 10), 1.0 / 20.0);
+        assert_eq!(c.warmup(0, 9, 10), 10.0 / 20.0);
+        assert_eq!(c.warmup(1, 4, 10), 15.0 / 20.0);
+        assert_eq!(c.warmup(1, 9, 10), 1.0);
+        assert_eq!(c.warmup(5, 0, 10), 1.0);
+        c.epochs = 1;
+        assert_eq!(
+            c.validate(),
+            Err(TrainConfigError::Warmup {
+                warmup: 2,
+                epochs: 1
+            })
+        );
     }
 
     #[test]
@@ -308,15 +406,29 @@ mod tests {
         let spec = parse(
             r#"{"dataset": "mnist", "architecture": "cnn1", "method": "rst:0.5", "dropout": 0.25,
                 "epsilon": 0.2, "epochs": 3, "batch_size": 32, "learning_rate": 0.05,
-                "subset": 100, "seed": 7}"#,
+                "subset": 100, "seed": 7, "warmup_epochs": 1}"#,
+        );
+        let config = TrainConfig::from_spec(&spec).unwrap();
+        assert!(matches!(config.optimizer, OptimizerSpec::Sgd { lr, .. } if lr == 0.05));
+        let spec = parse(
+            r#"{"dataset": "mnist", "architecture": "cnn1", "method": "rst:0.5", "dropout": 0.25,
+                "epsilon": 0.2, "epochs": 3, "batch_size": 32, "learning_rate": 0.05,
+                "subset": 100, "seed": 7, "warmup_epochs": 1, "optimizer": "adam"}"#,
         );
         let config = TrainConfig::from_spec(&spec).unwrap();
         assert_eq!(config.architecture, Architecture::Cnn1);
         assert_eq!(config.method, Method::Rst { lambda: 0.5 });
         assert_eq!((config.dropout, config.epsilon), (0.25, 0.2));
         assert_eq!((config.epochs, config.batch_size), (3, 32));
-        assert!(matches!(config.optimizer, OptimizerSpec::Sgd { lr, .. } if lr == 0.05));
+        assert_eq!(
+            config.optimizer,
+            OptimizerSpec::Adam {
+                lr: 0.05,
+                weight_decay: 0.0
+            }
+        );
         assert_eq!((config.subset, config.seed), (Some(100), 7));
+        assert_eq!(config.warmup_epochs, 1);
         // And back: the spec serializes with the same names.
         let again: ExperimentSpec =
             serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();

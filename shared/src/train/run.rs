@@ -17,7 +17,7 @@ use super::{Augmentation, OptimizerSpec, TrainConfig, TrainEvent, augment};
 use crate::attack::eval_copy;
 use crate::batch::{from_batch, sequential_batches};
 use crate::data::Dataset;
-use crate::method::MethodContext;
+use crate::method::{MethodContext, with_regularisation_scaled};
 use crate::model::{Network, NetworkConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -181,9 +181,10 @@ pub fn train(
             }
             let (images, labels) = from_batch(pixels, &labels, shape, &device);
 
+            let warmup = config.warmup(epoch, batch, batches);
+            let method = with_regularisation_scaled(config.method, warmup as f32);
             let attacker = eval_copy(&model);
-            let loss =
-                crate::method::loss(config.method, &model, &attacker, &images, &labels, &context);
+            let loss = crate::method::loss(method, &model, &attacker, &images, &labels, &context);
             let loss_value = loss.clone().into_scalar::<f64>();
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged {
@@ -193,7 +194,7 @@ pub fn train(
                 });
             }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(lr, model, grads);
+            model = optimizer.step(lr * warmup, model, grads);
             loss_sum += loss_value;
             let seconds = batch_start.elapsed().as_secs_f64().max(1e-9);
             (options.on_event)(&TrainEvent::Batch {

@@ -135,3 +135,55 @@ async fn an_evaluation_added_later_shows_everywhere() {
         refused.body
     );
 }
+
+/// The findings board reads the same numbers as the tables: each TRADES row's measured
+/// Lipschitz mean of Table 2 appears in its β finding, and the verdict follows them.
+#[tokio::test]
+async fn findings_are_computed_from_the_tables_numbers() {
+    let app = App::new(true).await;
+    let table2 = table(&app.get("/api/tables/2").await.body);
+    let findings: Vec<astute_api::Finding> =
+        serde_json::from_str(&app.get("/api/findings").await.body).unwrap();
+    let lipschitz = table2
+        .columns
+        .iter()
+        .position(|c| c == "test_lipschitz")
+        .unwrap();
+    for setting in ["cnn1", "cnn2"] {
+        let trades: Vec<(String, f64)> = table2
+            .rows
+            .iter()
+            .filter(|r| r.setting == setting)
+            .filter(|r| matches!(r.method, Some(astute_api::Method::Trades { .. })))
+            .filter_map(|r| Some((r.method?.to_string(), r.cells[lipschitz].measured?.mean)))
+            .collect();
+        let finding = findings
+            .iter()
+            .find(|f| f.table == 2 && f.claim.contains("as β grows") && f.setting.contains(setting))
+            .unwrap();
+        if trades.len() < 3 {
+            assert_eq!(finding.measured.holds, None, "{}", finding.line());
+            continue;
+        }
+        for (name, value) in &trades {
+            assert!(
+                finding
+                    .measured
+                    .evidence
+                    .contains(&format!("{name} {value:.2}")),
+                "{} lacks {name} {value:.2}",
+                finding.line()
+            );
+        }
+        let falling = trades.windows(2).all(|w| w[1].1 < w[0].1);
+        assert_eq!(finding.measured.holds, Some(falling), "{}", finding.line());
+    }
+    // A table with no runs leaves its findings unmeasured, with the paper's verdicts.
+    let table4 = table(&app.get("/api/tables/4").await.body);
+    if table4.rows.iter().all(|r| r.runs.is_empty()) {
+        for finding in findings.iter().filter(|f| f.table == 4) {
+            assert_eq!(finding.measured.holds, None, "{}", finding.line());
+            assert!(finding.paper.holds.is_some(), "{}", finding.line());
+        }
+    }
+}

@@ -267,6 +267,7 @@ async fn answers_are_shaped_as_described() {
         ),
         ("/api/tables/{number}", "/api/tables/2".to_owned()),
         ("/api/tables/{number}", "/api/tables/1".to_owned()),
+        ("/api/findings", "/api/findings".to_owned()),
     ] {
         let answer = app.get(&path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);

@@ -1,0 +1,437 @@
+//! The paper's findings from Tables 2–4 (Section 5.2–5.3), each checked per setting on
+//! the paper's numbers and on the measured ones: which methods are smoothest, which
+//! generalize worst, and what dropout does. Every verdict is computed from the tables.
+
+use astute_api::table::{Table, TableRow};
+use astute_api::{Finding, Method, Verdict};
+
+/// Whose numbers a verdict reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Paper,
+    Measured,
+}
+
+/// The methods the paper finds smooth and robust: AT, RST and TRADES.
+fn is_robust(method: Method) -> bool {
+    matches!(
+        method,
+        Method::At | Method::Rst { .. } | Method::Trades { .. }
+    )
+}
+
+/// Natural, GR and LLR (both variants): the methods the paper sets against the robust ones.
+fn is_other(method: Method) -> bool {
+    matches!(
+        method,
+        Method::Natural | Method::Gr { .. } | Method::Llr { .. } | Method::LlrRef { .. }
+    )
+}
+
+/// A table's rows as one source sees them: the paper has no `llr-ref` row of its own (its
+/// twin repeats the LLR numbers), so the paper's verdicts skip it.
+fn rows_of<'a>(rows: &[&'a TableRow], source: Source) -> Vec<&'a TableRow> {
+    rows.iter()
+        .copied()
+        .filter(|r| source == Source::Measured || !matches!(r.method, Some(Method::LlrRef { .. })))
+        .collect()
+}
+
+/// The rows' values in `column`, named by method; the error names the rows without one.
+fn values(rows: &[&TableRow], column: usize, source: Source) -> Result<Vec<(String, f64)>, String> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for row in rows {
+        let name = row.method.map_or_else(String::new, |m| m.to_string());
+        let cell = &row.cells[column];
+        let value = match source {
+            Source::Paper => cell.paper,
+            Source::Measured => cell.measured.map(|s| s.mean),
+        };
+        match value {
+            Some(v) => found.push((name, v)),
+            None => missing.push(name),
+        }
+    }
+    if rows.is_empty() {
+        return Err("no rows".into());
+    }
+    if !missing.is_empty() {
+        return Err(format!("not measured: {}", missing.join(", ")));
+    }
+    Ok(found)
+}
+
+fn not_measured(reason: String) -> Verdict {
+    Verdict {
+        holds: None,
+        evidence: reason,
+    }
+}
+
+fn verdict(holds: bool, evidence: String) -> Verdict {
+    Verdict {
+        holds: Some(holds),
+        evidence,
+    }
+}
+
+fn extreme(values: &[(String, f64)], largest: bool) -> (String, f64) {
+    values
+        .iter()
+        .cloned()
+        .reduce(|a, b| if (b.1 > a.1) == largest { b } else { a })
+        .expect("values are never empty")
+}
+
+fn mean(values: &[(String, f64)]) -> f64 {
+    values.iter().map(|(_, v)| v).sum::<f64>() / values.len() as f64
+}
+
+fn select<'a>(rows: &[&'a TableRow], keep: fn(Method) -> bool) -> Vec<&'a TableRow> {
+    rows.iter()
+        .copied()
+        .filter(|r| r.method.is_some_and(keep))
+        .collect()
+}
+
+/// Every robust row has a smaller Lipschitz constant than every other row.
+fn robust_are_smoother(rows: &[&TableRow], lipschitz: usize, source: Source) -> Verdict {
+    let (robust, other) = match (
+        values(&select(rows, is_robust), lipschitz, source),
+        values(&select(rows, is_other), lipschitz, source),
+    ) {
+        (Ok(r), Ok(o)) => (r, o),
+        (Err(e), _) | (_, Err(e)) => return not_measured(e),
+    };
+    let (rough, r) = extreme(&robust, true);
+    let (smooth, o) = extreme(&other, false);
+    let holds = r < o;
+    verdict(
+        holds,
+        format!(
+            "least smooth of AT, RST, TRADES {rough} {r:.2} {} smoothest of Natural, GR, LLR {smooth} {o:.2}",
+            if holds { "<" } else { "≥" }
+        ),
+    )
+}
+
+/// The smallest Lipschitz constant of the setting is a TRADES row's.
+fn trades_is_smoothest(rows: &[&TableRow], lipschitz: usize, source: Source) -> Verdict {
+    let all = match values(rows, lipschitz, source) {
+        Ok(v) => v,
+        Err(e) => return not_measured(e),
+    };
+    let (best, b) = extreme(&all, false);
+    let rest: Vec<(String, f64)> = all
+        .iter()
+        .filter(|(name, _)| !name.starts_with("trades"))
+        .cloned()
+        .collect();
+    let (trades, t) = extreme(
+        &all.iter()
+            .filter(|(name, _)| name.starts_with("trades"))
+            .cloned()
+            .collect::<Vec<_>>(),
+        false,
+    );
+    if rest.is_empty() {
+        return not_measured("only TRADES rows".into());
+    }
+    let (other, o) = extreme(&rest, false);
+    verdict(
+        best.starts_with("trades"),
+        format!(
+            "smoothest TRADES {trades} {t:.2}, smoothest other {other} {o:.2} (lowest: {best} {b:.2})"
+        ),
+    )
+}
+
+/// The Lipschitz constants of the TRADES rows fall as β grows.
+fn trades_smoother_with_beta(rows: &[&TableRow], lipschitz: usize, source: Source) -> Verdict {
+    let mut trades: Vec<&TableRow> = select(rows, |m| matches!(m, Method::Trades { .. }));
+    trades.sort_by(|a, b| beta(a).total_cmp(&beta(b)));
+    let by_beta = match values(&trades, lipschitz, source) {
+        Ok(v) if v.len() >= 2 => v,
+        Ok(_) => return not_measured("fewer than two TRADES rows".into()),
+        Err(e) => return not_measured(e),
+    };
+    let holds = by_beta.windows(2).all(|w| w[1].1 < w[0].1);
+    let mut evidence = format!("{} {:.2}", by_beta[0].0, by_beta[0].1);
+    for w in by_beta.windows(2) {
+        let sign = if w[1].1 < w[0].1 { ">" } else { "≤" };
+        evidence.push_str(&format!(" {sign} {} {:.2}", w[1].0, w[1].1));
+    }
+    verdict(holds, evidence)
+}
+
+fn beta(row: &TableRow) -> f32 {
+    match row.method {
+        Some(Method::Trades { beta }) => beta,
+        _ => 0.0,
+    }
+}
+
+/// The robust rows' mean generalization gap exceeds the other rows'.
+fn robust_gaps_are_larger(rows: &[&TableRow], gap: usize, source: Source) -> Verdict {
+    let (robust, other) = match (
+        values(&select(rows, is_robust), gap, source),
+        values(&select(rows, is_other), gap, source),
+    ) {
+        (Ok(r), Ok(o)) => (r, o),
+        (Err(e), _) | (_, Err(e)) => return not_measured(e),
+    };
+    let (r, o) = (mean(&robust), mean(&other));
+    verdict(
+        r > o,
+        format!(
+            "mean gap {r:.2} over {} AT, RST, TRADES rows {} {o:.2} over {} Natural, GR, LLR rows",
+            robust.len(),
+            if r > o { ">" } else { "≤" },
+            other.len()
+        ),
+    )
+}
+
+/// For every method of the setting, the gap in `column` is smaller with dropout.
+fn dropout_narrows(rows: &[&TableRow], column: usize, source: Source) -> Verdict {
+    let mut pairs = Vec::new();
+    for without in rows.iter().filter(|r| r.dropout.is_none()) {
+        let Some(with) = rows
+            .iter()
+            .find(|r| r.dropout.is_some() && r.method == without.method)
+        else {
+            continue;
+        };
+        match values(&[without, with], column, source) {
+            Ok(v) => pairs.push((v[0].0.clone(), v[0].1, v[1].1)),
+            Err(e) => return not_measured(e),
+        }
+    }
+    if pairs.is_empty() {
+        return not_measured("no method with and without dropout".into());
+    }
+    let narrower = pairs.iter().filter(|(_, off, on)| on < off).count();
+    let detail: Vec<String> = pairs
+        .iter()
+        .map(|(name, off, on)| format!("{name} {off:.2}→{on:.2}"))
+        .collect();
+    verdict(
+        narrower == pairs.len(),
+        format!(
+            "narrower for {narrower} of {}: {}",
+            pairs.len(),
+            detail.join(", ")
+        ),
+    )
+}
+
+/// A claim: its words, the tables it is checked in, the column it reads, its check.
+struct Claim {
+    words: &'static str,
+    tables: &'static [u8],
+    column: &'static str,
+    check: fn(&[&TableRow], usize, Source) -> Verdict,
+}
+
+const CLAIMS: [Claim; 7] = [
+    Claim {
+        words: "AT, RST and TRADES are smoother than Natural, GR and LLR",
+        tables: &[2, 3],
+        column: "test_lipschitz",
+        check: robust_are_smoother,
+    },
+    Claim {
+        words: "TRADES is the smoothest",
+        tables: &[2, 3],
+        column: "test_lipschitz",
+        check: trades_is_smoothest,
+    },
+    Claim {
+        words: "TRADES gets smoother as β grows",
+        tables: &[2, 3],
+        column: "test_lipschitz",
+        check: trades_smoother_with_beta,
+    },
+    Claim {
+        words: "AT, RST and TRADES have larger generalization gaps than Natural, GR and LLR",
+        tables: &[2, 3],
+        column: "gap",
+        check: robust_gaps_are_larger,
+    },
+    Claim {
+        words: "AT, RST and TRADES have larger adversarial generalization gaps than Natural, GR and LLR",
+        tables: &[2, 3],
+        column: "adv_gap",
+        check: robust_gaps_are_larger,
+    },
+    Claim {
+        words: "dropout narrows the generalization gap",
+        tables: &[4],
+        column: "gap",
+        check: dropout_narrows,
+    },
+    Claim {
+        words: "dropout narrows the adversarial generalization gap",
+        tables: &[4],
+        column: "adv_gap",
+        check: dropout_narrows,
+    },
+];
+
+/// The setting's name: the network of Table 2, the dataset and ε otherwise, with the
+/// stand-in the runs were measured on.
+fn setting_label(row: &TableRow) -> String {
+    let mut label = match row.architecture {
+        Some(a) => format!("{} {a}", row.dataset),
+        None => format!("{} ε={}", row.dataset, row.epsilon),
+    };
+    if !row.measured_on.is_empty() {
+        let on: Vec<String> = row.measured_on.iter().map(|d| d.to_string()).collect();
+        label.push_str(&format!(" (measured on {})", on.join(", ")));
+    }
+    label
+}
+
+/// Every claim in every setting of `tables` (Tables 2–4 as built from the store).
+pub fn check(tables: &[Table]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for claim in &CLAIMS {
+        for table in tables.iter().filter(|t| claim.tables.contains(&t.number)) {
+            let Some(column) = table.columns.iter().position(|c| c == claim.column) else {
+                continue;
+            };
+            let mut settings: Vec<&str> = table.rows.iter().map(|r| r.setting.as_str()).collect();
+            settings.dedup();
+            for setting in settings {
+                let rows: Vec<&TableRow> =
+                    table.rows.iter().filter(|r| r.setting == setting).collect();
+                let label = rows
+                    .iter()
+                    .find(|r| !r.measured_on.is_empty())
+                    .unwrap_or(&rows[0]);
+                findings.push(Finding {
+                    claim: claim.words.to_owned(),
+                    table: table.number,
+                    setting: setting_label(label),
+                    paper: (claim.check)(&rows_of(&rows, Source::Paper), column, Source::Paper),
+                    measured: (claim.check)(
+                        &rows_of(&rows, Source::Measured),
+                        column,
+                        Source::Measured,
+                    ),
+                });
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::{Measured, Untrained, build};
+    use astute_api::table::Stat;
+
+    fn tables() -> Vec<Table> {
+        [2, 3, 4]
+            .into_iter()
+            .map(|n| build(n, &Measured::default(), Untrained::LeftOut).unwrap())
+            .collect()
+    }
+
+    fn find<'a>(findings: &'a [Finding], claim: &str, setting: &str) -> &'a Finding {
+        findings
+            .iter()
+            .find(|f| f.claim.starts_with(claim) && f.setting.starts_with(setting))
+            .unwrap_or_else(|| panic!("no finding {claim} / {setting}"))
+    }
+
+    #[test]
+    fn the_papers_own_numbers_decide_its_verdicts() {
+        let findings = check(&tables());
+        // Seven claims: five over Tables 2 and 3 (two settings each), two over Table 4's
+        // two datasets.
+        assert_eq!(findings.len(), 5 * 4 + 2 * 2);
+        assert!(findings.iter().all(|f| f.measured.holds.is_none()));
+
+        // Table 2, CNN1: the least smooth robust row is RST(2) at 12.39, the smoothest of
+        // the others GR at 26.05.
+        let smoother = find(&findings, "AT, RST and TRADES are smoother", "mnist cnn1");
+        assert_eq!(smoother.paper.holds, Some(true));
+        assert!(
+            smoother
+                .paper
+                .evidence
+                .contains("rst:2 12.39 < smoothest of Natural, GR, LLR gr 26.05")
+        );
+        let beta = find(&findings, "TRADES gets smoother", "mnist cnn1");
+        assert_eq!(
+            beta.paper.evidence,
+            "trades:1 9.69 > trades:3 7.83 > trades:6 2.87"
+        );
+        // Its clean gaps: (0.67 + 0.66 + 0.69 + 0.69 + 0.55 + 0.25 − 0.04) / 7 = 0.496
+        // against (0.80 + 0.70 + 0.57) / 3 = 0.69: the claim does not hold on MNIST.
+        let gaps = find(
+            &findings,
+            "AT, RST and TRADES have larger generalization",
+            "mnist cnn1",
+        );
+        assert_eq!(gaps.paper.holds, Some(false));
+        assert!(
+            gaps.paper.evidence.starts_with("mean gap 0.50 over 7"),
+            "{}",
+            gaps.paper.evidence
+        );
+
+        // Table 4, SVHN: every gap narrows with dropout; natural's adversarial gap widens
+        // (0.87 → 1.22).
+        let gap = find(&findings, "dropout narrows the generalization gap", "svhn");
+        assert_eq!(gap.paper.holds, Some(true));
+        assert!(gap.paper.evidence.starts_with("narrower for 5 of 5"));
+        let adv = find(&findings, "dropout narrows the adversarial", "svhn");
+        assert_eq!(adv.paper.holds, Some(false));
+        assert!(adv.paper.evidence.contains("natural 0.87→1.22"));
+    }
+
+    #[test]
+    fn measured_numbers_that_contradict_a_claim_fail_it() {
+        let mut tables = tables();
+        // Measure Table 2 as the paper published it, llr-ref rows included...
+        for row in &mut tables[0].rows {
+            for cell in &mut row.cells {
+                cell.measured = cell.paper.map(|mean| Stat {
+                    mean,
+                    std: 0.0,
+                    n: 2,
+                });
+            }
+            // ...except TRADES on CNN2, far rougher than the rest.
+            if row.setting == "cnn2" && matches!(row.method, Some(Method::Trades { .. })) {
+                row.cells[4].measured = Some(Stat {
+                    mean: 500.0,
+                    std: 0.0,
+                    n: 2,
+                });
+            }
+        }
+        let findings = check(&tables);
+        let cnn1 = find(&findings, "TRADES is the smoothest", "mnist cnn1");
+        assert_eq!(
+            (cnn1.paper.holds, cnn1.measured.holds),
+            (Some(true), Some(true))
+        );
+        let cnn2 = find(&findings, "TRADES is the smoothest", "mnist cnn2");
+        assert_eq!(cnn2.paper.holds, Some(true));
+        assert_eq!(cnn2.measured.holds, Some(false));
+        assert!(
+            cnn2.measured.evidence.contains("(lowest: rst:2 4.55)"),
+            "{}",
+            cnn2.measured.evidence
+        );
+        assert!(
+            cnn2.line()
+                .starts_with("✗ Table 2 · mnist cnn2 · TRADES is the smoothest: ")
+        );
+    }
+}
