@@ -52,6 +52,12 @@ pub struct ModelEntry {
     pub test_adversarial_accuracy: f64,
     pub test_lipschitz: f64,
     pub test_images: usize,
+    /// Test accuracy (%) under AutoAttack (standard) on the first `autoattack_images`
+    /// test images, where it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_autoattack_accuracy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoattack_images: Option<usize>,
     pub epsilon: f32,
     /// The command that trained it.
     pub command: String,

@@ -1,13 +1,14 @@
 //! `astute playground`: the pretrained models and sample images the browser playground
 //! ships (`static/playground/`). Each model is one `astute train --half` run, written as
 //! `models/ID.safetensors` with its result row as `models/ID.json`; a model whose two
-//! files exist is kept, so the command resumes and retrains only what is missing. A kept
-//! model stored in full precision is rounded to half and measured again as stored.
+//! files exist and whose command in the manifest is the one planned is kept, so the
+//! command resumes and retrains only what is missing or planned otherwise. A kept model
+//! stored in full precision is rounded to half and measured again as stored.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use astute::api::{Budget, ExperimentSpec};
+use astute::api::{AttackName, Budget, ExperimentSpec, Optimizer};
 use astute::data::{Catalog, DatasetId, idx};
 use astute::method::Method;
 use astute::metric::{EvalProtocol, LipschitzStep};
@@ -19,7 +20,6 @@ use super::data_dirs::DataArgs;
 use super::progress::TrainProgress;
 use crate::device::Backend;
 use crate::execute::{Execution, evaluate, execute};
-use crate::reproduce::Scale;
 use astute_api::RunResult;
 
 #[derive(Debug, clap::Args)]
@@ -39,8 +39,12 @@ pub struct Args {
 const DATASETS: [DatasetId; 2] = [DatasetId::MnistSample, DatasetId::FashionMnist];
 const METHODS: [&str; 3] = ["natural", "at", "trades:6"];
 const DROPOUTS: [f64; 2] = [0.0, 0.5];
-/// The models train at `astute reproduce`'s CPU scale.
-const SCALE: Scale = Scale::Cpu;
+/// Epochs over each dataset's whole training set.
+const EPOCHS: usize = 5;
+/// Training images the train-set metrics are measured on (the first N).
+const EVAL_TRAIN: usize = 10_000;
+/// Test images AutoAttack is measured on (the first N).
+const AUTOATTACK_IMAGES: usize = 200;
 
 /// One shipped model: what to train and where it goes.
 struct Planned {
@@ -104,15 +108,22 @@ impl Planned {
         ))
     }
 
+    /// Every model: CNN2 on the dataset's whole training set for [`EPOCHS`] epochs with
+    /// Adam at 1e-3 and a one-epoch warm-up (the CPU scale's schedule, which trains every
+    /// method), AutoAttack on the first [`AUTOATTACK_IMAGES`] test images.
     fn spec(&self) -> anyhow::Result<ExperimentSpec> {
         let method: Method = self.method.parse().map_err(anyhow::Error::msg)?;
-        let mut spec = ExperimentSpec {
+        Ok(ExperimentSpec {
             architecture: Some(Architecture::Cnn2),
             dropout: self.dropout,
+            epochs: Some(EPOCHS),
+            optimizer: Some(Optimizer::Adam),
+            warmup_epochs: Some(1),
+            eval_train: Some(EVAL_TRAIN),
+            attacks: vec![AttackName::AutoAttack],
+            attack_images: Some(AUTOATTACK_IMAGES),
             ..ExperimentSpec::new(self.dataset, method)
-        };
-        SCALE.apply(&mut spec);
-        Ok(spec)
+        })
     }
 }
 
@@ -120,12 +131,21 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Trains `planned` unless its weights and row are already there; returns the row and
-/// the size of the weights.
-fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunResult, u64)> {
+/// Trains `planned` unless its weights and row are already there and were made by the
+/// planned command (`made_by`, from the manifest); returns the row and the size of the
+/// weights.
+fn model(
+    planned: &Planned,
+    made_by: Option<&str>,
+    models: &Path,
+    args: &Args,
+) -> anyhow::Result<(RunResult, u64)> {
     let weights = models.join(format!("{}.safetensors", planned.id));
     let row_path = models.join(format!("{}.json", planned.id));
-    if let (Ok(bytes), Ok(text)) = (std::fs::read(&weights), std::fs::read(&row_path)) {
+    let command = planned.command()?;
+    if made_by != Some(command.as_str()) {
+        eprintln!("{}: planned with another command", planned.id);
+    } else if let (Ok(bytes), Ok(text)) = (std::fs::read(&weights), std::fs::read(&row_path)) {
         let row: RunResult = serde_json::from_slice(&text)
             .with_context(|| format!("{} is not a result row", row_path.display()))?;
         if Precision::of(&bytes)? == Precision::Half {
@@ -134,7 +154,7 @@ fn model(planned: &Planned, models: &Path, args: &Args) -> anyhow::Result<(RunRe
         }
         return halve(planned, bytes, row, (&weights, &row_path), args);
     }
-    eprintln!("{}: training ({})", planned.id, planned.command()?);
+    eprintln!("{}: training ({command})", planned.id);
     let split = args.data.load(planned.dataset)?;
     let spec = planned.spec()?;
     let mut progress = TrainProgress::new(true);
@@ -250,6 +270,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for dir in [&models, &args.out.join("samples")] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let path = args.out.join("manifest.json");
+    // What made the models there now, when a manifest says.
+    let previous: Option<PlaygroundManifest> = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let made_by = |id: &str| {
+        previous
+            .as_ref()
+            .and_then(|m| m.models.iter().find(|e| e.id == id))
+            .map(|e| e.command.clone())
+    };
     let mut manifest = PlaygroundManifest {
         samples: Vec::new(),
         models: Vec::new(),
@@ -258,8 +289,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         manifest.samples.push(samples(dataset, &args)?);
     }
     for planned in Planned::all() {
-        let (row, bytes) = model(&planned, &models, &args)?;
+        let (row, bytes) = model(&planned, made_by(&planned.id).as_deref(), &models, &args)?;
         let test = row.metrics.test;
+        let autoattack = row.robust_accuracy(AttackName::AutoAttack);
         manifest.models.push(ModelEntry {
             id: planned.id.clone(),
             dataset: planned.dataset.to_string(),
@@ -272,11 +304,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             test_adversarial_accuracy: test.adversarial_accuracy,
             test_lipschitz: test.lipschitz,
             test_images: test.images,
+            test_autoattack_accuracy: autoattack.map(|a| a.accuracy),
+            autoattack_images: autoattack.map(|a| a.images),
             epsilon: row.epsilon,
             command: planned.command()?,
         });
     }
-    let path = args.out.join("manifest.json");
     write(&path, serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     eprintln!(
         "{}: {} models, {} sample sets",
@@ -285,4 +318,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         manifest.samples.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::{Cli, Command};
+    use super::*;
+
+    /// The command the manifest shows for a model is the one that trains it: parsed as
+    /// `astute train` flags, it asks for the model's spec.
+    #[test]
+    fn each_models_command_asks_for_its_spec() {
+        for planned in Planned::all() {
+            let command = planned.command().unwrap();
+            let words = command.split(" > ").next().unwrap().split_whitespace();
+            let Command::Train(args) = Cli::try_parse_from(words).unwrap().command else {
+                panic!("{command} is not astute train");
+            };
+            assert_eq!(args.spec(), planned.spec().unwrap(), "{command}");
+        }
+    }
 }

@@ -43,11 +43,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let have = available(&args.worker.data.dirs());
     let plan = plan(args.table, args.scale, args.seeds, &have).map_err(anyhow::Error::msg)?;
+    // Table 1 has no seeds: its measurements are exact.
+    let seeds = if args.table == 1 {
+        String::new()
+    } else {
+        format!(" --seeds {}", args.seeds)
+    };
     let command = format!(
-        "astute reproduce --table {} --scale {} --seeds {}",
+        "astute reproduce --table {} --scale {}{seeds}",
         args.table,
         args.scale.name(),
-        args.seeds
     );
     let provenance = provenance::provenance(command.clone(), &args.worker.backend_name());
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -110,26 +110,33 @@ pub(super) fn parse_lipschitz_step(s: &str) -> Result<LipschitzStep, String> {
     }
 }
 
+impl Args {
+    /// The run these flags ask for.
+    pub(super) fn spec(&self) -> ExperimentSpec {
+        ExperimentSpec {
+            dataset: self.dataset,
+            architecture: self.arch,
+            method: self.method,
+            dropout: self.dropout,
+            epsilon: self.eps,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optimizer: self.optimizer,
+            learning_rate: self.lr,
+            subset: self.subset,
+            warmup_epochs: self.warmup_epochs,
+            seed: self.seed,
+            eval_train: (self.eval_train > 0).then_some(self.eval_train),
+            curve: Vec::new(),
+            attacks: self.attack.clone(),
+            attack_images: self.attack_images,
+        }
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let device = args.backend.device()?;
-    let spec = ExperimentSpec {
-        dataset: args.dataset,
-        architecture: args.arch,
-        method: args.method,
-        dropout: args.dropout,
-        epsilon: args.eps,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        optimizer: args.optimizer,
-        learning_rate: args.lr,
-        subset: args.subset,
-        warmup_epochs: args.warmup_epochs,
-        seed: args.seed,
-        eval_train: None,
-        curve: Vec::new(),
-        attacks: args.attack.clone(),
-        attack_images: args.attack_images,
-    };
+    let spec = args.spec();
     let started_at = crate::store::now_ms();
     let split = args.data.load(args.dataset)?;
     let mut progress = TrainProgress::new(!args.json);
@@ -149,7 +156,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 progress.observe(e)
             },
             cancel: None,
-            eval_train: (args.eval_train > 0).then_some(args.eval_train),
+            eval_train: spec.eval_train,
             lipschitz_step: args.lipschitz_step,
             precision: if args.half {
                 Precision::Half

@@ -570,8 +570,17 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
             data-confidence-before=before[label].to_string() data-confidence-after=after[label].to_string()>
             <h3>{model.label()}</h3>
             <p class="measured">{format!(
-                "Trained by Astute: test accuracy {:.1} %, PGD-10 accuracy {:.1} % at ε = {}, Lipschitz {:.1}.",
-                model.test_accuracy, model.test_adversarial_accuracy, model.epsilon, model.test_lipschitz
+                "Trained by Astute: test accuracy {:.1} %, PGD-10 accuracy {:.1} % at ε = {}{}, Lipschitz {:.1}.",
+                model.test_accuracy,
+                model.test_adversarial_accuracy,
+                model.epsilon,
+                match (model.test_autoattack_accuracy, model.autoattack_images) {
+                    (Some(accuracy), Some(images)) => {
+                        format!(", AutoAttack {accuracy:.1} % on {images} test images")
+                    }
+                    _ => String::new(),
+                },
+                model.test_lipschitz
             )}</p>
             <div class="pictures">
                 <Picture values=Signal::stored(target.pixels.clone()) width=side palette=Palette::Grey caption="original".into()/>
