@@ -24,4 +24,9 @@ fn main() {
     println!("cargo:rustc-env=ASTUTE_BUILD_COMMIT={commit}");
     println!("cargo:rerun-if-changed=../.git/HEAD");
     println!("cargo:rerun-if-changed=../.git/refs/heads");
+    println!("cargo:rerun-if-changed=../.git/index");
+    // Any edit of the sources can make the tree dirty (or clean again).
+    for crate_dir in [".", "../shared", "../api", "../engine-api"] {
+        println!("cargo:rerun-if-changed={crate_dir}/src");
+    }
 }

@@ -225,7 +225,10 @@ pub struct ScaleSettings {
     pub name: String,
     pub epochs: usize,
     pub batch_size: usize,
+    pub optimizer: crate::Optimizer,
     pub learning_rate: f64,
+    /// Epochs of learning-rate and regulariser warm-up (0 = none).
+    pub warmup_epochs: usize,
     /// Training images (all of the training set when absent).
     pub subset: Option<usize>,
     /// Training images evaluated after training (the worker's default when absent).

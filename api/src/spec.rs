@@ -28,8 +28,8 @@ pub struct ExperimentSpec {
     pub epochs: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
-    /// `sgd` or `adam` instead of the preset's optimizer (at the usual 0.01 or 1e-3 unless
-    /// `learning_rate` says).
+    /// `sgd` or `adam` instead of the preset's optimizer: a switch to the other kind starts
+    /// at its usual rate (0.01 or 1e-3) unless `learning_rate` says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimizer: Option<Optimizer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -54,14 +54,22 @@ impl Scale {
                 // Measured on CNN2, MNIST sample, 2 epochs: with SGD (momentum 0.9) at 0.05,
                 // with or without warm-up, RST(2) and LLR stay at chance; with Adam at 1e-3
                 // both train (RST(2) 97.2 % train accuracy, LLR 89.1 %, 94.6 % with a
-                // one-epoch warm-up). See docs/methods.md.
-                spec.optimizer.get_or_insert(Optimizer::Adam);
-                spec.warmup_epochs.get_or_insert(1);
-                if spec.attacks.is_empty() {
-                    spec.attacks.push(AttackName::AutoAttack);
-                    spec.attack_images.get_or_insert(AUTOATTACK_IMAGES);
+                // one-epoch warm-up). See docs/methods.md. A spec that sets its own
+                // learning rate keeps its optimizer.
+                if spec.learning_rate.is_none() {
+                    spec.optimizer.get_or_insert(Optimizer::Adam);
                 }
+                spec.warmup_epochs.get_or_insert(1);
             }
+        }
+    }
+
+    /// What a reproduction's grid measures at this scale beside PGD-10: at the CPU scale,
+    /// AutoAttack on the first [`AUTOATTACK_IMAGES`] test images of each run.
+    fn add_grid_attacks(self, spec: &mut ExperimentSpec) {
+        if self == Self::Cpu && spec.attacks.is_empty() {
+            spec.attacks.push(AttackName::AutoAttack);
+            spec.attack_images.get_or_insert(AUTOATTACK_IMAGES);
         }
     }
 }
@@ -163,6 +171,7 @@ pub fn plan(
             spec.epsilon = Some(row.epsilon as f32);
             spec.seed = seed;
             scale.apply(&mut spec);
+            scale.add_grid_attacks(&mut spec);
             runs.push(PlannedRun {
                 spec,
                 stands_in_for,

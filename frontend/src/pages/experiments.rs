@@ -333,7 +333,7 @@ pub fn Experiments() -> impl IntoView {
                 <label>"Scale "
                     <select on:change=field("scale") prop:value=scale>
                         <option value="smoke">"smoke: one epoch on 256 images (to try things out)"</option>
-                        <option value="cpu">"cpu: 3 epochs on 8,000 images"</option>
+                        <option value="cpu">"cpu: 3 epochs on 8,000 images, Adam with a one-epoch warm-up"</option>
                         <option value="paper">"paper: the full protocol (a GPU's work)"</option>
                     </select>
                 </label>

@@ -84,13 +84,17 @@ fn Tables() -> impl IntoView {
             // A table nobody has measured yet says how to measure it.
             let unmeasured = t.rows.iter().all(|r| r.runs.is_empty() && r.untrained.is_empty());
             let command = format!("astute reproduce --table {} --scale cpu", t.number);
+            let what = if t.number == 1 {
+                "queues its separation measurements"
+            } else {
+                "queues its runs (two seeds per row)"
+            };
             view! {
                 {unmeasured.then(|| view! {
                     <p class="hint" role="status">
                         "Nothing measured for this table yet. On a machine with the data, "
-                        <code>{command}</code>
-                        " queues its runs (two seeds per row) in this store and works through them; "
-                        "every cell fills as they finish."
+                        <code>{command}</code> " " {what}
+                        " in this store and works through them; every cell fills as they finish."
                     </p>
                 })}
                 <p class="hint">"Download this table: " {downloads} " " <a href=json download>"JSON"</a></p>

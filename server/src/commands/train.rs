@@ -47,8 +47,8 @@ pub struct Args {
     /// sgd (momentum 0.9) or adam [default: the preset's]
     #[arg(long)]
     optimizer: Option<Optimizer>,
-    /// Learning rate [default: the preset's, or the usual 0.01 (sgd) / 1e-3 (adam) after
-    /// --optimizer switches]
+    /// Learning rate [default: the preset's, or the usual 0.01 (sgd) / 1e-3 (adam) when
+    /// --optimizer switches to the other kind]
     #[arg(long)]
     lr: Option<f64>,
     /// Train on the first N training images only.

@@ -38,7 +38,9 @@ pub async fn list(Params(query): Params<ScaleQuery>) -> ApiResult<Json<Vec<Scale
                 name: scale.name().to_owned(),
                 epochs: config.epochs,
                 batch_size: config.batch_size,
+                optimizer: config.optimizer.kind(),
                 learning_rate: config.optimizer.learning_rate(),
+                warmup_epochs: config.warmup_epochs,
                 subset: spec.subset,
                 eval_train: spec.eval_train,
             })

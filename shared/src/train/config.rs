@@ -28,6 +28,13 @@ impl OptimizerSpec {
         }
     }
 
+    pub fn kind(&self) -> Optimizer {
+        match self {
+            OptimizerSpec::Sgd { .. } => Optimizer::Sgd,
+            OptimizerSpec::Adam { .. } => Optimizer::Adam,
+        }
+    }
+
     /// This optimizer if it is of `kind`, else `kind` at its usual learning rate, with
     /// momentum 0.9 for SGD and this one's weight decay.
     pub fn switched_to(self, kind: Optimizer) -> Self {
@@ -36,15 +43,16 @@ impl OptimizerSpec {
                 weight_decay
             }
         };
-        match (self, kind) {
-            (OptimizerSpec::Sgd { .. }, Optimizer::Sgd)
-            | (OptimizerSpec::Adam { .. }, Optimizer::Adam) => self,
-            (_, Optimizer::Sgd) => OptimizerSpec::Sgd {
+        if self.kind() == kind {
+            return self;
+        }
+        match kind {
+            Optimizer::Sgd => OptimizerSpec::Sgd {
                 lr: kind.usual_learning_rate(),
                 momentum: 0.9,
                 weight_decay,
             },
-            (_, Optimizer::Adam) => OptimizerSpec::Adam {
+            Optimizer::Adam => OptimizerSpec::Adam {
                 lr: kind.usual_learning_rate(),
                 weight_decay,
             },

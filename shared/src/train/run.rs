@@ -165,7 +165,8 @@ pub fn train(
             epoch,
             epochs: config.epochs,
             batches,
-            learning_rate: lr,
+            // The rate of the epoch's first batch, warm-up included.
+            learning_rate: lr * config.warmup(epoch, 0, batches),
         });
         let epoch_start = web_time::Instant::now();
         let mut loss_sum = 0.0;
