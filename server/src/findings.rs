@@ -42,10 +42,12 @@ fn rows_of<'a>(rows: &[&'a TableRow], source: Source) -> Vec<&'a TableRow> {
         .collect()
 }
 
-/// The rows' values in `column`, named by method; the error names the rows without one.
+/// The rows' values in `column`, named by method; the error names the rows without one,
+/// telling rows whose runs did not train from rows not measured at all.
 fn values(rows: &[&TableRow], column: usize, source: Source) -> Result<Vec<(String, f64)>, String> {
     let mut found = Vec::new();
-    let mut missing = Vec::new();
+    let mut unmeasured = Vec::new();
+    let mut untrained = Vec::new();
     for row in rows {
         let mut name = row.method.map_or_else(String::new, |m| m.to_string());
         if row.dropout.is_some() {
@@ -58,16 +60,25 @@ fn values(rows: &[&TableRow], column: usize, source: Source) -> Result<Vec<(Stri
         };
         match value {
             Some(v) => found.push((name, v)),
-            None => missing.push(name),
+            None if source == Source::Measured && !row.untrained.is_empty() => untrained.push(name),
+            None => unmeasured.push(name),
         }
     }
     if rows.is_empty() {
         return Err("no rows".into());
     }
-    if !missing.is_empty() {
-        return Err(format!("not measured: {}", missing.join(", ")));
+    let mut reasons = Vec::new();
+    if !untrained.is_empty() {
+        reasons.push(format!("did not train: {}", untrained.join(", ")));
     }
-    Ok(found)
+    if !unmeasured.is_empty() {
+        reasons.push(format!("not measured: {}", unmeasured.join(", ")));
+    }
+    if reasons.is_empty() {
+        Ok(found)
+    } else {
+        Err(reasons.join("; "))
+    }
 }
 
 fn not_measured(reason: String) -> Verdict {
@@ -442,12 +453,21 @@ mod tests {
                 });
             }
         }
+        // A row whose only run did not train has no measured numbers.
+        let at = tables[0]
+            .rows
+            .iter_mut()
+            .find(|r| r.setting == "cnn1" && r.method == Some(Method::At))
+            .unwrap();
+        for cell in &mut at.cells {
+            cell.measured = None;
+        }
+        at.untrained = vec!["run-a".into()];
         let findings = check(&tables);
         let cnn1 = find(&findings, "TRADES is the smoothest", "mnist cnn1");
-        assert_eq!(
-            (cnn1.paper.holds, cnn1.measured.holds),
-            (Some(true), Some(true))
-        );
+        assert_eq!(cnn1.paper.holds, Some(true));
+        assert_eq!(cnn1.measured.holds, None);
+        assert_eq!(cnn1.measured.evidence, "did not train: at");
         let cnn2 = find(&findings, "TRADES is the smoothest", "mnist cnn2");
         assert_eq!(cnn2.paper.holds, Some(true));
         assert_eq!(cnn2.measured.holds, Some(false));

@@ -14,7 +14,7 @@ use astute::separation::Metric;
 pub enum Scale {
     /// Minutes for a whole table: tiny subsets, one epoch (for tests and demos).
     Smoke,
-    /// About two hours for a table on 2 CPU cores, two seeds per row: 3 epochs on 8,000
+    /// Two to three hours for a table on 2 CPU cores, two seeds per row: 3 epochs on 8,000
     /// images (all of the MNIST sample's training split) with Adam and a one-epoch
     /// warm-up, AutoAttack on the first 30 test images.
     Cpu,
@@ -76,7 +76,8 @@ impl Scale {
 
 /// The test images the CPU scale's AutoAttack column is measured on: AutoAttack costs
 /// about 1.7 s per robust MNIST image on 2 cores (166 s for 100 images of a natural CNN1,
-/// 76 robust), so 30 images keep a table near two hours; the column says n.
+/// 76 robust), so 30 images keep AutoAttack to about a quarter of a table; the table's
+/// notes say how many images.
 pub const AUTOATTACK_IMAGES: usize = 30;
 
 /// One training run of a table's grid.

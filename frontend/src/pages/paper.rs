@@ -35,6 +35,7 @@ fn Findings() -> impl IntoView {
                  train are left out), and from the paper's own numbers beside them."
             </p>
             {loaded(findings, |findings: Vec<Finding>| view! {
+                <div class="table-wrap">
                 <table class="findings">
                     <thead><tr>
                         <th scope="col">"Claim"</th><th scope="col">"Table · setting"</th>
@@ -53,6 +54,7 @@ fn Findings() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             })}
         </section>
     }
@@ -129,7 +131,8 @@ pub fn Paper() -> impl IntoView {
                 "Every table shows the paper's published number beside what was measured here, as mean ±
                  standard deviation over seeds. Where a dataset of the paper is not on this machine, a
                  stand-in is measured and the table says so (“measured on fashion-mnist”). The shipped
-                 results were trained at CPU scale (3 epochs on 8,000 images, two seeds per row); the
+                 results were trained at CPU scale (a few epochs on 8,000 images; each run's page gives
+                 the command that made it); the
                  "<code>"paper"</code>" scale is the full protocol for a GPU."
             </p>
         </article>
