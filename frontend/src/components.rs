@@ -35,6 +35,7 @@ pub fn quantity(key: &str) -> &str {
         "test_acc" => "Test acc. %",
         "adv_test_acc" => "PGD-10 test acc. %",
         "autoattack_test_acc" => "AutoAttack test acc. %",
+        "pgd_on_autoattack_images" => "PGD-10 on the AutoAttack images %",
         "masking" => "Masking flags",
         "trained" => "Trained",
         "adv_train_acc" => "Adv. train acc. %",

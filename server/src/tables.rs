@@ -17,11 +17,13 @@ use crate::separate::dataset_epsilon;
 pub const NUMBERS: [u8; 4] = [1, 2, 3, 4];
 
 /// The measured columns of Tables 2–4: the paper's, with the test accuracy under
-/// AutoAttack beside its PGD-10 one (the paper has none).
-const RUN_COLUMNS: [&str; 7] = [
+/// AutoAttack beside its PGD-10 one (the paper has none), and PGD-10 on the same images as
+/// AutoAttack, since a run may attack only the first test images with AutoAttack.
+const RUN_COLUMNS: [&str; 8] = [
     "train_acc",
     "test_acc",
     "adv_test_acc",
+    "pgd_on_autoattack_images",
     "autoattack_test_acc",
     "test_lipschitz",
     "gap",
@@ -29,14 +31,26 @@ const RUN_COLUMNS: [&str; 7] = [
 ];
 
 /// A run's values of [`RUN_COLUMNS`]; `None` where it was not measured.
-fn run_values(row: &RunResult) -> [Option<f64>; 7] {
+fn run_values(row: &RunResult) -> [Option<f64>; 8] {
     let m = &row.metrics;
+    let autoattack = row.robust_accuracy(AttackName::AutoAttack);
+    let pgd_beside = autoattack.and_then(|aa| {
+        row.robust
+            .iter()
+            .find(|r| {
+                r.attack == AttackName::PGD_10
+                    && r.epsilon == aa.epsilon
+                    && r.seed == aa.seed
+                    && r.images == aa.images
+            })
+            .map(|r| r.accuracy)
+    });
     [
         Some(m.train.accuracy),
         Some(m.test.accuracy),
         Some(m.test.adversarial_accuracy),
-        row.robust_accuracy(AttackName::AutoAttack)
-            .map(|r| r.accuracy),
+        pgd_beside,
+        autoattack.map(|r| r.accuracy),
         Some(m.test.lipschitz),
         Some(m.gap),
         Some(m.adv_gap),
@@ -126,13 +140,14 @@ pub fn build(number: u8, measured: &Measured, untrained: Untrained) -> Option<Ta
                         Untrained::LeftOut => trained,
                         Untrained::Counted => all.clone(),
                     };
-                    let values: Vec<[Option<f64>; 7]> =
+                    let values: Vec<[Option<f64>; 8]> =
                         matching.iter().map(|(_, r)| run_values(r)).collect();
                     let p = &published.metrics;
                     let paper_values = [
                         p.train_acc,
                         p.test_acc,
                         p.adv_test_acc,
+                        None,
                         None,
                         p.test_lipschitz,
                         p.gap,
@@ -227,7 +242,7 @@ fn run_notes(number: u8, runs: &[(RunSummary, RunResult)]) -> Vec<String> {
     if !autoattack_images.is_empty() {
         let counts: Vec<String> = autoattack_images.iter().map(|n| n.to_string()).collect();
         notes.push(format!(
-            "AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square) on the first {} test images of each run.",
+            "AutoAttack (standard: APGD-CE, APGD-T, FAB-T, Square) on the first {} test images of each run, beside PGD-10 on the same images where it was measured.",
             counts.join(" or ")
         ));
     }

@@ -12,7 +12,7 @@ use astute::burn::tensor::TensorData;
 use astute::data::{DatasetId, ImageShape};
 use astute::method::Method;
 use astute::metric::masking;
-use astute::metric::{Attack, robust_accuracy};
+use astute::metric::{Attack, RobustProtocol, robust_accuracy};
 use astute::model::{Classifier, Network};
 use astute::train::TrainConfig;
 use common::{cpu, device_rng_lock, pseudo_random, toy_dataset, train_quietly};
@@ -605,4 +605,47 @@ fn autoattack_is_at_least_as_strong_as_its_parts() {
     let auto = accuracy(AttackName::AutoAttack);
     assert!(auto <= apgd, "AutoAttack {auto} against APGD-CE {apgd}");
     assert!(apgd <= pgd + 1.0, "APGD-CE {apgd} against PGD-10 {pgd}");
+}
+
+/// A protocol with further attacks measures PGD-10 on the same images first, once, so a
+/// strong attack on a prefix of the test set stands beside the paper's attack there.
+#[test]
+fn further_attacks_come_with_pgd10_on_the_same_images() {
+    let device = cpu().autodiff();
+    let test = toy_dataset(60, ImageShape::new(1, 16, 16), 4, 7);
+    let model = eval_copy(&trained(Method::Natural));
+    let protocol = |attacks: Vec<AttackName>| RobustProtocol {
+        attacks,
+        images: Some(25),
+        epsilon: 0.05,
+        seed: 3,
+    };
+    let names = |attacks| {
+        protocol(attacks)
+            .run(&model, &test, &device, |_| ())
+            .iter()
+            .map(|e| (e.attack, e.images, e.accuracy))
+            .collect::<Vec<_>>()
+    };
+    let pgd_there = robust_accuracy(
+        &model,
+        &test.take(25),
+        &Attack::new(AttackName::PGD_10, 0.05, 3),
+        25,
+        &device,
+    );
+    let fgsm_there = robust_accuracy(
+        &model,
+        &test.take(25),
+        &Attack::new(AttackName::Fgsm, 0.05, 3),
+        25,
+        &device,
+    );
+    let expected = vec![
+        (AttackName::PGD_10, 25, pgd_there),
+        (AttackName::Fgsm, 25, fgsm_there),
+    ];
+    assert_eq!(names(vec![AttackName::Fgsm]), expected);
+    assert_eq!(names(vec![AttackName::PGD_10, AttackName::Fgsm]), expected);
+    assert_eq!(names(Vec::new()), Vec::new());
 }

@@ -66,13 +66,29 @@ async fn an_evaluation_added_later_shows_everywhere() {
         accuracy: 30.0,
         ..first
     };
+    // PGD-10 on the same 1,000 images stands beside AutoAttack; on other images it does not.
+    let pgd_beside = RobustEvaluation {
+        attack: AttackName::PGD_10,
+        accuracy: 20.0,
+        ..first
+    };
+    let pgd_elsewhere = RobustEvaluation {
+        attack: AttackName::PGD_10,
+        images: 100,
+        accuracy: 40.0,
+        ..first
+    };
     let fgsm_again = MaskingFlag {
         check: MaskingCheck::FgsmBeatsPgd,
         raised: false,
         evidence: "FGSM 21.00 % against PGD-10 15.00 %".into(),
     };
     store
-        .add_robust(&id, &[again, fewer], vec![fgsm_again.clone()])
+        .add_robust(
+            &id,
+            &[again, fewer, pgd_elsewhere, pgd_beside],
+            vec![fgsm_again.clone()],
+        )
         .await
         .unwrap();
     let unknown = store.add_robust("no-such-run", &[first], Vec::new()).await;
@@ -90,7 +106,7 @@ async fn an_evaluation_added_later_shows_everywhere() {
     assert_eq!(summary.autoattack_test_acc, Some(12.0));
     assert_eq!(summary.masking_raised, vec![MaskingCheck::ZeroGradients]);
     let result = run.run.result.unwrap();
-    assert_eq!(result.robust, vec![again, fewer]);
+    assert_eq!(result.robust, vec![again, fewer, pgd_elsewhere, pgd_beside]);
     assert_eq!(result.masking.len(), 2);
     assert!(result.masking.contains(&fgsm_again), "{:?}", result.masking);
 
@@ -103,6 +119,15 @@ async fn an_evaluation_added_later_shows_everywhere() {
             std: 0.0,
             n: 1
         })
+    );
+    let beside = after
+        .columns
+        .iter()
+        .position(|c| c == "pgd_on_autoattack_images")
+        .unwrap();
+    assert_eq!(
+        after.rows[row].cells[beside].measured.map(|s| s.mean),
+        Some(20.0)
     );
     assert_eq!(after.rows[row].masking, vec![MaskingCheck::ZeroGradients]);
     assert!(
