@@ -232,9 +232,12 @@ fn run_notes(number: u8, runs: &[(RunSummary, RunResult)]) -> Vec<String> {
         }
     }
     stand_ins.sort();
-    for (paper_dataset, here, architecture) in stand_ins {
+    for group in stand_ins.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let (paper_dataset, here, _) = &group[0];
+        let networks: Vec<&str> = group.iter().map(|(.., a)| a.as_str()).collect();
         notes.push(format!(
-            "{paper_dataset} is not on the machine that measured this table: its rows are measured on {here} with {architecture}."
+            "{paper_dataset} is not on the machine that measured this table: its rows are measured on {here} with {}.",
+            networks.join(" and ")
         ));
     }
     autoattack_images.sort_unstable();
