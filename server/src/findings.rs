@@ -108,26 +108,43 @@ fn mean(values: &[(String, f64)]) -> f64 {
     values.iter().map(|(_, v)| v).sum::<f64>() / values.len() as f64
 }
 
-fn select<'a>(rows: &[&'a TableRow], keep: fn(Method) -> bool) -> Vec<&'a TableRow> {
+fn select<'a>(rows: &[&'a TableRow], keep: Keep) -> Vec<&'a TableRow> {
     rows.iter()
         .copied()
         .filter(|r| r.method.is_some_and(keep))
         .collect()
 }
 
-/// The values in `column` of the robust rows and of the others.
+/// The values in `column` of the rows `first` keeps and of those `second` keeps.
 type Groups = (Vec<(String, f64)>, Vec<(String, f64)>);
 
-fn robust_and_other(rows: &[&TableRow], column: usize, source: Source) -> Result<Groups, String> {
+/// Which rows a group keeps, by method.
+type Keep = fn(Method) -> bool;
+
+fn groups(
+    rows: &[&TableRow],
+    column: usize,
+    source: Source,
+    (first, second): (Keep, Keep),
+) -> Result<Groups, String> {
     Ok((
-        values(&select(rows, is_robust), column, source)?,
-        values(&select(rows, is_other), column, source)?,
+        values(&select(rows, first), column, source)?,
+        values(&select(rows, second), column, source)?,
     ))
+}
+
+fn is_trades(method: Method) -> bool {
+    matches!(method, Method::Trades { .. })
+}
+
+/// The sign the evidence shows between two numbers, for a claim that the first is smaller.
+fn below(holds: bool) -> &'static str {
+    if holds { "<" } else { "≥" }
 }
 
 /// Every robust row has a smaller Lipschitz constant than every other row.
 fn robust_are_smoother(rows: &[&TableRow], lipschitz: usize, source: Source) -> Verdict {
-    let (robust, other) = match robust_and_other(rows, lipschitz, source) {
+    let (robust, other) = match groups(rows, lipschitz, source, (is_robust, is_other)) {
         Ok(groups) => groups,
         Err(e) => return not_measured(e),
     };
@@ -138,27 +155,16 @@ fn robust_are_smoother(rows: &[&TableRow], lipschitz: usize, source: Source) -> 
         holds,
         format!(
             "least smooth of AT, RST, TRADES {rough} {r:.2} {} smoothest of Natural, GR, LLR {smooth} {o:.2}",
-            if holds { "<" } else { "≥" }
+            below(holds)
         ),
     )
 }
 
 /// The smallest Lipschitz constant of the setting is a TRADES row's.
 fn trades_is_smoothest(rows: &[&TableRow], lipschitz: usize, source: Source) -> Verdict {
-    let (trades, others) = match (
-        values(
-            &select(rows, |m| matches!(m, Method::Trades { .. })),
-            lipschitz,
-            source,
-        ),
-        values(
-            &select(rows, |m| !matches!(m, Method::Trades { .. })),
-            lipschitz,
-            source,
-        ),
-    ) {
-        (Ok(t), Ok(o)) => (t, o),
-        (Err(e), _) | (_, Err(e)) => return not_measured(e),
+    let (trades, others) = match groups(rows, lipschitz, source, (is_trades, |m| !is_trades(m))) {
+        Ok(groups) => groups,
+        Err(e) => return not_measured(e),
     };
     let (trades, t) = extreme(&trades, false);
     let (other, o) = extreme(&others, false);
@@ -167,14 +173,14 @@ fn trades_is_smoothest(rows: &[&TableRow], lipschitz: usize, source: Source) -> 
         holds,
         format!(
             "smoothest TRADES {trades} {t:.2} {} smoothest other {other} {o:.2}",
-            if holds { "<" } else { "≥" }
+            below(holds)
         ),
     )
 }
 
 /// The Lipschitz constants of the TRADES rows fall as β grows.
 fn trades_smoother_with_beta(rows: &[&TableRow], lipschitz: usize, source: Source) -> Verdict {
-    let mut trades: Vec<&TableRow> = select(rows, |m| matches!(m, Method::Trades { .. }));
+    let mut trades: Vec<&TableRow> = select(rows, is_trades);
     trades.sort_by(|a, b| beta(a).total_cmp(&beta(b)));
     let by_beta = match values(&trades, lipschitz, source) {
         Ok(v) if v.len() >= 2 => v,
@@ -199,7 +205,7 @@ fn beta(row: &TableRow) -> f32 {
 
 /// The robust rows' mean generalization gap exceeds the other rows'.
 fn robust_gaps_are_larger(rows: &[&TableRow], gap: usize, source: Source) -> Verdict {
-    let (robust, other) = match robust_and_other(rows, gap, source) {
+    let (robust, other) = match groups(rows, gap, source, (is_robust, is_other)) {
         Ok(groups) => groups,
         Err(e) => return not_measured(e),
     };

@@ -78,24 +78,21 @@ pub fn loss<M: Classifier>(
         Method::Gr { lambda, h } => {
             gradient_regularization::loss(model, attacker, images, labels, lambda, h)
         }
-        Method::Llr { lambda, mu } => llr::loss(
-            model,
-            attacker,
-            images,
-            labels,
-            context.epsilon,
-            lambda,
-            Linearity::AsDefined { mu },
-        ),
-        Method::LlrRef { lambda } => llr::loss(
-            model,
-            attacker,
-            images,
-            labels,
-            context.epsilon,
-            lambda,
-            Linearity::ReferenceCode,
-        ),
+        Method::Llr { lambda, .. } | Method::LlrRef { lambda } => {
+            let linearity = match method {
+                Method::Llr { mu, .. } => Linearity::AsDefined { mu },
+                _ => Linearity::ReferenceCode,
+            };
+            llr::loss(
+                model,
+                attacker,
+                images,
+                labels,
+                context.epsilon,
+                lambda,
+                linearity,
+            )
+        }
         Method::At => {
             let adversarial = context.pgd.attack(attacker, images, labels);
             cross_entropy(model.forward(adversarial), labels).mean()
