@@ -42,9 +42,18 @@ fn rows_of<'a>(rows: &[&'a TableRow], source: Source) -> Vec<&'a TableRow> {
         .collect()
 }
 
+/// One row's number in a column: its mean over the seeds and their standard deviation
+/// (0 for the paper's numbers, which come without one).
+#[derive(Debug, Clone, Default)]
+struct Value {
+    name: String,
+    mean: f64,
+    std: f64,
+}
+
 /// The rows' values in `column`, named by method; the error names the rows without one,
 /// telling rows whose runs did not train from rows not measured at all.
-fn values(rows: &[&TableRow], column: usize, source: Source) -> Result<Vec<(String, f64)>, String> {
+fn values(rows: &[&TableRow], column: usize, source: Source) -> Result<Vec<Value>, String> {
     let mut found = Vec::new();
     let mut unmeasured = Vec::new();
     let mut untrained = Vec::new();
@@ -55,11 +64,11 @@ fn values(rows: &[&TableRow], column: usize, source: Source) -> Result<Vec<(Stri
         }
         let cell = &row.cells[column];
         let value = match source {
-            Source::Paper => cell.paper,
-            Source::Measured => cell.measured.map(|s| s.mean),
+            Source::Paper => cell.paper.map(|mean| (mean, 0.0)),
+            Source::Measured => cell.measured.map(|s| (s.mean, s.std)),
         };
         match value {
-            Some(v) => found.push((name, v)),
+            Some((mean, std)) => found.push(Value { name, mean, std }),
             None if source == Source::Measured && !row.untrained.is_empty() => untrained.push(name),
             None => unmeasured.push(name),
         }
@@ -96,16 +105,37 @@ fn verdict(holds: bool, evidence: String) -> Verdict {
 }
 
 /// The largest (or smallest) of `values`, which [`values`] never returns empty.
-fn extreme(values: &[(String, f64)], largest: bool) -> (String, f64) {
+fn extreme(values: &[Value], largest: bool) -> Value {
     values
         .iter()
         .cloned()
-        .reduce(|a, b| if (b.1 > a.1) == largest { b } else { a })
+        .reduce(|a, b| if (b.mean > a.mean) == largest { b } else { a })
         .unwrap_or_default()
 }
 
-fn mean(values: &[(String, f64)]) -> f64 {
-    values.iter().map(|(_, v)| v).sum::<f64>() / values.len() as f64
+/// The mean of a group's values, with the standard deviation that mean inherits from
+/// the rows' seed spreads.
+fn mean(values: &[Value]) -> Value {
+    let n = values.len() as f64;
+    Value {
+        name: String::new(),
+        mean: values.iter().map(|v| v.mean).sum::<f64>() / n,
+        std: values.iter().map(|v| v.std * v.std).sum::<f64>().sqrt() / n,
+    }
+}
+
+/// Whether `a` and `b` differ by less than the seeds' spread (the standard deviation
+/// of their difference): a verdict on such a pair is not settled by the seeds measured.
+fn within_spread(a: &Value, b: &Value) -> Option<f64> {
+    let spread = a.std.hypot(b.std);
+    ((a.mean - b.mean).abs() < spread).then_some(spread)
+}
+
+/// The evidence's remark on a pair within the seeds' spread.
+fn spread_remark(a: &Value, b: &Value) -> String {
+    within_spread(a, b).map_or_else(String::new, |s| {
+        format!(" (within the seeds' spread ±{s:.2})")
+    })
 }
 
 fn select<'a>(rows: &[&'a TableRow], keep: Keep) -> Vec<&'a TableRow> {
@@ -116,7 +146,7 @@ fn select<'a>(rows: &[&'a TableRow], keep: Keep) -> Vec<&'a TableRow> {
 }
 
 /// The values in `column` of the rows `first` keeps and of those `second` keeps.
-type Groups = (Vec<(String, f64)>, Vec<(String, f64)>);
+type Groups = (Vec<Value>, Vec<Value>);
 
 /// Which rows a group keeps, by method.
 type Keep = fn(Method) -> bool;
@@ -148,14 +178,18 @@ fn robust_are_smoother(rows: &[&TableRow], lipschitz: usize, source: Source) -> 
         Ok(groups) => groups,
         Err(e) => return not_measured(e),
     };
-    let (rough, r) = extreme(&robust, true);
-    let (smooth, o) = extreme(&other, false);
-    let holds = r < o;
+    let (rough, smooth) = (extreme(&robust, true), extreme(&other, false));
+    let holds = rough.mean < smooth.mean;
     verdict(
         holds,
         format!(
-            "least smooth of AT, RST, TRADES {rough} {r:.2} {} smoothest of Natural, GR, LLR {smooth} {o:.2}",
-            below(holds)
+            "least smooth of AT, RST, TRADES {} {:.2} {} smoothest of Natural, GR, LLR {} {:.2}{}",
+            rough.name,
+            rough.mean,
+            below(holds),
+            smooth.name,
+            smooth.mean,
+            spread_remark(&rough, &smooth)
         ),
     )
 }
@@ -166,14 +200,18 @@ fn trades_is_smoothest(rows: &[&TableRow], lipschitz: usize, source: Source) -> 
         Ok(groups) => groups,
         Err(e) => return not_measured(e),
     };
-    let (trades, t) = extreme(&trades, false);
-    let (other, o) = extreme(&others, false);
-    let holds = t < o;
+    let (trades, other) = (extreme(&trades, false), extreme(&others, false));
+    let holds = trades.mean < other.mean;
     verdict(
         holds,
         format!(
-            "smoothest TRADES {trades} {t:.2} {} smoothest other {other} {o:.2}",
-            below(holds)
+            "smoothest TRADES {} {:.2} {} smoothest other {} {:.2}{}",
+            trades.name,
+            trades.mean,
+            below(holds),
+            other.name,
+            other.mean,
+            spread_remark(&trades, &other)
         ),
     )
 }
@@ -187,11 +225,22 @@ fn trades_smoother_with_beta(rows: &[&TableRow], lipschitz: usize, source: Sourc
         Ok(_) => return not_measured("fewer than two TRADES rows".into()),
         Err(e) => return not_measured(e),
     };
-    let holds = by_beta.windows(2).all(|w| w[1].1 < w[0].1);
-    let mut evidence = format!("{} {:.2}", by_beta[0].0, by_beta[0].1);
+    let holds = by_beta.windows(2).all(|w| w[1].mean < w[0].mean);
+    let mut evidence = format!("{} {:.2}", by_beta[0].name, by_beta[0].mean);
     for w in by_beta.windows(2) {
-        let sign = if w[1].1 < w[0].1 { ">" } else { "≤" };
-        evidence.push_str(&format!(" {sign} {} {:.2}", w[1].0, w[1].1));
+        let sign = if w[1].mean < w[0].mean { ">" } else { "≤" };
+        evidence.push_str(&format!(" {sign} {} {:.2}", w[1].name, w[1].mean));
+    }
+    let unsettled: Vec<&str> = by_beta
+        .windows(2)
+        .filter(|w| within_spread(&w[0], &w[1]).is_some())
+        .map(|w| w[1].name.as_str())
+        .collect();
+    if !unsettled.is_empty() {
+        evidence.push_str(&format!(
+            " (within the seeds' spread of the row before: {})",
+            unsettled.join(", ")
+        ));
     }
     verdict(holds, evidence)
 }
@@ -210,13 +259,17 @@ fn robust_gaps_are_larger(rows: &[&TableRow], gap: usize, source: Source) -> Ver
         Err(e) => return not_measured(e),
     };
     let (r, o) = (mean(&robust), mean(&other));
+    let holds = r.mean > o.mean;
     verdict(
-        r > o,
+        holds,
         format!(
-            "mean gap {r:.2} over {} AT, RST, TRADES rows {} {o:.2} over {} Natural, GR, LLR rows",
+            "mean gap {:.2} over {} AT, RST, TRADES rows {} {:.2} over {} Natural, GR, LLR rows{}",
+            r.mean,
             robust.len(),
-            if r > o { ">" } else { "≤" },
-            other.len()
+            if holds { ">" } else { "≤" },
+            o.mean,
+            other.len(),
+            spread_remark(&r, &o)
         ),
     )
 }
@@ -236,17 +289,25 @@ fn dropout_narrows(rows: &[&TableRow], column: usize, source: Source) -> Verdict
             continue;
         };
         match values(&[without, with], column, source) {
-            Ok(v) => pairs.push((v[0].0.clone(), v[0].1, v[1].1)),
+            Ok(v) => pairs.push((v[0].clone(), v[1].clone())),
             Err(e) => return not_measured(e),
         }
     }
     if pairs.is_empty() {
         return not_measured("no method with and without dropout".into());
     }
-    let narrower = pairs.iter().filter(|(_, off, on)| on < off).count();
+    let narrower = pairs.iter().filter(|(off, on)| on.mean < off.mean).count();
     let detail: Vec<String> = pairs
         .iter()
-        .map(|(name, off, on)| format!("{name} {off:.2}→{on:.2}"))
+        .map(|(off, on)| {
+            format!(
+                "{} {:.2}→{:.2}{}",
+                off.name,
+                off.mean,
+                on.mean,
+                spread_remark(off, on)
+            )
+        })
         .collect();
     verdict(
         narrower == pairs.len(),
@@ -492,6 +553,47 @@ mod tests {
         assert!(
             cnn2.line()
                 .starts_with("✗ Table 2 · mnist cnn2 · TRADES is the smoothest: ")
+        );
+    }
+
+    #[test]
+    fn a_difference_inside_the_seeds_spread_is_said_to_be() {
+        let mut tables = tables();
+        let gap = tables[0].columns.iter().position(|c| c == "gap").unwrap();
+        let measure = |tables: &mut Vec<Table>, std: f64| {
+            for row in tables[0].rows.iter_mut().filter(|r| r.setting == "cnn1") {
+                row.cells[gap].measured = row.cells[gap].paper.map(|mean| Stat { mean, std, n: 2 });
+            }
+        };
+        // The paper's CNN1 gaps, 0.496 over 7 robust rows against 0.69 over 3: with a seed
+        // spread of 1 point per row the group means carry √(7)/7 and √(3)/3, and their
+        // difference √(1/7 + 1/3) = 0.69, more than the 0.19 between them.
+        measure(&mut tables, 1.0);
+        let findings = check(&tables);
+        let gaps = find(
+            &findings,
+            "AT, RST and TRADES have larger generalization",
+            "mnist cnn1",
+        );
+        assert_eq!(gaps.measured.holds, Some(false));
+        assert!(
+            gaps.measured
+                .evidence
+                .ends_with("(within the seeds' spread ±0.69)"),
+            "{}",
+            gaps.measured.evidence
+        );
+        measure(&mut tables, 0.05);
+        let findings = check(&tables);
+        let gaps = find(
+            &findings,
+            "AT, RST and TRADES have larger generalization",
+            "mnist cnn1",
+        );
+        assert!(
+            !gaps.measured.evidence.contains("spread"),
+            "{}",
+            gaps.measured.evidence
         );
     }
 }
