@@ -130,7 +130,8 @@ pub struct RunDetail {
 }
 
 /// A run as `GET /api/runs/{id}` answers: the stored run, and where its weights are when
-/// the server holds them (shipped runs and runs trained elsewhere may have none there).
+/// the lab's artifact store holds them (shipped runs, and runs trained on another machine
+/// of a lab that keeps its artifacts in files, have none).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunAnswer {

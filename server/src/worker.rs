@@ -1,6 +1,7 @@
 //! A job worker: claims queued runs from the store, trains and evaluates them through
 //! [`crate::execute`], streams their events into the store, renews its lease while it
-//! works, and checkpoints every epoch so that a run whose worker died resumes elsewhere.
+//! works, and checkpoints every epoch into the lab's artifact store, so that a run whose
+//! worker died resumes on any machine.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,11 +20,11 @@ use crate::execute::{Execution, execute};
 use crate::separate::measure;
 use astute_api::Status;
 
-use crate::artifacts::{run_dir, weights_path};
+use crate::artifacts::{self, Artifacts, Kind};
 use crate::store::{Claimed, Lease, Queue, Store};
 
 /// How a worker behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WorkerConfig {
     /// Unique per worker process and slot: the lease is held in this name.
     pub name: String,
@@ -31,8 +32,10 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// Wait between looks at an empty queue.
     pub poll: Duration,
-    /// Per-run checkpoints and weights go under `state_dir/runs/ID/`.
+    /// This worker's own folder: a claimed run trains in `state_dir/scratch/ID/`.
     pub state_dir: PathBuf,
+    /// Where checkpoints and weights are kept, for every process of the lab.
+    pub artifacts: Artifacts,
     pub data: DataDirs,
     pub backend: Backend,
     /// Training images evaluated per run (the first N).
@@ -342,12 +345,24 @@ async fn process_run(
         })
         .await?;
 
-    let dir = run_dir(&config.state_dir, &id);
+    // Training resumes from the lab's last stored checkpoint of the run, whichever machine
+    // stored it.
+    let scratch = config.state_dir.join("scratch").join(&id);
+    match artifacts::fetch_checkpoint(&*config.artifacts, &id, &scratch).await {
+        Ok(true) => tracing::info!(run = %id, "resuming from its stored checkpoint"),
+        Ok(false) => {}
+        Err(error) => {
+            tracing::warn!(run = %id, "its stored checkpoint cannot be read, training from the start: {error:#}");
+            let _ = tokio::fs::remove_dir_all(&scratch).await;
+        }
+    }
     let cancel_requested = Arc::new(AtomicBool::new(false));
     let job = {
         let (dirs, backend, budget) = (config.data.clone(), config.backend, config.budget);
         let spec = spec.clone();
-        let checkpoint_dir = dir.join("checkpoint");
+        let (checkpoint_dir, artifacts, run) =
+            (scratch.clone(), config.artifacts.clone(), id.clone());
+        let runtime = tokio::runtime::Handle::current();
         let cancel_requested = cancel_requested.clone();
         move |cancel: &AtomicBool, notes: mpsc::UnboundedSender<Note>| {
             let split = load_data(spec.dataset, &dirs)?;
@@ -358,8 +373,21 @@ async fn process_run(
                 &split,
                 &device,
                 Execution {
-                    checkpoint_dir: Some(checkpoint_dir),
+                    checkpoint_dir: Some(checkpoint_dir.clone()),
                     on_event: &mut |e| {
+                        // A checkpoint counts (and a resume starts from it) once it is in the
+                        // artifact store; training waits for the upload.
+                        if let TrainEvent::Checkpointed { epoch } = e {
+                            let stored = runtime.block_on(artifacts::put_checkpoint(
+                                &*artifacts,
+                                &run,
+                                &checkpoint_dir,
+                            ));
+                            if let Err(error) = stored {
+                                tracing::warn!(run = %run, epoch, "checkpoint not stored: {error:#}");
+                                return;
+                            }
+                        }
                         let _ = events.send(Note::Train(e.clone()));
                     },
                     cancel: Some(cancel),
@@ -376,8 +404,9 @@ async fn process_run(
             executed
         }
     };
-    let ending = drive(store, config, Queue::Runs, &id, shutdown, job, &mut events).await?;
-    match ending {
+    let ending = drive(store, config, Queue::Runs, &id, shutdown, job, &mut events).await;
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
+    match ending? {
         Ending::LeaseLost => {}
         Ending::ShutDown => {
             events
@@ -387,11 +416,21 @@ async fn process_run(
                 .await?;
         }
         Ending::Returned(Ok(executed)) => {
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(weights_path(&config.state_dir, &id), &executed.weights)?;
+            let weights = config
+                .state_dir
+                .join("scratch")
+                .join(format!("{id}.safetensors"));
+            tokio::fs::write(&weights, &executed.weights).await?;
+            let stored = config.artifacts.put(&id, Kind::Weights, &weights).await;
+            let _ = tokio::fs::remove_file(&weights).await;
+            stored?;
             store
                 .finish_run(&id, &config.name, &executed.result)
                 .await?;
+            // A finished run resumes no more.
+            if let Err(error) = config.artifacts.delete(&id, Some(Kind::Checkpoint)).await {
+                tracing::warn!(run = %id, "its last checkpoint stays stored: {error:#}");
+            }
             events
                 .emit(JobEvent::Finished {
                     status: Status::Done,
@@ -523,6 +562,7 @@ mod tests {
             lease: Duration::from_secs(2),
             poll: Duration::from_millis(50),
             state_dir: dir.path().to_owned(),
+            artifacts: std::sync::Arc::new(crate::artifacts::Files::new(dir.path())),
             data: DataDirs::new(None),
             backend: crate::device::Backend::Cpu,
             eval_train: 0,

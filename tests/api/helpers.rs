@@ -75,6 +75,8 @@ impl Drop for Proc {
 pub struct Lab {
     pub dir: tempfile::TempDir,
     database_url: Option<String>,
+    /// Worker processes started so far (each gets a state folder of its own on PostgreSQL).
+    workers: std::cell::Cell<usize>,
 }
 
 pub const PIXELS: usize = 28 * 28;
@@ -123,7 +125,15 @@ impl Lab {
         idx_labels(&mnist.join("train-labels-idx1-ubyte"), TRAIN);
         idx_images(&mnist.join("t10k-images-idx3-ubyte"), TEST, 2);
         idx_labels(&mnist.join("t10k-labels-idx1-ubyte"), TEST);
-        Self { dir, database_url }
+        Self {
+            dir,
+            database_url,
+            workers: Default::default(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.is_some()
     }
 
     pub fn sqlite() -> Self {
@@ -157,10 +167,24 @@ impl Lab {
         Some(Self::new(Some(format!("{base}/{database}"))))
     }
 
+    /// The state folder of the process named `machine`: on PostgreSQL its own, as on a
+    /// machine of a lab that shares only the database; on SQLite the one holding the database.
+    pub fn state_dir(&self, machine: &str) -> std::path::PathBuf {
+        match self.database_url {
+            Some(_) => self.dir.path().join(format!("state-{machine}")),
+            None => self.dir.path().join("state"),
+        }
+    }
+
     pub fn store_args(&self) -> Vec<String> {
+        self.store_args_on("cli")
+    }
+
+    /// The store options of the process named `machine`.
+    pub fn store_args_on(&self, machine: &str) -> Vec<String> {
         let mut args = vec![
             "--state-dir".to_owned(),
-            self.dir.path().join("state").display().to_string(),
+            self.state_dir(machine).display().to_string(),
         ];
         if let Some(url) = &self.database_url {
             args.extend(["--database-url".to_owned(), url.clone()]);
@@ -169,7 +193,12 @@ impl Lab {
     }
 
     pub fn worker_args(&self) -> Vec<String> {
-        let mut args = self.store_args();
+        self.worker_args_on("cli")
+    }
+
+    /// The worker options of the process named `machine`.
+    pub fn worker_args_on(&self, machine: &str) -> Vec<String> {
+        let mut args = self.store_args_on(machine);
         args.extend([
             "--data-dir".to_owned(),
             self.dir.path().join("data").display().to_string(),
@@ -216,7 +245,7 @@ impl Lab {
             "--workers".to_owned(),
             workers.to_string(),
         ];
-        args.extend(self.worker_args());
+        args.extend(self.worker_args_on("server"));
         args.extend(extra.iter().map(|a| a.to_string()));
         let process = Proc::spawn(&args);
         let log = process.wait_for_log("serving on http://", Duration::from_secs(60));
@@ -235,7 +264,9 @@ impl Lab {
             "--workers".to_owned(),
             slots.to_string(),
         ];
-        args.extend(self.worker_args());
+        let number = self.workers.get() + 1;
+        self.workers.set(number);
+        args.extend(self.worker_args_on(&format!("worker-{number}")));
         let process = Proc::spawn(&args);
         process.wait_for_log("slot(s) taking jobs", Duration::from_secs(60));
         process

@@ -1,5 +1,6 @@
 //! Workers in processes of their own: a killed worker's run resumes from its checkpoint
-//! elsewhere, and two workers never take the same job.
+//! elsewhere (on PostgreSQL, on a machine that shares only the database), and two workers
+//! never take the same job.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,9 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// `kill -9` of the worker mid-run: its lease expires, another worker claims the run and
-/// resumes from the last checkpoint (not from epoch 0), and the run finishes.
+/// resumes from the last checkpoint (not from epoch 0), and the run finishes. On
+/// PostgreSQL the server and each worker have state folders of their own: the checkpoint
+/// and the weights travel through the database.
 fn crash_and_resume(lab: &Lab) {
     let server = lab.serve(0);
     let token = lab.token();
@@ -69,6 +72,27 @@ fn crash_and_resume(lab: &Lab) {
         .collect();
     assert_eq!(*epochs_trained.last().unwrap(), 3, "{epochs_trained:?}");
     eprintln!("{}", second.log());
+    for (kind, event) in &events {
+        eprintln!("{kind} {event}");
+    }
+
+    // The weights download from the server, which never saw either worker's folder on
+    // PostgreSQL: a safetensors file (an 8-byte header length, then a JSON header).
+    let (status, _, weights) = server.get_bytes(&format!("/api/runs/{id}/weights"));
+    assert_eq!(status, 200);
+    let header = u64::from_le_bytes(weights[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&weights[8..8 + header]).unwrap();
+    assert!(header.as_object().unwrap().len() > 1, "{header}");
+    assert_eq!(
+        server.run(&id)["weights"],
+        format!("/api/runs/{id}/weights")
+    );
+    if lab.is_postgres() {
+        for machine in ["server", "worker-1", "worker-2"] {
+            let runs = lab.state_dir(machine).join("runs");
+            assert!(!runs.exists(), "{} holds run files", runs.display());
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@ use astute::model::{Architecture, NetworkConfig};
 use super::data_dirs::DataArgs;
 use super::store_args::{StoreArgs, record};
 use super::train::parse_lipschitz_step;
-use crate::artifacts::weights_path;
+use crate::artifacts::Kind;
 use crate::device::Backend;
 use crate::execute::evaluate;
 use astute::api::{AttackName, MaskingFlag, RobustEvaluation};
@@ -87,6 +87,8 @@ fn parse_radius(s: &str) -> Result<f32, String> {
 /// The weights file, the dataset and the stored run (if any) an evaluation is of.
 struct Target {
     weights: PathBuf,
+    /// A stored run's weights fetched from the lab's artifact store, removed when done.
+    _fetched: Option<tempfile::TempPath>,
     dataset: DatasetId,
     run: Option<String>,
     /// The stored run's ε: the default radius, and the only one whose masking checks are
@@ -101,6 +103,7 @@ fn target(args: &Args) -> anyhow::Result<Target> {
         return match (&args.weights, args.dataset) {
             (Some(weights), Some(dataset)) => Ok(Target {
                 weights: weights.clone(),
+                _fetched: None,
                 dataset,
                 run: None,
                 run_epsilon: None,
@@ -108,7 +111,7 @@ fn target(args: &Args) -> anyhow::Result<Target> {
             _ => anyhow::bail!("give a WEIGHTS file and --dataset, or --run ID"),
         };
     };
-    let (mut dataset, mut run_epsilon) = (None, None);
+    let (mut dataset, mut run_epsilon, mut fetched) = (None, None, None);
     record(&args.store, async |store| {
         let run = store
             .run(id)
@@ -119,20 +122,32 @@ fn target(args: &Args) -> anyhow::Result<Target> {
             .with_context(|| format!("run {id} is {} and has no result yet", run.summary.status))?;
         dataset = Some(result.dataset);
         run_epsilon = Some(result.epsilon);
+        if args.weights.is_none() {
+            let file = tempfile::NamedTempFile::new()?.into_temp_path();
+            let found = args
+                .store
+                .artifacts(store)
+                .fetch(id, Kind::Weights, &file)
+                .await?;
+            anyhow::ensure!(
+                found,
+                "run {id} has no stored weights (a run finished before this store kept them \
+                 stays on the machine that trained it: give the file as WEIGHTS)"
+            );
+            fetched = Some(file);
+        }
         Ok(())
     })?;
-    let weights = args
-        .weights
-        .clone()
-        .unwrap_or_else(|| weights_path(&args.store.state_dir(), id));
-    anyhow::ensure!(
-        weights.exists(),
-        "run {id} has no weights at {} (they stay on the machine that trained it; give the \
-         file as WEIGHTS)",
-        weights.display()
-    );
+    let weights = match (&args.weights, &fetched) {
+        (Some(weights), _) => weights.clone(),
+        (None, fetched) => fetched
+            .as_deref()
+            .context("the run's weights were fetched")?
+            .to_owned(),
+    };
     Ok(Target {
         weights,
+        _fetched: fetched,
         dataset: args.dataset.or(dataset).context("the run has a dataset")?,
         run: Some(id.clone()),
         run_epsilon,

@@ -174,6 +174,7 @@ pub(super) fn spawn_workers(
                 lease: Duration::from_secs(args.lease_seconds.max(2)),
                 poll: Duration::from_millis(500),
                 state_dir: args.store.state_dir(),
+                artifacts: args.store.artifacts(store),
                 data: args.data.dirs(),
                 backend: args.backend,
                 eval_train: args.eval_train,
@@ -205,7 +206,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             (args.workers > 0).then(|| tokio::spawn(supervise_workers(shutdown.clone())));
         let state = AppState {
             store: store.clone(),
-            state_dir: args.worker.store.state_dir(),
+            artifacts: args.worker.store.artifacts(&store),
             data: args.worker.data.dirs(),
             backend: args.worker.backend_name(),
             shutdown: shutdown.clone(),

@@ -1,8 +1,10 @@
 //! Where the store lives: the options `serve`, `worker` and `token` share.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::store::Store;
+use crate::artifacts::{self, Artifacts};
+use crate::store::{Dialect, Store};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct StoreArgs {
@@ -13,6 +15,11 @@ pub struct StoreArgs {
     /// A shared database instead of the embedded one: postgres://USER@HOST/DB (or sqlite:PATH).
     #[arg(long, env = "ASTUTE_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Where run checkpoints and weights are kept: `files` in the state folder, or
+    /// `database` in the store's database, where every process of a lab reaches them
+    /// [default: database with PostgreSQL, files with the embedded database].
+    #[arg(long, value_enum, env = "ASTUTE_ARTIFACTS")]
+    pub artifacts: Option<artifacts::Backend>,
 }
 
 impl StoreArgs {
@@ -24,6 +31,18 @@ impl StoreArgs {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
         data_home.map_or_else(|| PathBuf::from("astute-state"), |d| d.join("astute"))
+    }
+
+    /// The artifact store of the lab whose database `store` is.
+    pub fn artifacts(&self, store: &Store) -> Artifacts {
+        let backend = self.artifacts.unwrap_or(match store.dialect() {
+            Dialect::Postgres => artifacts::Backend::Database,
+            Dialect::Sqlite => artifacts::Backend::Files,
+        });
+        match backend {
+            artifacts::Backend::Files => Arc::new(artifacts::Files::new(&self.state_dir())),
+            artifacts::Backend::Database => Arc::new(artifacts::Database::new(store.clone())),
+        }
     }
 
     pub async fn open(&self) -> anyhow::Result<Store> {

@@ -18,7 +18,6 @@ mod site;
 mod slots;
 mod tables;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use astute::api::Budget;
@@ -40,6 +39,7 @@ pub use limit::{Rate, RateLimits};
 
 use astute_api::{DatasetEntry, Health, JobState, Provenance, Status};
 
+use crate::artifacts::Artifacts;
 use crate::store::Store;
 
 /// The largest request body accepted (a spec is a few hundred bytes).
@@ -52,7 +52,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub state_dir: PathBuf,
+    /// Where runs' checkpoints and weights are, whichever worker made them.
+    pub artifacts: Artifacts,
     pub data: DataDirs,
     /// The compute backend new runs are trained on (recorded in their provenance).
     pub backend: String,

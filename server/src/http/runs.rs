@@ -26,7 +26,7 @@ use astute_api::{
     StreamEnd,
 };
 
-use crate::artifacts;
+use crate::artifacts::{Download, Kind};
 use crate::store::{self, Deletion};
 
 /// How often a live event stream looks for new events (they may come from a worker on
@@ -114,13 +114,13 @@ pub async fn create(
     Ok(super::queued("/api/runs", &id))
 }
 
-/// Whether this server holds the trained weights of run `id`.
-fn has_weights(state: &AppState, id: &str) -> bool {
-    artifacts::weights_path(&state.state_dir, id).is_file()
+/// Run `id`'s trained weights, if the lab's artifact store holds them.
+async fn stored_weights(state: &AppState, id: &str) -> ApiResult<Option<Download>> {
+    Ok(state.artifacts.download(id, Kind::Weights).await?)
 }
 
 #[utoipa::path(get, path = "/api/runs/{id}", tag = "runs",
-    summary = "A run: spec, status, result, provenance, and `weights` (the URL of its weights when this server holds them, else null)",
+    summary = "A run: spec, status, result, provenance, and `weights` (the URL of its weights when the lab's artifact store holds them, else null)",
     params(("id" = String, Path, description = "The run's id")),
     responses((status = 200, body = RunAnswer), (status = 404, description = "No such run", body = ErrorBody)))]
 pub async fn get(
@@ -132,7 +132,9 @@ pub async fn get(
         .run(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("run"))?;
-    let weights = has_weights(&state, &id).then(|| format!("/api/runs/{id}/weights"));
+    let weights = stored_weights(&state, &id)
+        .await?
+        .map(|_| format!("/api/runs/{id}/weights"));
     Ok(Json(RunAnswer { run, weights }))
 }
 
@@ -174,7 +176,9 @@ pub async fn delete(
             "the run is running: cancel it first",
         )),
         Deletion::Deleted => {
-            let _ = std::fs::remove_dir_all(artifacts::run_dir(&state.state_dir, &id));
+            if let Err(error) = state.artifacts.delete(&id, None).await {
+                tracing::warn!(run = %id, "its files stay stored: {error:#}");
+            }
             tracing::info!(run = %id, by = %who, "run deleted");
             Ok(StatusCode::NO_CONTENT)
         }
@@ -184,7 +188,7 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/runs/{id}/weights", tag = "runs",
     summary = "The trained weights (safetensors)",
     params(("id" = String, Path, description = "The run's id")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No such run, or no weights on this server", body = ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "No such run, or no weights stored", body = ErrorBody)))]
 /// The run's weights, streamed from the file (constant memory per download, ranges
 /// honoured).
 pub async fn weights(
@@ -195,11 +199,20 @@ pub async fn weights(
     if !id.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("run"));
     }
-    let path = artifacts::weights_path(&state.state_dir, &id);
-    if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
-        return Err(ApiError::not_found("weights of this run"));
-    }
-    let Ok(mut response) = ServeFile::new(&path).oneshot(request).await;
+    let mut response = match stored_weights(&state, &id).await? {
+        None => return Err(ApiError::not_found("weights of this run")),
+        Some(Download::File(path)) => {
+            let Ok(response) = ServeFile::new(&path).oneshot(request).await;
+            response.map(axum::body::Body::new)
+        }
+        Some(Download::Stream { size, bytes }) => {
+            let mut response = Response::new(axum::body::Body::from_stream(bytes));
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            response
+        }
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -210,7 +223,7 @@ pub async fn weights(
         HeaderValue::from_str(&format!("attachment; filename=\"astute-{id}.safetensors\""))
             .map_err(anyhow::Error::from)?,
     );
-    Ok(response.map(axum::body::Body::new))
+    Ok(response)
 }
 
 #[utoipa::path(get, path = "/api/models", tag = "runs",
@@ -233,15 +246,16 @@ pub async fn models(
         ..query
     };
     let (runs, _) = state.store.list_runs(&query).await?;
-    Ok(Json(
-        runs.into_iter()
-            .filter(|r| has_weights(&state, &r.id))
-            .map(|run| ModelEntry {
+    let mut models = Vec::new();
+    for run in runs {
+        if stored_weights(&state, &run.id).await?.is_some() {
+            models.push(ModelEntry {
                 weights: format!("/api/runs/{}/weights", run.id),
                 run,
-            })
-            .collect(),
-    ))
+            });
+        }
+    }
+    Ok(Json(models))
 }
 
 #[derive(Deserialize)]

@@ -2,8 +2,10 @@
 //! one set of portable queries on sqlx's `Any` driver; migrations run on open. One module
 //! per concern: `runs` and `separations` (each row mapped to its wire type in one place),
 //! the `queue` both are claimed from, a run's `events`, the `seed` of shipped results
-//! (import and export), and API `tokens`.
+//! (import and export), API `tokens`, and the `artifacts` a shared lab keeps in the
+//! database.
 
+mod artifacts;
 mod events;
 mod queue;
 mod runs;
@@ -20,10 +22,39 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 #[cfg(test)]
+pub use artifacts::CHUNK_BYTES;
+pub use artifacts::StoredArtifact;
+#[cfg(test)]
 pub use queue::MAX_ATTEMPTS;
 pub use queue::{Claimed, Lease, Queue};
 pub use runs::{Deletion, finished_run};
 pub use seed::Seed;
+
+/// The URL of a fresh database on the PostgreSQL server of `ASTUTE_TEST_POSTGRES_URL`;
+/// `None` (and a note) when there is none, unless `ASTUTE_REQUIRE_POSTGRES` is set.
+#[cfg(test)]
+pub async fn test_postgres(name: &str) -> Option<String> {
+    let Ok(server) = std::env::var("ASTUTE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("ASTUTE_REQUIRE_POSTGRES").is_none(),
+            "ASTUTE_REQUIRE_POSTGRES is set but ASTUTE_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("no ASTUTE_TEST_POSTGRES_URL: the PostgreSQL part of {name} did not run");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let database = format!("astute_unit_{name}_{}", std::process::id());
+    let pool = AnyPool::connect(&server).await.unwrap();
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {database}"),
+        format!("CREATE DATABASE {database}"),
+    ] {
+        sqlx::raw_sql(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    Some(format!("{base}/{database}"))
+}
 
 /// Which database is behind the store (they differ in how a job is claimed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +207,11 @@ impl Store {
             *value = row.try_get(i)?;
         }
         Ok(version)
+    }
+
+    /// Which database is behind the store.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Closes the pool (after the last request).

@@ -5,6 +5,7 @@
 mod attacks;
 mod openapi;
 mod requests;
+mod weights;
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::{AppState, RateLimits, StreamLimits};
+use crate::artifacts::{self, Artifacts, Kind};
 use crate::store::{Seed, Store};
 
 /// The shipped results, as a fresh server starts with them.
@@ -26,6 +28,7 @@ const SHIPPED: &str = include_str!("../../../seed/results.json");
 pub struct App {
     pub router: Router,
     pub token: String,
+    pub artifacts: Artifacts,
     _dir: tempfile::TempDir,
     _shutdown: watch::Sender<bool>,
 }
@@ -55,8 +58,19 @@ impl Answer {
 impl App {
     /// An empty store, or one holding the shipped results.
     pub async fn new(shipped: bool) -> Self {
+        Self::with_artifacts(shipped, artifacts::Backend::Files).await
+    }
+
+    /// [`App::new`] with run artifacts kept by `backend`.
+    pub async fn with_artifacts(shipped: bool, backend: artifacts::Backend) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in(dir.path()).await.unwrap();
+        let artifacts: Artifacts = match backend {
+            artifacts::Backend::Files => std::sync::Arc::new(artifacts::Files::new(dir.path())),
+            artifacts::Backend::Database => {
+                std::sync::Arc::new(artifacts::Database::new(store.clone()))
+            }
+        };
         if shipped {
             let seed: Seed = serde_json::from_str(SHIPPED).unwrap();
             assert!(store.import_if_empty(&seed).await.unwrap());
@@ -69,7 +83,7 @@ impl App {
         let (shutdown, watching) = watch::channel(false);
         let state = AppState {
             store,
-            state_dir: dir.path().to_owned(),
+            artifacts: artifacts.clone(),
             data: DataDirs::new(Some(&dir.path().join("data"))),
             backend: "cpu".into(),
             shutdown: watching,
@@ -89,6 +103,7 @@ impl App {
         Self {
             router,
             token,
+            artifacts,
             _dir: dir,
             _shutdown: shutdown,
         }
@@ -125,6 +140,13 @@ impl App {
     /// The state folder (runs' files live under it).
     pub fn state_dir(&self) -> &std::path::Path {
         self._dir.path()
+    }
+
+    /// Stores `bytes` as run `id`'s weights, as a worker that trained it would.
+    pub async fn store_weights(&self, id: &str, bytes: &[u8]) {
+        let file = self._dir.path().join("weights-to-store");
+        std::fs::write(&file, bytes).unwrap();
+        self.artifacts.put(id, Kind::Weights, &file).await.unwrap();
     }
 
     pub async fn get(&self, path: &str) -> Answer {

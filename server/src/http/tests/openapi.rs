@@ -239,9 +239,7 @@ async fn answers_are_shaped_as_described() {
     let runs = app.get("/api/runs?limit=3").await.json();
     let run_id = runs["runs"][0]["id"].as_str().unwrap().to_owned();
     // A model for /api/models to list: weights for one of the shipped runs.
-    let weights = crate::artifacts::weights_path(app.state_dir(), &run_id);
-    std::fs::create_dir_all(weights.parent().unwrap()).unwrap();
-    std::fs::write(&weights, b"weights").unwrap();
+    app.store_weights(&run_id, b"weights").await;
     assert_eq!(
         app.get("/api/models")
             .await
