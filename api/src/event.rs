@@ -39,8 +39,16 @@ pub enum TrainEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum JobEvent {
-    /// A worker took the job (again, after a lost lease: `attempt` counts).
-    Claimed { worker: String, attempt: i64 },
+    /// A worker took the job (again, after a lost lease: `attempt` counts), on `host`
+    /// with `backend` (both absent from events stored before they were recorded).
+    Claimed {
+        worker: String,
+        attempt: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backend: Option<String>,
+    },
     /// Training is over; the model is measured at radius `epsilon`.
     Evaluating { epsilon: f64 },
     /// The worker handed the job back to the queue (it is shutting down).

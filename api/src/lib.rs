@@ -1,7 +1,7 @@
 //! What Astute's processes say to each other: the names of datasets, networks and methods,
 //! what a user asks for (specs), what a run measures, runs and separation measurements as
-//! stored and listed, job events, the paper's tables and the one renderer of their text
-//! formats. The server, the CLI, the workers and the web app all use these types, so a
+//! stored and listed, job events, the workers of a lab, the paper's tables and the one
+//! renderer of their text formats. The server, the CLI, the workers and the web app all use these types, so a
 //! field renamed here fails to compile on every side at once. No burn inside: the web app
 //! stays light.
 
@@ -57,6 +57,7 @@ mod run;
 mod separation;
 mod spec;
 pub mod table;
+mod worker;
 
 pub use architecture::Architecture;
 pub use attack::{AttackName, MaskingCheck, MaskingFlag, RobustEvaluation};
@@ -73,6 +74,7 @@ pub use run::{
 };
 pub use separation::{ClosestPair, Histogram, Metric, SeparationRecord, SeparationReport, Split};
 pub use spec::{ExperimentSpec, SeparationSpec, SpecError};
+pub use worker::{WorkerEntry, WorkerJob};
 
 /// The `f64` of an `f32`'s shortest decimal form (0.02, not 0.019999999552965164): how a
 /// radius or rate set as `f32` is written where `f64`s are.

@@ -15,6 +15,7 @@ mod picture;
 mod query;
 mod run_rows;
 mod token;
+mod workers;
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {

@@ -29,6 +29,15 @@ impl Backend {
         }
     }
 
+    /// The backend's name, as the command line takes it and provenance records it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::Cuda => "cuda",
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
     fn feature(self) -> &'static str {
         match self {
             Backend::Cpu => "flex",

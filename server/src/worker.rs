@@ -28,6 +28,8 @@ use crate::store::{Claimed, Lease, Queue, Store};
 pub struct WorkerConfig {
     /// Unique per worker process and slot: the lease is held in this name.
     pub name: String,
+    /// The machine, as a run's history records it.
+    pub host: String,
     /// A claimed run is taken back after this long without a heartbeat.
     pub lease: Duration,
     /// Wait between looks at an empty queue.
@@ -342,6 +344,8 @@ async fn process_run(
         .emit(JobEvent::Claimed {
             worker: config.name.clone(),
             attempt: attempts,
+            host: Some(config.host.clone()),
+            backend: Some(config.backend.name().to_owned()),
         })
         .await?;
 
@@ -559,6 +563,7 @@ mod tests {
         let store = Store::open_in(dir.path()).await.unwrap();
         let config = WorkerConfig {
             name: "test-0".to_owned(),
+            host: "test".to_owned(),
             lease: Duration::from_secs(2),
             poll: Duration::from_millis(50),
             state_dir: dir.path().to_owned(),

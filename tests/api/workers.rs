@@ -108,7 +108,8 @@ fn killed_worker_resumes_from_checkpoint_on_postgres() {
 }
 
 /// Two worker processes with two slots each on one PostgreSQL database: every one of
-/// many small runs is claimed exactly once.
+/// many small runs is claimed exactly once; `/api/workers` lists both with what they run,
+/// and drops one within a lease of its `kill -9`.
 #[test]
 fn two_workers_never_take_the_same_job_on_postgres() {
     let Some(lab) = Lab::postgres("claims") else {
@@ -126,7 +127,38 @@ fn two_workers_never_take_the_same_job_on_postgres() {
             )
         })
         .collect();
-    let workers = [lab.worker(2), lab.worker(2)];
+    let mut workers = [lab.worker(2), lab.worker(2)];
+    // While they work, the list shows both, and a job in a slot of one of them.
+    let start = Instant::now();
+    loop {
+        let listed = server.get("/api/workers").json();
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        let busy = listed.iter().find_map(|w| {
+            let job = w["jobs"].as_array().unwrap().first()?;
+            Some((w["name"].as_str().unwrap().to_owned(), job.clone()))
+        });
+        if let Some((worker, job)) = busy {
+            assert_eq!(job["kind"], "run");
+            assert!(
+                ids.contains(&job["id"].as_str().unwrap().to_owned()),
+                "{job}"
+            );
+            assert!(
+                job["slot"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{worker}-")),
+                "{job}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no worker listed a job: {listed:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut claimed_by = std::collections::BTreeMap::new();
     for id in &ids {
         let run = server.wait_status(id, "done", Duration::from_secs(300));
@@ -138,6 +170,8 @@ fn two_workers_never_take_the_same_job_on_postgres() {
             .map(|(_, e)| e)
             .collect();
         assert_eq!(claims.len(), 1, "run {id} claimed {} times", claims.len());
+        assert_eq!(claims[0]["backend"], "cpu", "{}", claims[0]);
+        assert!(claims[0]["host"].is_string(), "{}", claims[0]);
         *claimed_by
             .entry(claims[0]["worker"].as_str().unwrap().to_owned())
             .or_insert(0) += 1;
@@ -147,5 +181,43 @@ fn two_workers_never_take_the_same_job_on_postgres() {
         claimed_by.len() >= 2,
         "one worker took everything: {claimed_by:?}"
     );
+
+    let listed = server.get("/api/workers").json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            assert_eq!(
+                (w["slots"].as_u64(), w["backend"].as_str()),
+                (Some(2), Some("cpu")),
+                "{w}"
+            );
+            w["name"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(names.len(), 2, "{listed}");
+    // Killed without warning, a worker leaves the list once its lease (3 s) runs out.
+    workers[0].kill9();
+    let killed = Instant::now();
+    let survivors = loop {
+        let listed = server.get("/api/workers").json();
+        let listed = listed.as_array().unwrap().clone();
+        if listed.len() == 1 {
+            break listed;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "the killed worker stays listed: {listed:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let dropped_after = killed.elapsed();
+    eprintln!("the killed worker left the list after {dropped_after:?}");
+    assert!(
+        dropped_after <= Duration::from_secs(3) + Duration::from_millis(500),
+        "{dropped_after:?}"
+    );
+    assert!(names.contains(&survivors[0]["name"].as_str().unwrap()));
     drop(workers);
 }

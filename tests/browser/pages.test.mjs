@@ -95,7 +95,7 @@ test("the MNIST sample ships with Astute: its closest pairs are images", async (
   await context.close();
 });
 
-test("a run launched from the Experiments page finishes and appears in the viewer", async () => {
+test("a run launched from the Experiments page finishes and appears in the viewer, the worker that ran it listed", async () => {
   const { page, errors, context } = await open(
     lab, "/experiments?dataset=mnist&methods=natural&scale=smoke&seeds=1");
   await page.getByLabel("Token").fill(lab.token);
@@ -106,6 +106,12 @@ test("a run launched from the Experiments page finishes and appears in the viewe
   await card.getByText("Done: test accuracy").waitFor({ timeout: 240000 });
   const id = await card.locator("header a").textContent();
   assert.match(page.url(), new RegExp(`watch=${id}`), "the URL keeps the launched run");
+  // The server's worker process is listed, with its backend and its one slot.
+  const worker = page.locator("section.workers table tbody tr");
+  await worker.first().waitFor();
+  assert.equal(await worker.count(), 1);
+  assert.match(await worker.textContent(), /cpu/);
+  assert.match(await worker.textContent(), /of 1/);
   assert.deepEqual(errors, []);
 
   await page.goto(`${lab.base}/results?view=runs&q=${encodeURIComponent("dataset = mnist")}`);

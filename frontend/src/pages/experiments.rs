@@ -1,7 +1,7 @@
 //! Experiments: choose a dataset, methods, dropout, ε, scale and seeds; see what it will
-//! cost; launch (with a token); watch each run live and cancel it. The form lives in the
-//! URL, and so do the runs being watched (`?watch=`), so a reload or a shared link keeps
-//! both.
+//! cost; launch (with a token); watch each run live and cancel it; see the lab's workers.
+//! The form lives in the URL, and so do the runs being watched (`?watch=`), so a reload or
+//! a shared link keeps both.
 
 use astute_api::{
     Architecture, AttackName, DatasetEntry, DatasetId, ExperimentSpec, JobEvent, JobState, Method,
@@ -14,6 +14,7 @@ use crate::api;
 use crate::components::{Failed, loaded};
 use crate::live;
 use crate::token;
+use crate::workers::Workers;
 
 /// Forward-and-backward passes per training image: the attack steps a method runs on
 /// each batch, plus the update (`docs/methods.md`).
@@ -361,6 +362,7 @@ pub fn Experiments() -> impl IntoView {
                 }
             }}
         </section>
+        <Workers/>
     }
 }
 

@@ -249,7 +249,15 @@ fn provenance_fields(provenance: Provenance) -> Vec<(&'static str, String)> {
 /// An event's details in words.
 fn describe(event: &JobEvent) -> String {
     match event {
-        JobEvent::Claimed { worker, attempt } => format!("worker {worker} · attempt {attempt}"),
+        JobEvent::Claimed {
+            worker,
+            attempt,
+            backend,
+            ..
+        } => match backend {
+            Some(backend) => format!("worker {worker} ({backend}) · attempt {attempt}"),
+            None => format!("worker {worker} · attempt {attempt}"),
+        },
         JobEvent::Evaluating { epsilon } => format!("epsilon {epsilon}"),
         JobEvent::Released { reason } => reason.clone(),
         JobEvent::Finished { status, error } => match error {

@@ -13,7 +13,7 @@ use super::store_args::StoreArgs;
 use crate::device::Backend;
 use crate::http::connections::{self, ConnectionLimits};
 use crate::http::{AppState, Rate, RateLimits, StreamLimits, router};
-use crate::store::{Store, random_hex};
+use crate::store::{Store, WorkerProcess, random_hex};
 use crate::worker::{WorkerConfig, work};
 
 /// How this process's workers run jobs.
@@ -44,7 +44,7 @@ impl WorkerArgs {
 
     /// The backend's name, as provenance records it.
     pub fn backend_name(&self) -> String {
-        format!("{:?}", self.backend).to_lowercase()
+        self.backend.name().to_owned()
     }
 }
 
@@ -155,23 +155,40 @@ fn shutdown_signal() -> watch::Receiver<bool> {
     rx
 }
 
-/// Starts `count` workers on `store`; they stop when `shutdown` turns true.
+/// This machine's name, as the lab's worker list shows it.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "host".to_owned())
+}
+
+/// Starts `count` workers on `store`, and this process's entry in the lab's worker list
+/// (registered, kept alive every quarter lease, removed at the end); all stop when
+/// `shutdown` turns true.
 pub(super) fn spawn_workers(
     store: &Store,
     args: &WorkerArgs,
     count: usize,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
-    let process = format!(
-        "{}-{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "host".to_owned()),
-        random_hex(3)?
-    );
-    Ok((0..count)
+    let host = host_name();
+    let process = WorkerProcess {
+        name: format!("{host}-{}", random_hex(3)?),
+        host: host.clone(),
+        backend: args.backend_name(),
+        slots: count,
+        version: format!("{} ({})", env!("CARGO_PKG_VERSION"), crate::build_commit()),
+        lease: Duration::from_secs(args.lease_seconds.max(2)),
+    };
+    let mut tasks: Vec<_> = (0..count)
         .map(|slot| {
             let config = WorkerConfig {
-                name: format!("{process}-{slot}"),
-                lease: Duration::from_secs(args.lease_seconds.max(2)),
+                name: format!("{}-{slot}", process.name),
+                host: host.clone(),
+                lease: process.lease,
                 poll: Duration::from_millis(500),
                 state_dir: args.store.state_dir(),
                 artifacts: args.store.artifacts(store),
@@ -182,7 +199,40 @@ pub(super) fn spawn_workers(
             };
             tokio::spawn(work(store.clone(), config, shutdown.clone()))
         })
-        .collect())
+        .collect();
+    tasks.push(tokio::spawn(keep_registered(
+        store.clone(),
+        process,
+        shutdown.clone(),
+    )));
+    Ok(tasks)
+}
+
+/// Keeps `process` in the lab's worker list until `shutdown`.
+async fn keep_registered(
+    store: Store,
+    process: WorkerProcess,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if let Err(error) = store.register_worker(&process).await {
+        tracing::warn!("this worker is not in the lab's worker list: {error:#}");
+    }
+    let mut heartbeat = tokio::time::interval(process.lease / 4);
+    loop {
+        tokio::select! {
+            _ = heartbeat.tick() => {
+                if let Err(error) = store.worker_heartbeat(&process.name).await {
+                    tracing::warn!("worker heartbeat failed: {error:#}");
+                }
+            }
+            _ = stopped(&mut shutdown) => break,
+        }
+    }
+    if let Err(error) = store.remove_worker(&process.name).await {
+        tracing::warn!(
+            "this worker stays in the lab's worker list until its lease ends: {error:#}"
+        );
+    }
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -17,6 +17,7 @@ mod separations;
 mod site;
 mod slots;
 mod tables;
+mod workers;
 
 use std::time::Duration;
 
@@ -141,6 +142,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(separations::histogram))
         .routes(routes!(tables::get))
         .routes(routes!(findings::list))
+        .routes(routes!(workers::list))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -2,8 +2,8 @@
 //! one set of portable queries on sqlx's `Any` driver; migrations run on open. One module
 //! per concern: `runs` and `separations` (each row mapped to its wire type in one place),
 //! the `queue` both are claimed from, a run's `events`, the `seed` of shipped results
-//! (import and export), API `tokens`, and the `artifacts` a shared lab keeps in the
-//! database.
+//! (import and export), API `tokens`, the `artifacts` a shared lab keeps in the
+//! database, and the lab's live `workers`.
 
 mod artifacts;
 mod events;
@@ -12,6 +12,7 @@ mod runs;
 mod seed;
 mod separations;
 mod tokens;
+mod workers;
 
 use std::path::Path;
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub use queue::MAX_ATTEMPTS;
 pub use queue::{Claimed, Lease, Queue};
 pub use runs::{Deletion, finished_run};
 pub use seed::Seed;
+pub use workers::WorkerProcess;
 
 /// The URL of a fresh database on the PostgreSQL server of `ASTUTE_TEST_POSTGRES_URL`;
 /// `None` (and a note) when there is none, unless `ASTUTE_REQUIRE_POSTGRES` is set.

@@ -27,6 +27,14 @@ impl Queue {
             Self::Separations => "separations",
         }
     }
+
+    /// One job of the kind, as `/api/workers` names it.
+    pub(super) fn job_kind(self) -> &'static str {
+        match self {
+            Self::Runs => "run",
+            Self::Separations => "separation",
+        }
+    }
 }
 
 /// A job a worker has claimed; `spec` is its JSON, as the queue's kind defines it.

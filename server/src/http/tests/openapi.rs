@@ -266,6 +266,7 @@ async fn answers_are_shaped_as_described() {
         ("/api/tables/{number}", "/api/tables/2".to_owned()),
         ("/api/tables/{number}", "/api/tables/1".to_owned()),
         ("/api/findings", "/api/findings".to_owned()),
+        ("/api/workers", "/api/workers".to_owned()),
     ] {
         let answer = app.get(&path).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
