@@ -72,7 +72,9 @@ pub use run::{
     ErrorBody, Health, JobState, ModelEntry, RunAnswer, RunDetail, RunList, RunQuery, RunSummary,
     ScaleSettings, Status, StatusEvent, StoredEvent, StreamEnd, UNTRAINED_MARGIN, did_not_train,
 };
-pub use separation::{ClosestPair, Histogram, Metric, SeparationRecord, SeparationReport, Split};
+pub use separation::{
+    ClosestPair, Histogram, Metric, SearchProgress, SeparationRecord, SeparationReport, Split,
+};
 pub use spec::{ExperimentSpec, SeparationSpec, SpecError};
 pub use worker::{WorkerEntry, WorkerJob};
 

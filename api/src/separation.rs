@@ -175,6 +175,16 @@ pub struct SeparationReport {
     pub separation_over_epsilon: Option<f64>,
 }
 
+/// How far a running measurement's search is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchProgress {
+    pub split: Split,
+    /// Queries done, of `total`.
+    pub done: usize,
+    pub total: usize,
+}
+
 /// A separation measurement as listed (`GET /api/separations`) and shown
 /// (`GET /api/separations/{id}`, with its reports).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -196,4 +206,7 @@ pub struct SeparationRecord {
     pub reports: Option<Vec<SeparationReport>>,
     pub provenance: Provenance,
     pub scale: Option<String>,
+    /// While running: the split being searched and how far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<SearchProgress>,
 }

@@ -3,6 +3,7 @@
 //! workers both go through here, so a run is the same run wherever it was started.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use astute::api::{Budget, ExperimentSpec};
@@ -25,7 +26,8 @@ pub const RUN_LIPSCHITZ_STEP: LipschitzStep = LipschitzStep::FifthOfEpsilon;
 pub struct Execution<'a> {
     pub checkpoint_dir: Option<PathBuf>,
     pub on_event: &'a mut dyn FnMut(&TrainEvent),
-    pub cancel: Option<&'a AtomicBool>,
+    /// Raised, it stops training at its next batch and evaluation at its next one.
+    pub cancel: Option<Arc<AtomicBool>>,
     /// Training images evaluated (the first N) when the spec does not say; `None` for all.
     pub eval_train: Option<usize>,
     pub lipschitz_step: LipschitzStep,
@@ -59,7 +61,7 @@ pub fn execute(
         TrainOptions {
             checkpoint_dir: execution.checkpoint_dir,
             on_event: execution.on_event,
-            cancel: execution.cancel,
+            cancel: execution.cancel.as_deref(),
         },
     )?;
     announce(config.epsilon);
@@ -83,24 +85,32 @@ pub fn execute(
         seed: spec.seed,
         ..EvalProtocol::paper(config.epsilon)
     };
-    let (metrics, accuracy_vs_epsilon) =
-        evaluate(&stored, &protocol, &spec.curve, split, &eval_device);
-    let protocol = RobustProtocol {
-        attacks: spec.attacks.clone(),
-        images: spec.attacked_images(),
-        epsilon: config.epsilon,
-        seed: spec.seed,
+    let measure = || {
+        let (metrics, accuracy_vs_epsilon) =
+            evaluate(&stored, &protocol, &spec.curve, split, &eval_device);
+        let protocol = RobustProtocol {
+            attacks: spec.attacks.clone(),
+            images: spec.attacked_images(),
+            epsilon: config.epsilon,
+            seed: spec.seed,
+        };
+        let attacked = eval_copy(&stored);
+        let robust = protocol.run(&attacked, &split.test, &eval_device, |_| ());
+        // Every run carries the cheap masking checks, and the others its attacks allow.
+        let masking = protocol.masking(
+            &attacked,
+            &split.test,
+            &eval_device,
+            &robust,
+            masking::Depth::Quick,
+        );
+        (metrics, accuracy_vs_epsilon, robust, masking)
     };
-    let attacked = eval_copy(&stored);
-    let robust = protocol.run(&attacked, &split.test, &eval_device, |_| ());
-    // Every run carries the cheap masking checks, and the others its attacks allow.
-    let masking = protocol.masking(
-        &attacked,
-        &split.test,
-        &eval_device,
-        &robust,
-        masking::Depth::Quick,
-    );
+    let (metrics, accuracy_vs_epsilon, robust, masking) = match &execution.cancel {
+        Some(flag) => astute::cancel::within(flag, measure)
+            .map_err(|_| anyhow::anyhow!("cancelled during evaluation"))?,
+        None => measure(),
+    };
     Ok(Executed {
         result: RunResult {
             dataset: spec.dataset,
@@ -139,4 +149,49 @@ pub fn evaluate(
         device,
     );
     (metrics, curve)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use astute::api::DatasetId;
+    use astute::data::DataDirs;
+    use astute::method::Method;
+
+    use super::*;
+
+    /// One epoch of the spiral, evaluated; `stop_at_evaluation` raises the cancel flag as
+    /// evaluation starts.
+    fn spiral_run(stop_at_evaluation: bool) -> anyhow::Result<Executed> {
+        let mut spec = ExperimentSpec::new(DatasetId::Spiral, Method::Natural);
+        spec.epochs = Some(1);
+        let split = astute::data::load(DatasetId::Spiral, &DataDirs::new(None)).unwrap();
+        let flag = Arc::new(AtomicBool::new(false));
+        let raise = flag.clone();
+        execute(
+            &spec,
+            &split,
+            &Device::flex(),
+            Execution {
+                checkpoint_dir: None,
+                on_event: &mut |_| {},
+                cancel: Some(flag),
+                eval_train: None,
+                lipschitz_step: RUN_LIPSCHITZ_STEP,
+                precision: Precision::Full,
+                budget: Budget::DEFAULT,
+            },
+            |_| raise.store(stop_at_evaluation, Ordering::Relaxed),
+        )
+    }
+
+    #[test]
+    fn a_cancel_during_evaluation_stops_it_before_its_next_batch() {
+        let error = spiral_run(true).err().expect("the run went on");
+        assert_eq!(error.to_string(), "cancelled during evaluation");
+        // The same run left alone is evaluated.
+        let done = spiral_run(false).unwrap();
+        assert!(done.result.metrics.test.accuracy > 0.0);
+    }
 }

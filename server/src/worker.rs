@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use astute::data::{DataDirs, DatasetId};
-use astute_api::{JobEvent, TrainEvent};
+use astute_api::{JobEvent, SearchProgress, TrainEvent};
 use tokio::sync::{mpsc, watch};
 
 use astute::api::{Budget, ExperimentSpec, SeparationSpec};
@@ -100,6 +100,7 @@ pub async fn work(store: Store, config: WorkerConfig, mut shutdown: watch::Recei
 enum Note {
     Train(TrainEvent),
     Evaluating(f32),
+    Searched(SearchProgress),
 }
 
 /// Where a job's notes go while it runs.
@@ -107,12 +108,30 @@ trait NoteSink: Send {
     fn take(&mut self, note: Note) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
-/// A job without notes.
-struct NoNotes;
+/// A separation measurement's notes: its search progress, stored at most every
+/// [`BATCH_EVENT_INTERVAL`].
+struct SearchNotes<'a> {
+    store: &'a Store,
+    id: &'a str,
+    worker: &'a str,
+    last: Option<Instant>,
+}
 
-impl NoteSink for NoNotes {
-    async fn take(&mut self, _note: Note) -> anyhow::Result<()> {
-        Ok(())
+impl NoteSink for SearchNotes<'_> {
+    async fn take(&mut self, note: Note) -> anyhow::Result<()> {
+        let Note::Searched(progress) = note else {
+            return Ok(());
+        };
+        if self
+            .last
+            .is_some_and(|t| t.elapsed() < BATCH_EVENT_INTERVAL)
+        {
+            return Ok(());
+        }
+        self.last = Some(Instant::now());
+        self.store
+            .set_separation_progress(self.id, self.worker, &progress)
+            .await
     }
 }
 
@@ -149,6 +168,7 @@ impl NoteSink for RunEvents<'_> {
                     .await;
             }
             Note::Train(event) => event,
+            Note::Searched(_) => return Ok(()),
         };
         let mut event = event;
         match &mut event {
@@ -201,14 +221,14 @@ async fn drive<T: Send + 'static>(
     queue: Queue,
     id: &str,
     mut shutdown: watch::Receiver<bool>,
-    job: impl FnOnce(&AtomicBool, mpsc::UnboundedSender<Note>) -> anyhow::Result<T> + Send + 'static,
+    job: impl FnOnce(Arc<AtomicBool>, mpsc::UnboundedSender<Note>) -> anyhow::Result<T> + Send + 'static,
     notes_to: &mut impl NoteSink,
 ) -> anyhow::Result<Ending<T>> {
     let cancel = Arc::new(AtomicBool::new(false));
     let (notes, mut received) = mpsc::unbounded_channel();
     let thread = {
         let cancel = cancel.clone();
-        tokio::task::spawn_blocking(move || job(&cancel, notes))
+        tokio::task::spawn_blocking(move || job(cancel, notes))
     };
     tokio::pin!(thread);
     let mut heartbeat = tokio::time::interval(config.lease / 4);
@@ -368,7 +388,7 @@ async fn process_run(
             (scratch.clone(), config.artifacts.clone(), id.clone());
         let runtime = tokio::runtime::Handle::current();
         let cancel_requested = cancel_requested.clone();
-        move |cancel: &AtomicBool, notes: mpsc::UnboundedSender<Note>| {
+        move |cancel: Arc<AtomicBool>, notes: mpsc::UnboundedSender<Note>| {
             let split = load_data(spec.dataset, &dirs)?;
             let device = backend.device()?;
             let events = notes.clone();
@@ -394,7 +414,7 @@ async fn process_run(
                         }
                         let _ = events.send(Note::Train(e.clone()));
                     },
-                    cancel: Some(cancel),
+                    cancel: Some(cancel.clone()),
                     eval_train,
                     lipschitz_step: crate::execute::RUN_LIPSCHITZ_STEP,
                     precision: astute::weights::Precision::Full,
@@ -475,7 +495,7 @@ async fn process_separation(
     let job = {
         let (dirs, spec) = (config.data.clone(), spec.clone());
         let cancel_requested = cancel_requested.clone();
-        move |cancel: &AtomicBool, _notes: mpsc::UnboundedSender<Note>| {
+        move |cancel: Arc<AtomicBool>, notes: mpsc::UnboundedSender<Note>| {
             let data = load_data(spec.dataset, &dirs)?;
             let options = SearchOptions {
                 metric: spec.metric,
@@ -491,8 +511,10 @@ async fn process_separation(
                 &[Split::TrainTrain, Split::TestTrain],
                 &options,
                 &report,
-                &|_, _, _| {},
-                Some(cancel),
+                &|split, done, total| {
+                    let _ = notes.send(Note::Searched(SearchProgress { split, done, total }));
+                },
+                Some(&cancel),
             );
             cancel_requested.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
             Ok((measured?, started.elapsed().as_secs_f64()))
@@ -505,7 +527,12 @@ async fn process_separation(
         &id,
         shutdown,
         job,
-        &mut NoNotes,
+        &mut SearchNotes {
+            store,
+            id: &id,
+            worker: &config.name,
+            last: None,
+        },
     )
     .await?;
     match ending {
@@ -605,6 +632,15 @@ mod tests {
         assert!(error.contains(why), "{error:?} should say {why:?}");
     }
 
+    /// A job without notes.
+    struct NoNotes;
+
+    impl NoteSink for NoNotes {
+        async fn take(&mut self, _note: Note) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
     /// A panic in a job ends the job as failed with the panic's message, and the worker
     /// goes on.
     #[tokio::test]
@@ -613,9 +649,9 @@ mod tests {
         let id = queue_spiral(&store).await;
         let job = claim(&store, &config, config.lease).await;
         let (_stop, shutdown) = watch::channel(false);
-        let panicking = |_: &AtomicBool, _: mpsc::UnboundedSender<Note>| -> anyhow::Result<()> {
-            panic!("capacity overflow")
-        };
+        let panicking = |_: Arc<AtomicBool>,
+                         _: mpsc::UnboundedSender<Note>|
+         -> anyhow::Result<()> { panic!("capacity overflow") };
         let ending = drive(
             &store,
             &config,
@@ -669,7 +705,10 @@ mod tests {
             store.delete(&id).await.unwrap(),
             crate::store::Deletion::Running
         );
-        assert_eq!(store.cancel(&id).await.unwrap(), Some(Status::Cancelled));
+        assert_eq!(
+            store.cancel(Queue::Runs, &id).await.unwrap(),
+            Some(Status::Cancelled)
+        );
         assert_eq!(
             store.delete(&id).await.unwrap(),
             crate::store::Deletion::Deleted

@@ -34,10 +34,12 @@ pub fn from_batch(
     )
 }
 
-/// `0..len` cut into consecutive batches of at most `batch_size`.
+/// `0..len` cut into consecutive batches of at most `batch_size`. Inside
+/// [`crate::cancel::within`], a raised flag stops the work before its next batch.
 pub fn sequential_batches(len: usize, batch_size: usize) -> impl Iterator<Item = Vec<usize>> {
     let batch_size = batch_size.max(1);
-    (0..len)
-        .step_by(batch_size)
-        .map(move |start| (start..(start + batch_size).min(len)).collect())
+    (0..len).step_by(batch_size).map(move |start| {
+        crate::cancel::stop_if_asked();
+        (start..(start + batch_size).min(len)).collect()
+    })
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod attack;
 pub mod batch;
+pub mod cancel;
 pub mod data;
 pub mod loss;
 pub mod method;

@@ -221,3 +221,72 @@ fn two_workers_never_take_the_same_job_on_postgres() {
     assert!(names.contains(&survivors[0]["name"].as_str().unwrap()));
     drop(workers);
 }
+
+/// A separation measurement reports how far its search is while it runs and, cancelled,
+/// stops within a block of queries once its worker hears of it (at its next heartbeat).
+#[test]
+fn a_separation_reports_progress_and_stops_when_cancelled() {
+    let lab = Lab::sqlite();
+    // An exact search of minutes: 20,000 random images, which no bound prunes.
+    let mnist = lab.dir.path().join("data/mnist");
+    idx_images(&mnist.join("train-images-idx3-ubyte"), 20_000, 7);
+    idx_labels(&mnist.join("train-labels-idx1-ubyte"), 20_000);
+    let server = lab.serve(0);
+    let token = lab.token();
+    let reply = server.send(
+        "POST",
+        "/api/separations",
+        Some(&token),
+        br#"{"dataset": "mnist"}"#,
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let _worker = lab.worker(1);
+    let start = Instant::now();
+    let progress = loop {
+        let record = server.get(&format!("/api/separations/{id}")).json();
+        assert_ne!(
+            record["status"], "done",
+            "the search ended before it was watched"
+        );
+        if record["progress"]["done"]
+            .as_u64()
+            .is_some_and(|done| done > 0)
+        {
+            break record["progress"].clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no progress: {record}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(progress["split"], "train-train", "{progress}");
+    assert_eq!(progress["total"], 20_000, "{progress}");
+
+    // Someone else's token may not cancel it; its owner's may.
+    let other = lab.token();
+    let path = format!("/api/separations/{id}/cancel");
+    assert_eq!(server.send("POST", &path, Some(&other), b"").status, 403);
+    let cancel = server.send("POST", &path, Some(&token), b"");
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    let asked = Instant::now();
+    let record = loop {
+        let record = server.get(&format!("/api/separations/{id}")).json();
+        if record["status"] == "cancelled" {
+            break record;
+        }
+        assert_eq!(record["status"], "running", "{record}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(30),
+            "not cancelled: {record}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The worker hears of it within a quarter lease (0.75 s here), the search within a
+    // block of queries.
+    let took = asked.elapsed();
+    eprintln!("cancelled {took:?} after it was asked, with {progress} searched");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(record["progress"].is_null(), "{record}");
+}

@@ -129,6 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             reports: Some(reports.clone()),
             provenance: provenance::of_this_process("cpu"),
             scale: None,
+            progress: None,
         };
         record(&args.store, async |store| {
             store.record_separation(&measurement).await

@@ -41,7 +41,7 @@ pub use limit::{Rate, RateLimits};
 use astute_api::{DatasetEntry, Health, JobState, Provenance, Status};
 
 use crate::artifacts::Artifacts;
-use crate::store::Store;
+use crate::store::{Queue, Store};
 
 /// The largest request body accepted (a spec is a few hundred bytes).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -105,12 +105,17 @@ impl AppState {
 
     /// Refuses a change to run `id` by `caller` unless it may (see
     /// [`auth::Caller::may_change`]); an unknown run is a 404.
-    async fn check_owner(&self, caller: &auth::Caller, id: &str) -> Result<(), error::ApiError> {
+    async fn check_owner(
+        &self,
+        caller: &auth::Caller,
+        queue: Queue,
+        id: &str,
+    ) -> Result<(), error::ApiError> {
         let owner = self
             .store
-            .run_owner(id)
+            .owner(queue, id)
             .await?
-            .ok_or_else(|| error::ApiError::not_found("run"))?;
+            .ok_or_else(|| error::ApiError::not_found(queue.job_kind()))?;
         caller.may_change(owner.as_deref())
     }
 
@@ -139,6 +144,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(runs::models))
         .routes(routes!(separations::list, separations::create))
         .routes(routes!(separations::get))
+        .routes(routes!(separations::cancel))
         .routes(routes!(separations::histogram))
         .routes(routes!(tables::get))
         .routes(routes!(findings::list))

@@ -27,7 +27,7 @@ use astute_api::{
 };
 
 use crate::artifacts::{Download, Kind};
-use crate::store::{self, Deletion};
+use crate::store::{self, Deletion, Queue};
 
 /// How often a live event stream looks for new events (they may come from a worker on
 /// another machine, so the database is the source).
@@ -148,10 +148,10 @@ pub async fn cancel(
     Authorized(who): Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobState>> {
-    state.check_owner(&who, &id).await?;
+    state.check_owner(&who, Queue::Runs, &id).await?;
     let status = state
         .store
-        .cancel(&id)
+        .cancel(Queue::Runs, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("run"))?;
     tracing::info!(run = %id, by = %who, "cancel asked");
@@ -168,7 +168,7 @@ pub async fn delete(
     Authorized(who): Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.check_owner(&who, &id).await?;
+    state.check_owner(&who, Queue::Runs, &id).await?;
     match state.store.delete(&id).await? {
         Deletion::NotFound => Err(ApiError::not_found("run")),
         Deletion::Running => Err(ApiError::new(

@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Params};
 use astute_api::{DatasetId, ErrorBody, JobState, SeparationRecord};
 
-use crate::store::Origin;
+use crate::store::{Origin, Queue};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +76,26 @@ pub async fn get(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("separation"))
+}
+
+#[utoipa::path(post, path = "/api/separations/{id}/cancel", tag = "separations",
+    summary = "Cancel a measurement (a running one stops within a block of queries once its worker hears of it; its owner's token or an admin token)",
+    params(("id" = String, Path, description = "The measurement's id")),
+    security(("token" = [])),
+    responses((status = 200, description = "The status after the request", body = JobState), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, description = "No such measurement", body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Authorized(who): Authorized,
+    Path(id): Path<String>,
+) -> ApiResult<Json<JobState>> {
+    state.check_owner(&who, Queue::Separations, &id).await?;
+    let status = state
+        .store
+        .cancel(Queue::Separations, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("separation"))?;
+    tracing::info!(separation = %id, by = %who, "cancel asked");
+    Ok(Json(JobState { id, status }))
 }
 
 #[utoipa::path(get, path = "/api/separations/{id}/histogram.svg", tag = "figures",

@@ -6,7 +6,7 @@ use std::time::Duration;
 use astute_api::Status;
 use sqlx::Row;
 
-use super::{Dialect, Store, now_ms};
+use super::{Dialect, Store, name_column, now_ms};
 
 /// Claims of one job whose worker died or lost its lease each time before it is failed
 /// instead of claimed again.
@@ -28,8 +28,8 @@ impl Queue {
         }
     }
 
-    /// One job of the kind, as `/api/workers` names it.
-    pub(super) fn job_kind(self) -> &'static str {
+    /// One job of the kind, as `/api/workers` and error messages name it.
+    pub fn job_kind(self) -> &'static str {
         match self {
             Self::Runs => "run",
             Self::Separations => "separation",
@@ -57,6 +57,52 @@ pub enum Lease {
 }
 
 impl Store {
+    /// The status of job `id`, `None` for an unknown one.
+    pub async fn job_status(&self, queue: Queue, id: &str) -> anyhow::Result<Option<Status>> {
+        let row = sqlx::query(&format!(
+            "SELECT status FROM {} WHERE id = $1",
+            queue.table()
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| name_column(&row, "status")).transpose()
+    }
+
+    /// The owner of job `id` (see [`super::Origin::owner`] and [`super::SHIPPED`]); `None`
+    /// for an unknown one.
+    pub async fn owner(&self, queue: Queue, id: &str) -> anyhow::Result<Option<Option<String>>> {
+        let row = sqlx::query(&format!(
+            "SELECT owner FROM {} WHERE id = $1",
+            queue.table()
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| row.try_get("owner")).transpose()?)
+    }
+
+    /// Asks job `id` to stop: a queued one, or a running one whose worker stopped renewing
+    /// its lease, is cancelled at once; a running one otherwise when its worker next renews
+    /// the lease. Returns the status after the request, `None` for an unknown job.
+    pub async fn cancel(&self, queue: Queue, id: &str) -> anyhow::Result<Option<Status>> {
+        let table = queue.table();
+        sqlx::query(&format!(
+            "UPDATE {table} SET status = 'cancelled', finished_at = $1, lease_until = NULL \
+             WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND lease_until < $1))"
+        ))
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(&format!(
+            "UPDATE {table} SET cancel_requested = 1 WHERE id = $1 AND status = 'running'"
+        ))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        self.job_status(queue, id).await
+    }
     /// Takes the oldest queued job, or a running one whose worker stopped renewing its
     /// lease (it resumes from its last checkpoint). Two workers never get the same job:
     /// PostgreSQL skips rows another transaction holds, SQLite has one writer at a time.

@@ -12,7 +12,9 @@ use astute_api::{
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Origin, Store, json_column, name_column, now_ms, optional_json_column, random_hex};
+use super::{
+    Origin, Queue, Store, json_column, name_column, now_ms, optional_json_column, random_hex,
+};
 
 const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
     seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
@@ -305,11 +307,7 @@ impl Store {
 
     /// Run `id`'s status alone (what a live stream polls), `None` for an unknown run.
     pub async fn run_status(&self, id: &str) -> anyhow::Result<Option<Status>> {
-        let row = sqlx::query("SELECT status FROM runs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| name_column(&row, "status")).transpose()
+        self.job_status(Queue::Runs, id).await
     }
 
     /// Runs matching `query`, and how many match in all.
@@ -434,25 +432,6 @@ impl Store {
         Ok(updated.rows_affected() == 1)
     }
 
-    /// Asks run `id` to stop: a queued run, or a running one whose worker stopped renewing
-    /// its lease, is cancelled at once; a running one otherwise when its worker next renews
-    /// the lease. Returns the status after the request, `None` for an unknown run.
-    pub async fn cancel(&self, id: &str) -> anyhow::Result<Option<Status>> {
-        sqlx::query(
-            "UPDATE runs SET status = 'cancelled', finished_at = $1, lease_until = NULL \
-             WHERE id = $2 AND (status = 'queued' OR (status = 'running' AND lease_until < $1))",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query("UPDATE runs SET cancel_requested = 1 WHERE id = $1 AND status = 'running'")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        self.run_status(id).await
-    }
-
     /// Deletes a run that is not running, with its events.
     pub async fn delete(&self, id: &str) -> anyhow::Result<Deletion> {
         match self.run_status(id).await? {
@@ -481,16 +460,6 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Deletion::Deleted)
-    }
-
-    /// The owner of run `id` (see [`Origin::owner`] and [`super::SHIPPED`]); `None` for
-    /// an unknown run.
-    pub async fn run_owner(&self, id: &str) -> anyhow::Result<Option<Option<String>>> {
-        let row = sqlx::query("SELECT owner FROM runs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| row.try_get("owner")).transpose()?)
     }
 
     /// Records a run trained outside any worker (`astute train`), finished, with its result

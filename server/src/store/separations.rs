@@ -3,13 +3,13 @@
 
 use anyhow::Context;
 use astute_api::{
-    DatasetId, Provenance, RunQuery, SeparationRecord, SeparationReport, SeparationSpec, Split,
-    Status,
+    DatasetId, Provenance, RunQuery, SearchProgress, SeparationRecord, SeparationReport,
+    SeparationSpec, Split, Status,
 };
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Origin, Store, json_column, name_column, now_ms, random_hex};
+use super::{Origin, Store, json_column, name_column, now_ms, optional_json_column, random_hex};
 
 impl Store {
     /// Queues a separation measurement; returns its id.
@@ -33,10 +33,29 @@ impl Store {
             reports: None,
             provenance: provenance.clone(),
             scale: origin.scale.clone(),
+            progress: None,
         };
         let mut conn = self.pool.acquire().await?;
         insert_separation(&mut conn, &record, 0, origin.owner.as_deref()).await?;
         Ok(record.id)
+    }
+
+    /// Records how far claimed separation `id`'s search is (while `worker` holds it).
+    pub async fn set_separation_progress(
+        &self,
+        id: &str,
+        worker: &str,
+        progress: &SearchProgress,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE separations SET progress = $1 WHERE id = $2 AND worker = $3 AND status = 'running'",
+        )
+        .bind(serde_json::to_string(progress)?)
+        .bind(id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Ends a claimed separation as done, with its reports.
@@ -125,7 +144,7 @@ impl Store {
 }
 
 const SEPARATION_COLUMNS: &str = "id, dataset, metric, status, created_at, finished_at, \
-    error, min_train_train, min_test_train, seconds, provenance, scale";
+    error, min_train_train, min_test_train, seconds, provenance, scale, progress";
 
 fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<SeparationRecord> {
     let reports: Option<String> = if with_reports {
@@ -133,11 +152,12 @@ fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<Separat
     } else {
         None
     };
+    let status = name_column(row, "status")?;
     Ok(SeparationRecord {
         id: row.try_get("id")?,
         dataset: name_column(row, "dataset")?,
         metric: name_column(row, "metric")?,
-        status: name_column(row, "status")?,
+        status,
         created_at: row.try_get("created_at")?,
         finished_at: row.try_get("finished_at")?,
         error: row.try_get("error")?,
@@ -150,6 +170,11 @@ fn separation_record(row: &AnyRow, with_reports: bool) -> anyhow::Result<Separat
             .context("stored separation reports are not valid")?,
         provenance: json_column(row, "provenance")?,
         scale: row.try_get("scale")?,
+        // The last progress written stays in the row; it says something only while running.
+        progress: match status {
+            Status::Running => optional_json_column(row, "progress")?,
+            _ => None,
+        },
     })
 }
 
