@@ -9,6 +9,7 @@ pub mod datasets;
 mod distance_classifier;
 mod eval;
 mod export;
+mod lab_bench;
 mod playground;
 mod predict;
 mod progress;
@@ -76,6 +77,9 @@ enum Command {
     /// Measure throughput: CNN2 training steps (natural, AT, TRADES), the evaluation
     /// protocol and WRN-16-4 steps, beside the PyTorch reference when it is installed.
     Bench(bench::Args),
+    /// Measure a lab's shared store: how soon a worker's event reaches a live stream
+    /// (polling, and PostgreSQL's LISTEN/NOTIFY) and how many jobs workers claim per second.
+    LabBench(lab_bench::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -96,5 +100,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => token::run(command),
         Command::Reproduce(args) => reproduce::run(args),
         Command::Export(args) => export::run(args),
+        Command::LabBench(args) => lab_bench::run(args),
     }
 }

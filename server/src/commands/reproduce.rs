@@ -105,7 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             return Ok(());
         }
         let (stop, shutdown) = watch::channel(false);
-        let workers = spawn_workers(&store, &args.worker, args.workers, &shutdown)?;
+        let workers = spawn_workers(&store, &args.worker, args.workers, &shutdown).await?;
         let started = std::time::Instant::now();
         let mut reported = BTreeSet::new();
         loop {

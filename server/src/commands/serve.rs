@@ -13,7 +13,7 @@ use super::store_args::StoreArgs;
 use crate::device::Backend;
 use crate::http::connections::{self, ConnectionLimits};
 use crate::http::{AppState, Rate, RateLimits, StreamLimits, router};
-use crate::store::{Store, WorkerProcess, random_hex};
+use crate::store::{Dialect, Store, WorkerProcess, listen_for_events, random_hex};
 use crate::worker::{WorkerConfig, work};
 
 /// How this process's workers run jobs.
@@ -104,11 +104,22 @@ pub struct ServeArgs {
     /// process down (out of memory, say) never takes the HTTP server with it.
     #[arg(long, hide = true)]
     worker_process: bool,
+    /// How live event streams learn of new events: `notify`, pushed by PostgreSQL
+    /// (`LISTEN`/`NOTIFY`), or `poll`, a look every quarter second (always, with SQLite).
+    #[arg(long, value_enum, default_value = "notify")]
+    live_events: LiveEvents,
     /// The web app's folder, as `cargo xtask site` builds it.
     #[arg(long, env = "ASTUTE_SITE_DIR", default_value = "target/site")]
     site: std::path::PathBuf,
     #[command(flatten)]
     worker: WorkerArgs,
+}
+
+/// How live event streams learn of new events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LiveEvents {
+    Notify,
+    Poll,
 }
 
 /// The results a new store starts with: what `astute reproduce` measured and
@@ -165,10 +176,10 @@ fn host_name() -> String {
         .unwrap_or_else(|| "host".to_owned())
 }
 
-/// Starts `count` workers on `store`, and this process's entry in the lab's worker list
-/// (registered, kept alive every quarter lease, removed at the end); all stop when
-/// `shutdown` turns true.
-pub(super) fn spawn_workers(
+/// Registers this process in the lab's worker list, then starts `count` workers on
+/// `store` and the entry's heartbeat (every quarter lease; the entry is removed at the
+/// end); all stop when `shutdown` turns true.
+pub(super) async fn spawn_workers(
     store: &Store,
     args: &WorkerArgs,
     count: usize,
@@ -183,6 +194,9 @@ pub(super) fn spawn_workers(
         version: format!("{} ({})", env!("CARGO_PKG_VERSION"), crate::build_commit()),
         lease: Duration::from_secs(args.lease_seconds.max(2)),
     };
+    if let Err(error) = store.register_worker(&process).await {
+        tracing::warn!("this worker is not in the lab's worker list: {error:#}");
+    }
     let mut tasks: Vec<_> = (0..count)
         .map(|slot| {
             let config = WorkerConfig {
@@ -208,15 +222,12 @@ pub(super) fn spawn_workers(
     Ok(tasks)
 }
 
-/// Keeps `process` in the lab's worker list until `shutdown`.
+/// Keeps registered `process` in the lab's worker list until `shutdown`.
 async fn keep_registered(
     store: Store,
     process: WorkerProcess,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    if let Err(error) = store.register_worker(&process).await {
-        tracing::warn!("this worker is not in the lab's worker list: {error:#}");
-    }
     let mut heartbeat = tokio::time::interval(process.lease / 4);
     loop {
         tokio::select! {
@@ -252,6 +263,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
         let shutdown = shutdown_signal();
+        let wakeups = match (&args.worker.store.database_url, args.live_events) {
+            (Some(url), LiveEvents::Notify) if store.dialect() == Dialect::Postgres => {
+                Some(listen_for_events(url).await.context("listening for run events")?)
+            }
+            _ => None,
+        };
         let workers =
             (args.workers > 0).then(|| tokio::spawn(supervise_workers(shutdown.clone())));
         let state = AppState {
@@ -270,6 +287,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 lifetime: Duration::from_secs(args.stream_seconds.max(1)),
             },
             tables: Default::default(),
+            wakeups,
             max_active_per_token: args.max_active_per_token.max(1),
         };
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -395,7 +413,7 @@ fn worker_process(args: ServeArgs) -> anyhow::Result<()> {
             std::process::id(),
             args.workers
         );
-        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown)? {
+        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown).await? {
             let _ = worker.await;
         }
         store.close().await;
@@ -408,7 +426,7 @@ pub fn worker(args: WorkerOnlyArgs) -> anyhow::Result<()> {
         let store = args.worker.store.open().await?;
         let shutdown = shutdown_signal();
         eprintln!("astute worker: {} slot(s) taking jobs", args.workers);
-        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown)? {
+        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown).await? {
             let _ = worker.await;
         }
         store.close().await;

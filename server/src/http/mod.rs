@@ -41,7 +41,7 @@ pub use limit::{Rate, RateLimits};
 use astute_api::{DatasetEntry, Health, JobState, Provenance, Status};
 
 use crate::artifacts::Artifacts;
-use crate::store::{Queue, Store};
+use crate::store::{Queue, Store, Wakeups};
 
 /// The largest request body accepted (a spec is a few hundred bytes).
 const BODY_LIMIT: usize = 64 * 1024;
@@ -68,6 +68,8 @@ pub struct AppState {
     pub default_eval_train: Option<usize>,
     /// Live event streams open, and their limits.
     pub streams: StreamLimits,
+    /// Word of new run events pushed by PostgreSQL (`None`: the streams poll).
+    pub wakeups: Option<Wakeups>,
     /// The paper's tables as last built.
     pub tables: tables::TableCache,
     /// Runs and measurements one (non-admin) token may have queued or running at once.

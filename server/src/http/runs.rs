@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
+use tokio::sync::broadcast;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -32,6 +33,10 @@ use crate::store::{self, Deletion, Queue};
 /// How often a live event stream looks for new events (they may come from a worker on
 /// another machine, so the database is the source).
 const EVENT_POLL: Duration = Duration::from_millis(250);
+/// How often a live stream looks when PostgreSQL pushes word of new events: for what
+/// comes without an event (a queued run cancelled or deleted) and what a lost listener
+/// connection missed.
+const EVENT_POLL_PUSHED: Duration = Duration::from_secs(2);
 /// How soon a browser reconnects to a stream that ended at its lifetime.
 const RECONNECT: Duration = Duration::from_secs(3);
 
@@ -313,8 +318,26 @@ struct Cursor {
     ended: bool,
     /// The stream's end of life.
     until: tokio::time::Instant,
+    /// Word of new events, when PostgreSQL pushes it.
+    wakeups: Option<broadcast::Receiver<String>>,
     /// The stream's place among the open ones, given back when it ends.
     _slot: Slot,
+}
+
+/// Completes when word comes of a new event of run `id` (or of events missed); never
+/// without word.
+async fn woken(wakeups: &mut Option<broadcast::Receiver<String>>, id: &str) {
+    let Some(wakeups) = wakeups else {
+        return std::future::pending().await;
+    };
+    loop {
+        match wakeups.recv().await {
+            Ok(run) if run == id => return,
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => return,
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        }
+    }
 }
 
 fn live_events(
@@ -330,6 +353,7 @@ fn live_events(
         after,
         ended: false,
         until: tokio::time::Instant::now() + state.streams.lifetime,
+        wakeups: state.wakeups.as_ref().map(|w| w.subscribe()),
         _slot: slot,
     };
     futures_util::stream::unfold(cursor, move |mut cursor| {
@@ -378,8 +402,14 @@ fn live_events(
                 batch.reverse();
                 cursor.pending = batch;
                 if cursor.pending.is_empty() {
+                    let poll = if cursor.wakeups.is_some() {
+                        EVENT_POLL_PUSHED
+                    } else {
+                        EVENT_POLL
+                    };
                     tokio::select! {
-                        _ = tokio::time::sleep(EVENT_POLL) => {}
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = woken(&mut cursor.wakeups, &id) => {}
                         _ = tokio::time::sleep_until(cursor.until) => {}
                         _ = shutdown.changed() => {}
                     }

@@ -16,7 +16,7 @@ impl Store {
             .bind(serde_json::to_string(event)?)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        self.announce_event(id).await
     }
 
     /// The highest event number of run `id` (0 when none), to continue after a resume.

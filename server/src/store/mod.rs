@@ -3,7 +3,8 @@
 //! per concern: `runs` and `separations` (each row mapped to its wire type in one place),
 //! the `queue` both are claimed from, a run's `events`, the `seed` of shipped results
 //! (import and export), API `tokens`, the `artifacts` a shared lab keeps in the
-//! database, and the lab's live `workers`.
+//! database, the lab's live `workers`, and the `wakeups` PostgreSQL pushes to live
+//! streams.
 
 mod artifacts;
 mod events;
@@ -12,6 +13,7 @@ mod runs;
 mod seed;
 mod separations;
 mod tokens;
+mod wakeups;
 mod workers;
 
 use std::path::Path;
@@ -30,6 +32,7 @@ pub use queue::MAX_ATTEMPTS;
 pub use queue::{Claimed, Lease, Queue};
 pub use runs::{Deletion, finished_run};
 pub use seed::Seed;
+pub use wakeups::{Wakeups, listen_for_events};
 pub use workers::WorkerProcess;
 
 /// The URL of a fresh database on the PostgreSQL server of `ASTUTE_TEST_POSTGRES_URL`;

@@ -97,6 +97,7 @@ impl App {
                 lifetime: Duration::from_secs(5),
             },
             tables: Default::default(),
+            wakeups: None,
             max_active_per_token: 20,
         };
         let router = super::router(state, RateLimits::new(None, None), &dir.path().join("site"));
