@@ -67,6 +67,7 @@ pub fn Workers() -> impl IntoView {
                     .into_any();
                 }
                 view! {
+                    <div class="table-wrap">
                     <table class="workers-table">
                         <thead><tr>
                             <th scope="col">"Worker"</th><th scope="col">"Host"</th>
@@ -75,6 +76,7 @@ pub fn Workers() -> impl IntoView {
                         </tr></thead>
                         <tbody>{workers.into_iter().map(worker_row).collect_view()}</tbody>
                     </table>
+                    </div>
                 }
                 .into_any()
             })}
