@@ -121,6 +121,23 @@ impl AppState {
         caller.may_change(owner.as_deref())
     }
 
+    /// Asks job `id` of `queue` to stop, for `caller` (its owner or an admin).
+    async fn cancel(
+        &self,
+        caller: &auth::Caller,
+        queue: Queue,
+        id: String,
+    ) -> error::ApiResult<Json<JobState>> {
+        self.check_owner(caller, queue, &id).await?;
+        let status = self
+            .store
+            .cancel(queue, &id)
+            .await?
+            .ok_or_else(|| error::ApiError::not_found(queue.job_kind()))?;
+        tracing::info!(job = %id, kind = queue.job_kind(), by = %caller, "cancel asked");
+        Ok(Json(JobState { id, status }))
+    }
+
     pub fn provenance(&self, command: &str) -> Provenance {
         crate::provenance::provenance(command.to_owned(), &self.backend)
     }

@@ -153,14 +153,7 @@ pub async fn cancel(
     Authorized(who): Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobState>> {
-    state.check_owner(&who, Queue::Runs, &id).await?;
-    let status = state
-        .store
-        .cancel(Queue::Runs, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("run"))?;
-    tracing::info!(run = %id, by = %who, "cancel asked");
-    Ok(Json(JobState { id, status }))
+    state.cancel(&who, Queue::Runs, id).await
 }
 
 #[utoipa::path(delete, path = "/api/runs/{id}", tag = "runs",

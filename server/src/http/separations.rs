@@ -88,14 +88,7 @@ pub async fn cancel(
     Authorized(who): Authorized,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobState>> {
-    state.check_owner(&who, Queue::Separations, &id).await?;
-    let status = state
-        .store
-        .cancel(Queue::Separations, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("separation"))?;
-    tracing::info!(separation = %id, by = %who, "cancel asked");
-    Ok(Json(JobState { id, status }))
+    state.cancel(&who, Queue::Separations, id).await
 }
 
 #[utoipa::path(get, path = "/api/separations/{id}/histogram.svg", tag = "figures",
