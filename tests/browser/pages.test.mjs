@@ -64,7 +64,7 @@ test("every page renders, with no console error, at desktop and phone widths", a
   }
 });
 
-test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as images", async () => {
+test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as images, named by class", async () => {
   const { page, errors, context } = await open(lab, "/datasets?d=fashion-mnist");
   const histogram = page.locator('img[src$="/histogram.svg"]');
   await histogram.waitFor();
@@ -77,6 +77,14 @@ test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as ima
   assert.ok(loaded, "every pair image is a 28×28 picture");
   // The measured minimum is the one the exact search gives (Table 1 for Fashion-MNIST).
   await page.getByText("train-train: min 0.3176").waitFor();
+  // Pairs are captioned with their classes' names.
+  const caption = await page.locator(".pair figcaption").first().textContent();
+  const names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+  assert.ok(names.some((n) => caption.startsWith(n)), `caption: ${caption}`);
+  // A dataset this server does not have is not offered for measuring.
+  await page.goto(`${lab.base}/datasets?d=cifar10`);
+  await page.getByText("This server does not have this dataset").waitFor();
+  assert.equal(await page.getByRole("button", { name: /Measure separation/ }).count(), 0);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -75,16 +75,25 @@ pub fn Datasets() -> impl IntoView {
         {list}
         {loaded(table, |t| view! { <PaperTable table=t/> })}
         {move || match chosen().parse::<DatasetId>() {
-            Ok(dataset) => view! { <Separation dataset/> }.into_any(),
+            Ok(dataset) => view! { <Separation dataset catalog/> }.into_any(),
             Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
         }}
     }
 }
 
-/// The latest separation report of `dataset`: histogram, closest pairs, and a button to
-/// measure it (again).
+/// The latest separation report of `dataset`: histogram, closest pairs (named by class,
+/// from the `catalog`), and a button to measure it (again) when this server has it.
 #[component]
-fn Separation(dataset: DatasetId) -> impl IntoView {
+fn Separation(
+    dataset: DatasetId,
+    catalog: LocalResource<api::Answer<Vec<DatasetEntry>>>,
+) -> impl IntoView {
+    let entry = move || {
+        catalog
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.into_iter().find(|e| e.id == dataset))
+    };
     let report = LocalResource::new(move || async move {
         let list: Vec<SeparationRecord> =
             api::get(&format!("/api/separations?dataset={dataset}")).await?;
@@ -99,19 +108,31 @@ fn Separation(dataset: DatasetId) -> impl IntoView {
     view! {
         <section aria-labelledby="separation-title">
             <h2 id="separation-title">{format!("Separation of {title}")}</h2>
-            {loaded(report, move |found: Option<SeparationRecord>| match found {
-                None => view! {
-                    <p>"No separation report for this dataset yet."</p>
-                    <Measure dataset/>
-                }.into_any(),
-                Some(r) => view! { <Report report=r/> <Measure dataset/> }.into_any(),
+            {loaded(report, move |found: Option<SeparationRecord>| {
+                let (class_names, available) = entry()
+                    .map_or((Vec::new(), false), |e| (e.class_names, e.available));
+                match found {
+                    None => view! {
+                        <p>"No separation report for this dataset yet."</p>
+                        <Measure dataset available/>
+                    }.into_any(),
+                    Some(r) => view! { <Report report=r class_names/> <Measure dataset available/> }.into_any(),
+                }
             })}
         </section>
     }
 }
 
+/// Class `label`'s name, or the label itself when the catalog has none.
+fn class_name(names: &[String], label: impl Into<usize> + Copy + std::fmt::Display) -> String {
+    names
+        .get(label.into())
+        .cloned()
+        .unwrap_or_else(|| label.to_string())
+}
+
 #[component]
-fn Report(report: SeparationRecord) -> impl IntoView {
+fn Report(report: SeparationRecord, class_names: Vec<String>) -> impl IntoView {
     let id = report.id.clone();
     let dataset = report.dataset;
     let parts = report
@@ -133,14 +154,18 @@ fn Report(report: SeparationRecord) -> impl IntoView {
                     };
                     let query = image(query_split, pair.query_index);
                     let train = image("train", pair.train_index);
+                    let (query_class, train_class) = (
+                        class_name(&class_names, pair.query_label),
+                        class_name(&class_names, pair.train_label),
+                    );
                     view! {
                         <figure class="pair">
                             <div class="pair-images">
-                                <img src=query alt=format!("{query_split} image {} labelled {}", pair.query_index, pair.query_label)/>
-                                <img src=train alt=format!("train image {} labelled {}", pair.train_index, pair.train_label)/>
+                                <img src=query alt=format!("{query_split} image {} labelled {query_class}", pair.query_index)/>
+                                <img src=train alt=format!("train image {} labelled {train_class}", pair.train_index)/>
                             </div>
                             <figcaption>
-                                {format!("labels {} vs {} · distance {}", pair.query_label, pair.train_label, number(Some(pair.distance), 3))}
+                                {format!("{query_class} vs {train_class} · distance {}", number(Some(pair.distance), 3))}
                             </figcaption>
                         </figure>
                     }
@@ -165,9 +190,9 @@ fn Report(report: SeparationRecord) -> impl IntoView {
     }
 }
 
-/// Queues a new separation measurement (needs a token).
+/// Queues a new separation measurement (needs a token), when this server has `dataset`.
 #[component]
-fn Measure(dataset: DatasetId) -> impl IntoView {
+fn Measure(dataset: DatasetId, available: bool) -> impl IntoView {
     let (outcome, set_outcome) = signal(None::<Result<String, api::Failure>>);
     let measure = Action::new_local(move |dataset: &DatasetId| {
         let spec = SeparationSpec {
@@ -181,6 +206,12 @@ fn Measure(dataset: DatasetId) -> impl IntoView {
             set_outcome.set(Some(result.map(|created| created.id)));
         }
     });
+    if !available {
+        return view! {
+            <p class="hint">"This server does not have this dataset, so it cannot measure it (" <code>"astute datasets"</code> " tells how to get it)."</p>
+        }
+        .into_any();
+    }
     view! {
         <p>
             <button on:click=move |_| { measure.dispatch(dataset); }
@@ -194,4 +225,5 @@ fn Measure(dataset: DatasetId) -> impl IntoView {
             }}
         </p>
     }
+    .into_any()
 }
