@@ -36,11 +36,15 @@ test("every page renders, with no console error, at desktop and phone widths", a
     plot: ["/results?view=plot", "Each point is a finished run"],
     run: [`/runs/${runs[0].id}`, `Run ${runs[0].id}`],
   };
+  const titles = new Set();
   for (const [name, [path, expected]] of Object.entries(pages)) {
     for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
       const { page, errors, context } = await open(lab, path, viewport);
       await page.getByText(expected).first().waitFor({ timeout: 15000 });
       await page.waitForLoadState("networkidle");
+      const title = await page.title();
+      assert.match(title, / · Astute$/, `the title of ${path}`);
+      titles.add(title);
       await screenshot(page, `${name}-${width}`);
       assert.deepEqual(errors, [], `console errors on ${path} (${width})`);
       const unlabelled = await page.evaluate(() =>
@@ -62,6 +66,8 @@ test("every page renders, with no console error, at desktop and phone widths", a
       await context.close();
     }
   }
+  // Each page names its tab after what it shows.
+  assert.equal(titles.size, Object.keys(pages).length, [...titles].join(" | "));
 });
 
 test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as images, named by class", async () => {

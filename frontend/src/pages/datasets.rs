@@ -18,6 +18,7 @@ pub fn Datasets() -> impl IntoView {
     let selected = query_param("d");
     let set_params = set_query_params();
     let chosen = move || selected.get().unwrap_or_else(|| "fashion-mnist".to_owned());
+    super::page_title(move || format!("Datasets: {}", chosen()));
 
     let list = loaded(catalog, move |datasets: Vec<DatasetEntry>| {
         let set_params = set_params.clone();

@@ -49,6 +49,7 @@ const METHODS: &[(&str, &str)] = &[
 
 #[component]
 pub fn Experiments() -> impl IntoView {
+    super::page_title(|| "Experiments".into());
     let catalog = LocalResource::new(|| api::get::<Vec<DatasetEntry>>("/api/datasets"));
     let set_params = set_query_params();
     let param = |name, default: &'static str| {

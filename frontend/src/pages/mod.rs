@@ -20,8 +20,15 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+/// Names the browser tab (and the history entry, and a bookmark) after what the page
+/// shows; `title` may change with the page's query.
+fn page_title(title: impl Fn() -> String + 'static) {
+    Effect::new(move || document().set_title(&format!("{} · Astute", title())));
+}
+
 #[component]
 pub fn NotFound() -> impl IntoView {
+    page_title(|| "Page not found".into());
     view! {
         <h1>"Page not found"</h1>
         <p>"There is no page here. Try " <a href="/results">"the results"</a> " or " <a href="/datasets">"the datasets"</a> "."</p>

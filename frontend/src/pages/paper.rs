@@ -62,6 +62,7 @@ fn Findings() -> impl IntoView {
 
 #[component]
 pub fn Paper() -> impl IntoView {
+    super::page_title(|| "Must robustness cost accuracy?".into());
     view! {
         <article class="prose">
             <h1>"Must robustness cost accuracy?"</h1>

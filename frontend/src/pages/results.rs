@@ -16,6 +16,12 @@ use crate::run_rows::{COLUMNS, Row, grid, group_seeds};
 #[component]
 pub fn Results() -> impl IntoView {
     let view_name = query_param("view");
+    let table_number = query_param("table");
+    super::page_title(move || match view_name.get().as_deref() {
+        Some("runs") => "All runs".into(),
+        Some("plot") => "Trade-off figure".into(),
+        _ => format!("Table {}", table_number.get().unwrap_or_else(|| "2".into())),
+    });
     let set_params = set_query_params();
     let tab = move |name: &'static str, label: &'static str| {
         let set_params = set_params.clone();

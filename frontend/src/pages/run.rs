@@ -15,6 +15,7 @@ use crate::components::{Failed, loaded, number};
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    super::page_title(move || format!("Run {}", id()));
     let run = LocalResource::new(move || {
         let id = id();
         async move { api::get::<RunAnswer>(&format!("/api/runs/{}", api::encode(&id))).await }

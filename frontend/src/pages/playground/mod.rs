@@ -113,6 +113,7 @@ async fn attack_with(
 
 #[component]
 pub fn Playground() -> impl IntoView {
+    super::page_title(|| "Attack playground".into());
     let manifest = LocalResource::new(|| api::get::<PlaygroundManifest>(MANIFEST));
     let backend_param = query_param("backend");
     let choice = Memo::new(move |_| {

@@ -319,6 +319,7 @@ fn ScoresTable(
 
 #[component]
 pub fn TheoryPage() -> impl IntoView {
+    super::page_title(|| "Theory".into());
     let [
         n_p,
         turns_p,
