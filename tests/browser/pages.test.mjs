@@ -128,11 +128,29 @@ test("a run launched from the Experiments page finishes and appears in the viewe
   assert.match(await worker.textContent(), /of 1/);
   assert.deepEqual(errors, []);
 
+  // Its page offers the weights its worker stored, and they download.
+  await page.goto(`${lab.base}/runs/${id}`);
+  const download = page.getByRole("link", { name: "Download weights (safetensors)" });
+  await download.waitFor();
+  const weights = await fetch(lab.base + (await download.getAttribute("href")));
+  assert.equal(weights.status, 200);
+  assert.ok((await weights.arrayBuffer()).byteLength > 1000);
+
   await page.goto(`${lab.base}/results?view=runs&q=${encodeURIComponent("dataset = mnist")}`);
   const row = page.locator("table.runs tbody tr", { hasText: id });
   await row.waitFor();
   assert.match(await row.textContent(), /natural/);
   assert.match(await row.textContent(), /done/);
+  await context.close();
+});
+
+test("a run's page says when it ran, and why a shipped run has no weights to download", async () => {
+  const { runs } = await api("/api/runs?limit=1&status=done");
+  const { page, errors, context } = await open(lab, `/runs/${runs[0].id}`);
+  await page.getByText(/queued \d{4}-\d\d-\d\d \d\d:\d\d UTC/).first().waitFor();
+  await page.getByText("No weights are stored for this run").waitFor();
+  assert.equal(await page.getByText("Download weights").count(), 0);
+  assert.deepEqual(errors, []);
   await context.close();
 });
 

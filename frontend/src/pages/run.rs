@@ -28,6 +28,14 @@ pub fn RunPage() -> impl IntoView {
     }
 }
 
+/// A time of the store (milliseconds since the Unix epoch) to the minute, in UTC.
+fn when(ms: i64) -> String {
+    let iso: String = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+        .to_iso_string()
+        .into();
+    format!("{} {} UTC", &iso[..10], &iso[11..16])
+}
+
 #[component]
 fn RunDetail(
     run: RunAnswer,
@@ -39,6 +47,16 @@ fn RunDetail(
     let id = summary.id.clone();
     let status = summary.status.as_str().to_owned();
     let finished = summary.status.is_final();
+    let done = summary.status == astute_api::Status::Done;
+    let times = [
+        Some(("queued", summary.created_at)),
+        summary.started_at.map(|t| ("started", t)),
+        summary.finished_at.map(|t| ("ended", t)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(what, t)| format!(" · {what} {}", when(t)))
+    .collect::<String>();
     let result = run.result;
     let rows = result.as_ref().map(|result| {
         let m = result.metrics;
@@ -90,6 +108,7 @@ fn RunDetail(
         <h1>{title}</h1>
         <p>
             <span class=format!("badge {status}")>{status.clone()}</span>
+            {times}
             {summary.scale.map(|s| format!(" · scale {s}"))}
             {summary.stands_in_for.map(|s| format!(" · stands in for {s}"))}
             {summary.error.map(|e| view! { <span class="error" role="alert">{format!(" · failed: {e}")}</span> })}
@@ -135,7 +154,13 @@ fn RunDetail(
             <section><h2>"Provenance"</h2><dl>{definition(provenance_fields(run.provenance))}</dl></section>
         </div>
         <p>
-            {weights.map(|weights| view! { <a class="button" href=weights download>"Download weights (safetensors)"</a> " " })}
+            {match weights {
+                Some(weights) => view! { <a class="button" href=weights download>"Download weights (safetensors)"</a> " " }.into_any(),
+                None if done => view! {
+                    <span class="hint">"No weights are stored for this run (shipped results keep their numbers, not their weights; the command under Provenance trains them again). "</span>
+                }.into_any(),
+                None => ().into_any(),
+            }}
             <a class="button" href=format!("/api/runs/{id}") rel="external">"JSON"</a>
         </p>
         <details on:toggle=move |e| set_events_open.set(event_target::<web_sys::HtmlDetailsElement>(&e).open())>
