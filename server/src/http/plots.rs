@@ -80,6 +80,7 @@ pub async fn tradeoff(
                         ""
                     }
                 ),
+                group: r.method.to_string(),
                 test_acc: r.test_acc?,
                 adv_test_acc: robust_of(r)?,
                 lipschitz: r.test_lipschitz?,

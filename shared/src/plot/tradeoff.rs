@@ -1,15 +1,19 @@
 //! The accuracy–robustness–smoothness picture of Tables 2–4: each run a point at (test
-//! accuracy, test accuracy under an attack), its size growing with its local Lipschitz
-//! constant (log scale), labelled. The robust axis names the attack that measured it.
+//! accuracy, test accuracy under an attack), coloured by its group (the method), its size
+//! growing with its local Lipschitz constant (log scale), labelled where a label fits
+//! without covering another (every point keeps its tooltip and link). The robust axis
+//! names the attack that measured it.
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, axes, err};
+use super::{PALETTE, PlotError, axes, err, legend};
 
 /// One trained model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TradeoffPoint {
     pub label: String,
+    /// What its colour and the legend say (the method).
+    pub group: String,
     pub test_acc: f64,
     pub adv_test_acc: f64,
     pub lipschitz: f64,
@@ -22,6 +26,52 @@ fn radius(lipschitz: f64) -> i32 {
     (3.0 + 3.0 * lipschitz.max(1.0).log10())
         .round()
         .clamp(3.0, 18.0) as i32
+}
+
+/// Pixels per character and per line of the labels' 12 px font (an estimate: the SVG
+/// keeps text as text, measured by the viewer's font).
+const CHAR_WIDTH: f64 = 6.5;
+const LINE_HEIGHT: f64 = 14.0;
+
+/// A label's box: left, top, right, bottom in pixels.
+type LabelBox = (f64, f64, f64, f64);
+
+fn overlaps(a: &LabelBox, b: &LabelBox) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// Where each label goes (its top-left corner in pixels), or `None` where none of the
+/// places beside its marker is free: labels never overlap one another, nor leave
+/// `area`. `markers` are each point's pixel centre and radius, `widths` its label's width.
+pub(crate) fn place_labels(
+    markers: &[((f64, f64), f64)],
+    widths: &[f64],
+    area: LabelBox,
+) -> Vec<Option<(f64, f64)>> {
+    let mut placed: Vec<LabelBox> = Vec::new();
+    markers
+        .iter()
+        .zip(widths)
+        .map(|(&((x, y), r), &w)| {
+            // Beside the marker, right then left, on its row, then one and two rows up
+            // and down: ten places that never overlap one another.
+            let gap = r + 3.0;
+            let candidates = [0.0, -1.0, 1.0, -2.0, 2.0].into_iter().flat_map(|row| {
+                let top = y - LINE_HEIGHT / 2.0 + row * LINE_HEIGHT;
+                [(x + gap, top), (x - gap - w, top)]
+            });
+            let spot = candidates.into_iter().find(|&(left, top)| {
+                let candidate = (left, top, left + w, top + LINE_HEIGHT);
+                candidate.0 >= area.0
+                    && candidate.1 >= area.1
+                    && candidate.2 <= area.2
+                    && candidate.3 <= area.3
+                    && !placed.iter().any(|p| overlaps(p, &candidate))
+            })?;
+            placed.push((spot.0, spot.1, spot.0 + w, spot.1 + LINE_HEIGHT));
+            Some(spot)
+        })
+        .collect()
 }
 
 /// The figure of `points`, whose `adv_test_acc` was measured by the attack `attack`
@@ -41,10 +91,23 @@ pub fn tradeoff_svg(
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
                 (a.min(v), b.max(v))
             });
-        ((lo - 5.0).max(0.0), (hi + 5.0).min(100.0).max(lo + 1.0))
+        let pad = ((hi - lo) * 0.08).max(0.5);
+        ((lo - pad).max(0.0), (hi + pad).min(100.0).max(lo + 1.0))
     };
     let (x0, x1) = span(|p| p.test_acc);
     let (y0, y1) = span(|p| p.adv_test_acc);
+    // Groups in order of first appearance, each a colour and a legend entry; the markers
+    // are drawn group by group, and linked in that order.
+    let mut groups: Vec<&str> = Vec::new();
+    for p in points {
+        if !groups.contains(&p.group.as_str()) {
+            groups.push(&p.group);
+        }
+    }
+    let drawn: Vec<&TradeoffPoint> = groups
+        .iter()
+        .flat_map(|g| points.iter().filter(move |p| p.group == *g))
+        .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 520)).into_drawing_area();
@@ -55,30 +118,64 @@ pub fn tradeoff_svg(
             .y_desc(format!("test accuracy under {attack} (%)"))
             .draw()
             .map_err(err)?;
-        chart
-            .draw_series(points.iter().enumerate().map(|(k, p)| {
-                let color = PALETTE[k % PALETTE.len()];
-                let label = format!("{} (L = {:.1})", p.label, p.lipschitz);
-                // Labels of points in the right part of the chart go to their left, so
-                // they stay inside the figure (about 6.5 px per character at 12 px).
-                let dx = if p.test_acc > x0 + 0.6 * (x1 - x0) {
-                    -8 - (label.chars().count() as f64 * 6.5) as i32
-                } else {
-                    8
-                };
-                EmptyElement::at((p.test_acc, p.adv_test_acc))
-                    + Circle::new((0, 0), radius(p.lipschitz), color.mix(0.6).filled())
-                    + Text::new(label, (dx, -14), ("sans-serif", 12))
-            }))
-            .map_err(err)?;
+        for (k, group) in groups.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            chart
+                .draw_series(points.iter().filter(|p| p.group == *group).map(|p| {
+                    Circle::new(
+                        (p.test_acc, p.adv_test_acc),
+                        radius(p.lipschitz),
+                        color.mix(0.6).filled(),
+                    )
+                }))
+                .map_err(err)?
+                .label(*group)
+                .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.mix(0.6).filled()));
+        }
+        let labels: Vec<String> = drawn
+            .iter()
+            .map(|p| format!("{} (L = {:.1})", p.label, p.lipschitz))
+            .collect();
+        let markers: Vec<((f64, f64), f64)> = drawn
+            .iter()
+            .map(|p| {
+                let (px, py) = chart.backend_coord(&(p.test_acc, p.adv_test_acc));
+                (
+                    (f64::from(px), f64::from(py)),
+                    f64::from(radius(p.lipschitz)),
+                )
+            })
+            .collect();
+        let widths: Vec<f64> = labels
+            .iter()
+            .map(|l| l.chars().count() as f64 * CHAR_WIDTH)
+            .collect();
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let area = (
+            f64::from(xs.start),
+            f64::from(ys.start),
+            f64::from(xs.end),
+            f64::from(ys.end),
+        );
+        for (label, spot) in labels.iter().zip(place_labels(&markers, &widths, area)) {
+            if let Some((x, y)) = spot {
+                root.draw(&Text::new(
+                    label.as_str(),
+                    (x.round() as i32, y.round() as i32),
+                    ("sans-serif", 12),
+                ))
+                .map_err(err)?;
+            }
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         root.present().map_err(err)?;
     }
-    Ok(link_markers(&svg, points, attack))
+    Ok(link_markers(&svg, &drawn, attack))
 }
 
 /// Wraps the k-th marker of `svg` in a link to `points[k].link`, with a tooltip: plotters
 /// draws the markers in the points' order and has no links of its own.
-fn link_markers(svg: &str, points: &[TradeoffPoint], attack: &str) -> String {
+fn link_markers(svg: &str, points: &[&TradeoffPoint], attack: &str) -> String {
     let mut out = String::with_capacity(svg.len() + points.len() * 80);
     let mut rest = svg;
     for point in points {
@@ -133,6 +230,7 @@ mod tests {
         let points = [
             TradeoffPoint {
                 label: "natural".into(),
+                group: "natural".into(),
                 test_acc: 99.2,
                 adv_test_acc: 59.8,
                 lipschitz: 67.25,
@@ -140,6 +238,7 @@ mod tests {
             },
             TradeoffPoint {
                 label: "trades:6".into(),
+                group: "trades:6".into(),
                 test_acc: 97.5,
                 adv_test_acc: 93.7,
                 lipschitz: 2.87,
@@ -149,7 +248,8 @@ mod tests {
         let svg = tradeoff_svg(&points, "Table 2", "PGD-10").unwrap();
         assert!(svg.contains("natural (L = 67.2)") || svg.contains("natural (L = 67.3)"));
         assert!(svg.contains("trades:6 (L = 2.9)"));
-        assert_eq!(svg.matches("<circle").count(), 2);
+        // Two markers and the legend's two.
+        assert_eq!(svg.matches("<circle").count(), 4);
         // The first point links to its run, around its own marker; the second has no link.
         assert_eq!(svg.matches("<a href=").count(), 1);
         let link = svg.find("<a href=\"/runs/a1\"").unwrap();
@@ -157,5 +257,87 @@ mod tests {
         assert!(link < first_circle && first_circle < svg.find("</a>").unwrap());
         assert!(svg.contains("<title>natural: test 99.20 %, PGD-10 59.80 %, L = 67.25</title>"));
         assert!(tradeoff_svg(&[], "none", "PGD-10").is_err());
+    }
+
+    /// The boxes of the labels drawn in `svg` (text elements of the labels' font size).
+    fn label_boxes(svg: &str) -> Vec<LabelBox> {
+        svg.split("<text")
+            .skip(1)
+            .filter(|t| t.contains("(L = "))
+            .filter_map(|t| {
+                let number = |name: &str| -> Option<f64> {
+                    let at = t.find(&format!(" {name}=\""))? + name.len() + 3;
+                    t[at..].split('"').next()?.parse().ok()
+                };
+                let text = t.split_once('>')?.1.split_once("</text>")?.0.trim();
+                let (x, y) = (number("x")?, number("y")?);
+                Some((
+                    x,
+                    y,
+                    x + text.chars().count() as f64 * CHAR_WIDTH,
+                    y + LINE_HEIGHT,
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crowded_labels_never_overlap_and_every_point_keeps_its_tooltip() {
+        // Sixteen runs within a point of each other, as a table's robust rows are, and a
+        // natural one far from them.
+        let points: Vec<TradeoffPoint> = (0..16)
+            .map(|k| TradeoffPoint {
+                label: format!("cnn2 trades:{k}"),
+                group: if k % 2 == 0 { "trades" } else { "at" }.into(),
+                test_acc: 97.0 + 0.05 * k as f64,
+                adv_test_acc: 93.0 + 0.03 * k as f64,
+                lipschitz: 30.0,
+                link: Some(format!("/runs/{k}")),
+            })
+            .chain([TradeoffPoint {
+                label: "cnn2 natural".into(),
+                group: "natural".into(),
+                test_acc: 60.0,
+                adv_test_acc: 10.0,
+                lipschitz: 300.0,
+                link: Some("/runs/n".into()),
+            }])
+            .collect();
+        let svg = tradeoff_svg(&points, "crowded", "PGD-10").unwrap();
+        let boxes = label_boxes(&svg);
+        assert!(
+            !boxes.is_empty() && boxes.len() < points.len(),
+            "{} labels",
+            boxes.len()
+        );
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                assert!(!overlaps(a, b), "{a:?} overlaps {b:?}");
+            }
+        }
+        assert_eq!(svg.matches("<title>").count(), points.len());
+        // The legend names each group once.
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .filter_map(|t| Some(t.split_once('>')?.1.split_once("</text>")?.0.trim()))
+            .collect();
+        for group in ["trades", "at", "natural"] {
+            assert_eq!(texts.iter().filter(|t| **t == group).count(), 1, "{group}");
+        }
+    }
+
+    #[test]
+    fn a_label_takes_the_next_free_place_and_none_leaves_the_area() {
+        let area = (0.0, 0.0, 300.0, 200.0);
+        let markers = [((100.0, 100.0), 3.0); 12];
+        let spots = place_labels(&markers, &[40.0; 12], area);
+        // Ten places around one marker, then none.
+        assert_eq!(spots.iter().filter(|s| s.is_some()).count(), 10);
+        assert_eq!(spots[10], None);
+        assert_eq!(spots[0], Some((106.0, 93.0)));
+        assert_eq!(spots[1], Some((54.0, 93.0)));
+        // Near the right edge, the label goes to the left.
+        let spots = place_labels(&[((290.0, 100.0), 3.0)], &[40.0], area);
+        assert_eq!(spots[0], Some((244.0, 93.0)));
     }
 }
