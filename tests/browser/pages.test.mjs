@@ -145,8 +145,11 @@ test("a run launched from the Experiments page finishes and appears in the viewe
 });
 
 test("a run's page says when it ran, and why a shipped run has no weights to download", async () => {
-  const { runs } = await api("/api/runs?limit=1&status=done");
-  const { page, errors, context } = await open(lab, `/runs/${runs[0].id}`);
+  // A shipped run: made by `astute reproduce` at the CPU scale.
+  const { runs } = await api("/api/runs?limit=100&status=done");
+  const shipped = runs.find((r) => r.scale === "cpu");
+  assert.ok(shipped, "the shipped results hold runs of the CPU scale");
+  const { page, errors, context } = await open(lab, `/runs/${shipped.id}`);
   await page.getByText(/queued \d{4}-\d\d-\d\d \d\d:\d\d UTC/).first().waitFor();
   await page.getByText("No weights are stored for this run").waitFor();
   assert.equal(await page.getByText("Download weights").count(), 0);
