@@ -95,6 +95,15 @@ pub enum Plan {
     Runs(Vec<PlannedRun>),
 }
 
+/// The dataset that stands in for paper dataset `wanted` where it is missing: the MNIST
+/// sample for MNIST, Fashion-MNIST for the colour datasets.
+pub fn stand_in(wanted: DatasetId) -> DatasetId {
+    match wanted {
+        DatasetId::Mnist => DatasetId::MnistSample,
+        _ => DatasetId::FashionMnist,
+    }
+}
+
 /// The dataset a paper dataset is measured on here at `scale`: itself when present,
 /// otherwise (not at paper scale) its stand-in.
 fn dataset_here(
@@ -105,10 +114,7 @@ fn dataset_here(
     if have(wanted) {
         return Ok((wanted, None));
     }
-    let stand_in = match wanted {
-        DatasetId::Mnist => DatasetId::MnistSample,
-        _ => DatasetId::FashionMnist,
-    };
+    let stand_in = stand_in(wanted);
     if scale == Scale::Paper || !have(stand_in) {
         return Err(format!(
             "{wanted} is not on this machine (see `astute datasets`){}",
