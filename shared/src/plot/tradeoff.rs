@@ -6,7 +6,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, axes, err, legend};
+use super::{PlotError, axes, err, legend};
 
 /// One trained model.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,10 +28,46 @@ fn radius(lipschitz: f64) -> i32 {
         .clamp(3.0, 18.0) as i32
 }
 
-/// Pixels per character and per line of the labels' 12 px font (an estimate: the SVG
-/// keeps text as text, measured by the viewer's font).
-const CHAR_WIDTH: f64 = 6.5;
-const LINE_HEIGHT: f64 = 14.0;
+/// Pixels per character and per line of the labels' font (plotters writes size 12 as
+/// 9.7 px; an estimate, since the SVG keeps text as text, measured by the viewer's font).
+const CHAR_WIDTH: f64 = 5.4;
+const LINE_HEIGHT: f64 = 12.0;
+
+/// Colours of the groups: more than the other figures' series, since a table has up to
+/// eleven methods (Tableau's 10, then two more).
+const GROUP_COLOURS: [RGBColor; 12] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+    RGBColor(31, 31, 31),
+    RGBColor(0, 150, 200),
+];
+
+/// The corner of the chart that holds the fewest points, for the legend: each corner's
+/// box is 40 % of the width by 45 % of the height of the axes' ranges.
+fn emptiest_corner(points: &[TradeoffPoint], x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition {
+    let within = |p: &TradeoffPoint, right: bool, top: bool| {
+        let fx = (p.test_acc - x.0) / (x.1 - x.0);
+        let fy = (p.adv_test_acc - y.0) / (y.1 - y.0);
+        (if right { fx >= 0.6 } else { fx <= 0.4 }) && (if top { fy >= 0.55 } else { fy <= 0.45 })
+    };
+    [
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerLeft, false, false),
+        (SeriesLabelPosition::UpperRight, true, true),
+    ]
+    .into_iter()
+    .min_by_key(|&(_, right, top)| points.iter().filter(|p| within(p, right, top)).count())
+    .map_or(SeriesLabelPosition::LowerRight, |(corner, ..)| corner)
+}
 
 /// A label's box: left, top, right, bottom in pixels.
 type LabelBox = (f64, f64, f64, f64);
@@ -119,7 +155,7 @@ pub fn tradeoff_svg(
             .draw()
             .map_err(err)?;
         for (k, group) in groups.iter().enumerate() {
-            let color = PALETTE[k % PALETTE.len()];
+            let color = GROUP_COLOURS[k % GROUP_COLOURS.len()];
             chart
                 .draw_series(points.iter().filter(|p| p.group == *group).map(|p| {
                     Circle::new(
@@ -167,7 +203,7 @@ pub fn tradeoff_svg(
                 .map_err(err)?;
             }
         }
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        legend(&mut chart, emptiest_corner(points, (x0, x1), (y0, y1)))?;
         root.present().map_err(err)?;
     }
     Ok(link_markers(&svg, &drawn, attack))
@@ -334,10 +370,35 @@ mod tests {
         // Ten places around one marker, then none.
         assert_eq!(spots.iter().filter(|s| s.is_some()).count(), 10);
         assert_eq!(spots[10], None);
-        assert_eq!(spots[0], Some((106.0, 93.0)));
-        assert_eq!(spots[1], Some((54.0, 93.0)));
+        assert_eq!(spots[0], Some((106.0, 94.0)));
+        assert_eq!(spots[1], Some((54.0, 94.0)));
         // Near the right edge, the label goes to the left.
         let spots = place_labels(&[((290.0, 100.0), 3.0)], &[40.0], area);
-        assert_eq!(spots[0], Some((244.0, 93.0)));
+        assert_eq!(spots[0], Some((244.0, 94.0)));
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_emptiest_corner() {
+        let at = |test_acc, adv_test_acc| TradeoffPoint {
+            label: String::new(),
+            group: String::new(),
+            test_acc,
+            adv_test_acc,
+            lipschitz: 1.0,
+            link: None,
+        };
+        let (x, y) = ((0.0, 100.0), (0.0, 100.0));
+        // Robust runs up right, natural ones down right: the left side is free, upper first.
+        let points = [at(95.0, 90.0), at(96.0, 20.0), at(97.0, 10.0)];
+        assert!(matches!(
+            emptiest_corner(&points, x, y),
+            SeriesLabelPosition::UpperLeft
+        ));
+        // Nothing down right: the legend's usual place.
+        let points = [at(10.0, 90.0), at(90.0, 90.0), at(10.0, 10.0)];
+        assert!(matches!(
+            emptiest_corner(&points, x, y),
+            SeriesLabelPosition::LowerRight
+        ));
     }
 }
