@@ -408,12 +408,13 @@ fn worker_process(args: ServeArgs) -> anyhow::Result<()> {
             }
             let _ = stop.send(true);
         });
+        let workers = spawn_workers(&store, &args.worker, args.workers, &shutdown).await?;
         eprintln!(
             "astute worker process {}: {} slot(s) taking jobs",
             std::process::id(),
             args.workers
         );
-        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown).await? {
+        for worker in workers {
             let _ = worker.await;
         }
         store.close().await;
@@ -425,8 +426,10 @@ pub fn worker(args: WorkerOnlyArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let store = args.worker.store.open().await?;
         let shutdown = shutdown_signal();
+        let workers = spawn_workers(&store, &args.worker, args.workers, &shutdown).await?;
+        // Said once this process is in the lab's worker list.
         eprintln!("astute worker: {} slot(s) taking jobs", args.workers);
-        for worker in spawn_workers(&store, &args.worker, args.workers, &shutdown).await? {
+        for worker in workers {
             let _ = worker.await;
         }
         store.close().await;
