@@ -49,6 +49,16 @@ pub struct WorkerConfig {
 /// Batch events are stored at most this often; epoch events always.
 const BATCH_EVENT_INTERVAL: Duration = Duration::from_millis(500);
 
+/// Whether a frequent note is due for storing, [`BATCH_EVENT_INTERVAL`] after the `last`
+/// one stored (then marked stored now).
+fn due(last: &mut Option<Instant>) -> bool {
+    if last.is_some_and(|t| t.elapsed() < BATCH_EVENT_INTERVAL) {
+        return false;
+    }
+    *last = Some(Instant::now());
+    true
+}
+
 /// Claims and runs jobs until `shutdown` turns true: separation measurements first (they
 /// take seconds), then training runs. A job in progress at shutdown is handed back to the
 /// queue (a run resumes from its last checkpoint).
@@ -122,13 +132,9 @@ impl NoteSink for SearchNotes<'_> {
         let Note::Searched(progress) = note else {
             return Ok(());
         };
-        if self
-            .last
-            .is_some_and(|t| t.elapsed() < BATCH_EVENT_INTERVAL)
-        {
+        if !due(&mut self.last) {
             return Ok(());
         }
-        self.last = Some(Instant::now());
         self.store
             .set_separation_progress(self.id, self.worker, &progress)
             .await
@@ -179,13 +185,9 @@ impl NoteSink for RunEvents<'_> {
                 eta_seconds,
                 ..
             } => {
-                if self
-                    .last_batch
-                    .is_some_and(|t| t.elapsed() < BATCH_EVENT_INTERVAL)
-                {
+                if !due(&mut self.last_batch) {
                     return Ok(());
                 }
-                self.last_batch = Some(Instant::now());
                 let per_batch = 1.0 / (*batches).max(1) as f64;
                 let done = *epoch as f64 + (*batch + 1) as f64 * per_batch;
                 let first = *self.resumed_at.get_or_insert(done - per_batch);

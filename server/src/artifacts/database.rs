@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::{ArtifactStore, Download, Kind, staging_path};
-use crate::store::{Store, StoredArtifact};
+use crate::store::{Store, StoredArtifact, hex};
 
 /// Artifacts in `store`'s database.
 pub struct Database {
@@ -51,11 +51,7 @@ impl Reader {
     /// The next chunk; `None` after the last, once the whole was checked.
     async fn next(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
         if self.read == self.artifact.size {
-            let sha256: String = std::mem::take(&mut self.hash)
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let sha256 = hex(&std::mem::take(&mut self.hash).finalize());
             anyhow::ensure!(
                 sha256 == self.artifact.sha256,
                 "run {}: a stored artifact does not match its checksum (sha256 {sha256}, \

@@ -10,6 +10,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use super::data_dirs::DataArgs;
+use crate::store::hex;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DataCommand {
@@ -134,10 +135,6 @@ fn verify(file: &OfficialFile, bytes: &[u8]) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn write_atomically(target: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -269,11 +269,13 @@ async fn claim_rate(store: &Store, jobs: usize, workers: usize) -> anyhow::Resul
     for seed in 0..jobs {
         ids.push(bench_run(store, seed as u64).await?);
     }
+    let queued: std::sync::Arc<std::collections::HashSet<String>> =
+        std::sync::Arc::new(ids.iter().cloned().collect());
     let started = Instant::now();
     let tasks: Vec<_> = (0..workers)
         .map(|w| {
             let store = store.clone();
-            let ids = ids.clone();
+            let ids = queued.clone();
             tokio::spawn(async move {
                 let name = format!("lab-bench-{w}");
                 let mut claimed = Vec::new();

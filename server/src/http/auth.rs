@@ -8,14 +8,11 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::{SHIPPED, now_ms};
+use crate::store::{SHIPPED, hex, now_ms};
 
 /// The hash a token is stored under.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A request that carried a valid token: who sent it.

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::{Store, now_ms, random_hex};
+use super::{Store, hex, now_ms, random_hex};
 
 /// Bytes per stored chunk: large enough that a checkpoint of a wide network is a few
 /// hundred rows, small enough to hold one in memory per transfer.
@@ -90,7 +90,7 @@ impl Store {
                 break;
             }
         }
-        let sha256: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex(&hash.finalize());
         sqlx::query(
             "DELETE FROM artifact_chunks WHERE upload IN \
              (SELECT upload FROM artifacts WHERE run_id = $1 AND kind = $2)",
