@@ -8,6 +8,7 @@
 
 mod artifacts;
 mod events;
+mod migrations;
 mod queue;
 mod runs;
 mod seed;
@@ -169,7 +170,8 @@ impl Store {
             .connect(url)
             .await
             .with_context(|| format!("opening the database {url}"))?;
-        sqlx::migrate!("./migrations")
+        migrations::migrator()
+            .await?
             .run(&pool)
             .await
             .context("bringing the database schema up to date")?;

@@ -3,7 +3,7 @@
 
 use super::synthetic::{SPIRAL_CLASSES, SPIRAL_SHAPE};
 use super::{ImageShape, cifar, image_folder, svhn};
-use crate::model::Architecture;
+use astute_api::Architecture;
 pub use astute_api::DatasetId;
 
 /// What the core knows about each dataset: [`DatasetInfo`] by id.

@@ -40,3 +40,10 @@ impl DataError {
         }
     }
 }
+
+/// A parser's complaint about bytes, before the loader names their file.
+impl From<astute_formats::FormatError> for DataError {
+    fn from(error: astute_formats::FormatError) -> Self {
+        Self::Invalid(error.0)
+    }
+}

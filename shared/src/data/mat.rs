@@ -8,7 +8,7 @@
 //! used, so corrupt files give errors, not panics or huge allocations.
 
 use super::DataError;
-use super::inflate;
+use astute_formats::inflate;
 
 // Data types of elements (MAT-file format, Table 1-1).
 const MI_INT8: u32 = 1;
@@ -221,7 +221,7 @@ fn elements(
             MI_MATRIX => variables.extend(matrix(el.data, endian).map_err(|e| context(e, pos))?),
             MI_COMPRESSED if allow_compressed => {
                 let inner = inflate::inflate_zlib(el.data, MAX_DECOMPRESSED)
-                    .map_err(|e| context(e, pos))?;
+                    .map_err(|e| context(e.into(), pos))?;
                 elements(&inner, 0, endian, false, variables)
                     .map_err(|e| compressed_context(e, pos))?;
             }

@@ -6,7 +6,6 @@
 
 mod dataset;
 mod error;
-mod inflate;
 #[cfg(feature = "std")]
 mod read;
 

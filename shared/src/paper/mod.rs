@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use astute_api::NameError;
 
 use crate::data::DatasetId;
-use crate::method::Method;
-use crate::model::Architecture;
+use astute_api::Architecture;
+use astute_api::Method;
 
 const TABLES_JSON: &str = include_str!("tables.json");
 

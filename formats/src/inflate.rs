@@ -1,71 +1,71 @@
 //! gzip and zlib decompression with a ceiling on the output, so a corrupt or hostile
-//! file cannot make a loader allocate without bound. Without the `std` feature (the
-//! browser build) compressed input is reported as unsupported rather than decoded.
+//! file cannot make a loader allocate without bound. Without the `compressed` feature
+//! (the browser builds) compressed input is reported as unsupported rather than decoded.
 
-use super::DataError;
+use crate::FormatError;
 
 /// The first two bytes of every gzip stream (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// True when `bytes` start like a gzip stream, whatever the file is called.
-pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
+pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
 }
 
 /// Decompresses a gzip stream (all members) into at most `limit` bytes.
-#[cfg(feature = "std")]
-pub(crate) fn gunzip(bytes: &[u8], limit: u64) -> Result<Vec<u8>, DataError> {
+#[cfg(feature = "compressed")]
+pub fn gunzip(bytes: &[u8], limit: u64) -> Result<Vec<u8>, FormatError> {
     read_limited(flate2::read::MultiGzDecoder::new(bytes), limit, "gzip")
 }
 
 /// Decompresses a zlib stream (RFC 1950) into at most `limit` bytes. A stream cut short
 /// yields what it holds; callers check the length they expect.
-#[cfg(feature = "std")]
-pub(crate) fn inflate_zlib(bytes: &[u8], limit: u64) -> Result<Vec<u8>, DataError> {
+#[cfg(feature = "compressed")]
+pub fn inflate_zlib(bytes: &[u8], limit: u64) -> Result<Vec<u8>, FormatError> {
     read_limited(flate2::read::ZlibDecoder::new(bytes), limit, "zlib")
 }
 
 /// Grows the output only as real data is decoded (never from a declared size) and
 /// stops one byte past `limit` to tell "exactly at the limit" from "over it".
-#[cfg(feature = "std")]
+#[cfg(feature = "compressed")]
 fn read_limited(
     decoder: impl std::io::Read,
     limit: u64,
     format: &str,
-) -> Result<Vec<u8>, DataError> {
+) -> Result<Vec<u8>, FormatError> {
     use std::io::Read;
 
     let mut out = Vec::new();
     decoder
         .take(limit.saturating_add(1))
         .read_to_end(&mut out)
-        .map_err(|e| DataError::Invalid(format!("corrupt {format} data: {e}")))?;
+        .map_err(|e| FormatError(format!("corrupt {format} data: {e}")))?;
     if out.len() as u64 > limit {
-        return Err(DataError::Invalid(format!(
+        return Err(FormatError(format!(
             "{format} data decompresses to more than {limit} bytes"
         )));
     }
     Ok(out)
 }
 
-#[cfg(not(feature = "std"))]
-pub(crate) fn gunzip(_bytes: &[u8], _limit: u64) -> Result<Vec<u8>, DataError> {
+#[cfg(not(feature = "compressed"))]
+pub fn gunzip(_bytes: &[u8], _limit: u64) -> Result<Vec<u8>, FormatError> {
     Err(unsupported("gzip"))
 }
 
-#[cfg(not(feature = "std"))]
-pub(crate) fn inflate_zlib(_bytes: &[u8], _limit: u64) -> Result<Vec<u8>, DataError> {
+#[cfg(not(feature = "compressed"))]
+pub fn inflate_zlib(_bytes: &[u8], _limit: u64) -> Result<Vec<u8>, FormatError> {
     Err(unsupported("zlib"))
 }
 
-#[cfg(not(feature = "std"))]
-fn unsupported(format: &str) -> DataError {
-    DataError::Invalid(format!(
-        "{format}-compressed data needs Astute built with the `std` feature; decompress it first"
+#[cfg(not(feature = "compressed"))]
+fn unsupported(format: &str) -> FormatError {
+    FormatError(format!(
+        "{format}-compressed data is not read here (a build without the `compressed` feature); decompress it first"
     ))
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(all(test, feature = "compressed"))]
 mod tests {
     use std::io::Write;
 
