@@ -69,8 +69,9 @@ pub use metrics::{Provenance, RunMetrics, RunResult, SetEvaluation};
 pub use name::NameError;
 pub use optimizer::Optimizer;
 pub use run::{
-    ErrorBody, Health, JobState, ModelEntry, RunAnswer, RunDetail, RunList, RunQuery, RunSummary,
-    ScaleSettings, Status, StatusEvent, StoredEvent, StreamEnd, UNTRAINED_MARGIN, did_not_train,
+    ErrorBody, Health, JobState, MAX_OVERLAID_RUNS, ModelEntry, RunAnswer, RunDetail, RunList,
+    RunQuery, RunSummary, ScaleSettings, Status, StatusEvent, StoredEvent, StreamEnd,
+    UNTRAINED_MARGIN, did_not_train,
 };
 pub use separation::{
     ClosestPair, Histogram, Metric, SearchProgress, SeparationRecord, SeparationReport, Split,

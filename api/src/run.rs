@@ -104,7 +104,13 @@ pub struct RunSummary {
     #[serde(default)]
     pub did_not_train: bool,
     pub test_acc: Option<f64>,
+    /// Accuracy under PGD-10 on the training images it was evaluated on.
+    #[serde(default)]
+    pub adv_train_acc: Option<f64>,
     pub adv_test_acc: Option<f64>,
+    /// Eq. (3) on the training images.
+    #[serde(default)]
+    pub train_lipschitz: Option<f64>,
     pub test_lipschitz: Option<f64>,
     /// Test accuracy under AutoAttack at the run's ε, once it was evaluated with it.
     #[serde(default)]
@@ -116,6 +122,18 @@ pub struct RunSummary {
     pub scale: Option<String>,
     /// The paper's dataset its numbers are for, when its own dataset stands in.
     pub stands_in_for: Option<DatasetId>,
+}
+
+impl RunSummary {
+    /// Train minus test accuracy in points: the paper's generalization gap.
+    pub fn gap(&self) -> Option<f64> {
+        Some(self.train_acc? - self.test_acc?)
+    }
+
+    /// Train minus test accuracy under PGD-10: the paper's adversarial gap.
+    pub fn adv_gap(&self) -> Option<f64> {
+        Some(self.adv_train_acc? - self.adv_test_acc?)
+    }
 }
 
 /// A run with its spec, full result and provenance: what the store keeps and exports.
@@ -270,6 +288,9 @@ pub struct RunQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
+
+/// The most runs one overlaid figure draws (`/api/plots/loss.svg?runs=`): one colour each.
+pub const MAX_OVERLAID_RUNS: usize = 12;
 
 impl RunQuery {
     /// Columns a run list may be sorted by (API name = column name).

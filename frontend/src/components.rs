@@ -38,7 +38,7 @@ pub fn quantity(key: &str) -> &str {
         "pgd_on_autoattack_images" => "PGD-10 on the AutoAttack images %",
         "masking" => "Masking flags",
         "trained" => "Trained",
-        "adv_train_acc" => "Adv. train acc. %",
+        "adv_train_acc" => "PGD-10 train acc. %",
         "test_lipschitz" => "Test Lipschitz",
         "train_lipschitz" => "Train Lipschitz",
         "gap" => "Gap",
@@ -48,6 +48,12 @@ pub fn quantity(key: &str) -> &str {
         "separation_over_epsilon" => "r / ε (2r = Train–Train min)",
         other => other,
     }
+}
+
+/// A rate (dropout) as it was written: runs stored before rates were kept as decimals hold
+/// an `f32` widened (0.2 as 0.20000000298023224).
+pub fn rate(value: f64) -> f64 {
+    astute_api::decimal(value as f32)
 }
 
 /// `value` with `decimals` places, or an en dash when it is missing.
@@ -150,5 +156,55 @@ pub fn PaperTable(table: Table) -> impl IntoView {
                 </ul>
             })}
         </div>
+    }
+}
+
+/// The in-browser engine's download while it lasts: its bytes so far and a progress bar
+/// (nothing before or after).
+#[component]
+pub fn EngineDownload() -> impl IntoView {
+    let download = crate::engine::download();
+    move || {
+        let d = download.get()?;
+        let mb = |bytes: f64| format!("{:.1} MB", bytes / 1e6);
+        let text = match (d.total, d.compressed) {
+            // The browser compiles the module as it streams; the last of it takes a moment.
+            (Some(total), _) if d.received >= total => {
+                "Starting the engine (compiling its WebAssembly)…".to_owned()
+            }
+            (Some(total), Some(compressed)) => format!(
+                "Downloading the engine: {} of {} ({} over the network)…",
+                mb(d.received),
+                mb(total),
+                mb(compressed)
+            ),
+            (Some(total), None) => {
+                format!(
+                    "Downloading the engine: {} of {}…",
+                    mb(d.received),
+                    mb(total)
+                )
+            }
+            (None, _) => format!("Downloading the engine: {}…", mb(d.received)),
+        };
+        Some(view! {
+            <p class="backend engine-download" role="status" data-received=d.received>
+                {text}
+                {d.total.map(|total| view! { " " <progress max=total value=d.received aria-label="The engine's download"></progress> })}
+            </p>
+        })
+    }
+}
+
+/// [`EngineDownload`] while the engine downloads, then a line saying it starts.
+#[component]
+pub fn EngineStarting() -> impl IntoView {
+    let download = crate::engine::download();
+    move || {
+        if download.with(Option::is_some) {
+            view! { <EngineDownload/> }.into_any()
+        } else {
+            view! { <p class="backend" role="status">"Starting the engine…"</p> }.into_any()
+        }
     }
 }

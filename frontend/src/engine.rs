@@ -11,6 +11,7 @@ use astute_engine_api::{
     LipschitzEstimate, TheoryConfig, TheoryData, TheorySnapshot, TrainProgress,
 };
 use js_sys::{Function, Object, Promise, Reflect};
+use leptos::prelude::{ArcRwSignal, Set};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -24,6 +25,8 @@ extern "C" {
     fn backend(this: &JsEngine) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn load(this: &JsEngine, weights: &[u8]) -> Result<usize, JsValue>;
+    #[wasm_bindgen(method)]
+    fn logits(this: &JsEngine, model: usize, pixels: &[f32]) -> Promise;
     #[wasm_bindgen(method)]
     fn attack(this: &JsEngine, model: usize, pixels: &[f32], label: u8, request: &str) -> Promise;
     #[wasm_bindgen(method)]
@@ -82,34 +85,117 @@ fn call(target: &JsValue, key: &str, arguments: &[JsValue]) -> Result<JsValue, S
     function.apply(target, &arguments).map_err(message)
 }
 
-/// The engine bundle's two files, from the page's `<meta name="astute-engine">`.
-fn bundle_urls() -> Result<(String, String), String> {
+/// The engine bundle as the page names it in `<meta name="astute-engine">`.
+struct Bundle {
+    script: String,
+    module: String,
+    /// The WebAssembly's size, raw and gzipped, as the build measured it.
+    bytes: Option<f64>,
+    compressed: Option<f64>,
+}
+
+fn bundle() -> Result<Bundle, String> {
     let meta = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector("meta[name=astute-engine]").ok().flatten())
         .ok_or("this page was built without the in-browser engine (cargo xtask site)")?;
     let script = meta.get_attribute("content").unwrap_or_default();
     let module = meta.get_attribute("data-module").unwrap_or_default();
-    Ok((script, module))
+    let size = |name| meta.get_attribute(name).and_then(|v| v.parse().ok());
+    Ok(Bundle {
+        script,
+        module,
+        bytes: size("data-bytes"),
+        compressed: size("data-compressed"),
+    })
+}
+
+/// How far the engine's WebAssembly has come down: bytes received (decompressed), of how
+/// many, and how many of those cross the network (gzipped), as the build measured them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Download {
+    pub received: f64,
+    pub total: Option<f64>,
+    pub compressed: Option<f64>,
+}
+
+/// `fetch(url)` whose body reports each chunk's arrival to `progress(bytes so far)`, as a
+/// `Response` the WebAssembly loader compiles while it streams.
+const COUNTING_FETCH: &str = r#"
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const reader = response.body.getReader();
+    let received = 0;
+    const body = new ReadableStream({
+        async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done) { controller.close(); return; }
+            received += value.byteLength;
+            progress(received);
+            controller.enqueue(value);
+        },
+    });
+    return new Response(body, { headers: { "Content-Type": "application/wasm" } });
+"#;
+
+/// The engine's download so far (`None` before it starts and once its module runs), for a
+/// progress bar.
+pub fn download() -> ArcRwSignal<Option<Download>> {
+    DOWNLOAD.with(Clone::clone)
+}
+
+/// The bundle's WebAssembly, fetched with its progress written to [`download`].
+fn counted_fetch(bundle: &Bundle) -> Result<JsValue, String> {
+    let fetch = Function::new_with_args(
+        "url, progress",
+        &format!("return (async () => {{{COUNTING_FETCH}}})();"),
+    );
+    let (total, compressed) = (bundle.bytes, bundle.compressed);
+    let progress = DOWNLOAD.with(Clone::clone);
+    progress.set(Some(Download {
+        received: 0.0,
+        total,
+        compressed,
+    }));
+    // Called once per chunk for the page's one download of the engine: it lives as long
+    // as the page.
+    let report = Closure::<dyn Fn(f64)>::new(move |received: f64| {
+        progress.set(Some(Download {
+            received,
+            total,
+            compressed,
+        }))
+    });
+    let response = fetch
+        .call2(
+            &JsValue::NULL,
+            &JsValue::from_str(&bundle.module),
+            report.as_ref(),
+        )
+        .map_err(message)?;
+    report.forget();
+    Ok(response)
 }
 
 /// Imports the bundle and instantiates its WebAssembly; resolves to the module.
 async fn import_module() -> Result<JsValue, String> {
-    let (script, module_url) = bundle_urls()?;
+    let bundle = bundle()?;
     let import = Function::new_with_args("url", "return import(url)");
     let module = import
-        .call1(&JsValue::NULL, &JsValue::from_str(&script))
+        .call1(&JsValue::NULL, &JsValue::from_str(&bundle.script))
         .map_err(message)?;
     let module = settle(module.unchecked_into()).await.map_err(|e| {
         format!("the engine could not be downloaded ({e}); check the connection and reload")
     })?;
     let options = Object::new();
-    Reflect::set(&options, &"module_or_path".into(), &module_url.into()).map_err(message)?;
+    let wasm = counted_fetch(&bundle)?;
+    Reflect::set(&options, &"module_or_path".into(), &wasm).map_err(message)?;
     settle(call(&module, "default", &[options.into()])?.unchecked_into())
         .await
         .map_err(|e| {
             format!("this browser could not start the engine's WebAssembly (it needs WebAssembly SIMD): {e}")
         })?;
+    DOWNLOAD.with(|d| d.set(None));
     Ok(module)
 }
 
@@ -145,6 +231,8 @@ thread_local! {
     static STARTING: RefCell<Option<Promise>> = const { RefCell::new(None) };
     /// Model id → handle in the engine: each model's weights are fetched once per page.
     static LOADED: RefCell<HashMap<String, usize>> = RefCell::new(HashMap::new());
+    /// The engine's download, shown while it lasts.
+    static DOWNLOAD: ArcRwSignal<Option<Download>> = ArcRwSignal::new(None);
 }
 
 impl Engine {
@@ -175,6 +263,14 @@ impl Engine {
         let handle = self.js.load(&weights).map_err(message)?;
         LOADED.with(|l| l.borrow_mut().insert(id.to_owned(), handle));
         Ok(handle)
+    }
+
+    /// `model`'s logits for `pixels` (one image or several, flattened).
+    pub async fn logits(&self, model: usize, pixels: &[f32]) -> Result<Vec<f32>, String> {
+        let logits: js_sys::Float32Array = settle(self.js.logits(model, pixels))
+            .await?
+            .unchecked_into();
+        Ok(logits.to_vec())
     }
 
     pub async fn attack(
@@ -214,14 +310,6 @@ impl Engine {
             .await?,
         )
     }
-}
-
-/// Parses an IDX file with the core's checked parser: `idxImages` or `idxLabels`.
-pub async fn idx(function: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let array = js_sys::Uint8Array::from(bytes);
-    let parsed: js_sys::Uint8Array =
-        call(&module().await?, function, &[array.into()])?.unchecked_into();
-    Ok(parsed.to_vec())
 }
 
 /// A theory-page run in the engine.

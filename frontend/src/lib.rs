@@ -9,6 +9,7 @@ mod app;
 mod components;
 mod engine;
 mod export;
+mod figure;
 mod live;
 mod pages;
 mod picture;

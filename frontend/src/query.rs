@@ -232,28 +232,30 @@ impl Filter {
 }
 
 fn compare(found: &Field, op: Op, wanted: &str) -> bool {
+    use std::cmp::Ordering::*;
     let Some(text) = found.raw() else {
         return false;
     };
-    if op == Op::Contains {
-        return text.to_lowercase().contains(&wanted.to_lowercase());
+    // A field with several names (a stand-in dataset) equals, or contains, any of them.
+    let any_name = |test: &dyn Fn(&str) -> bool| found.names().iter().any(|name| test(name));
+    let order = |text: &str| ordering(text, found.number(), wanted);
+    match op {
+        Op::Contains => any_name(&|name| name.to_lowercase().contains(&wanted.to_lowercase())),
+        Op::Eq => any_name(&|name| order(name) == Some(Equal)),
+        Op::Ne => !any_name(&|name| order(name) == Some(Equal)),
+        Op::Lt => order(&text) == Some(Less),
+        Op::Le => matches!(order(&text), Some(Less | Equal)),
+        Op::Gt => order(&text) == Some(Greater),
+        Op::Ge => matches!(order(&text), Some(Greater | Equal)),
     }
-    let ordering = match (found.number(), wanted.parse::<f64>()) {
+}
+
+/// How a field's value compares with `wanted`: as numbers when both are, else as text
+/// ignoring case.
+fn ordering(text: &str, number: Option<f64>, wanted: &str) -> Option<std::cmp::Ordering> {
+    match (number, wanted.parse::<f64>()) {
         (Some(a), Ok(b)) => a.partial_cmp(&b),
         _ => Some(text.to_lowercase().cmp(&wanted.to_lowercase())),
-    };
-    let Some(ordering) = ordering else {
-        return false;
-    };
-    use std::cmp::Ordering::*;
-    match op {
-        Op::Eq => ordering == Equal,
-        Op::Ne => ordering != Equal,
-        Op::Lt => ordering == Less,
-        Op::Le => ordering != Greater,
-        Op::Gt => ordering == Greater,
-        Op::Ge => ordering != Less,
-        Op::Contains => unreachable!("handled above"),
     }
 }
 
@@ -336,6 +338,24 @@ mod tests {
     fn a_missing_value_matches_no_comparison() {
         assert_eq!(matching("adv_test_acc < 1000", &rows()), vec![0, 1, 2]);
         assert_eq!(matching("not adv_test_acc < 1000", &rows()), vec![3]);
+    }
+
+    #[test]
+    fn a_stand_in_answers_to_the_name_the_tables_use() {
+        let stand_in = RunSummary {
+            stands_in_for: Some(DatasetId::Mnist),
+            ..summary(DatasetId::MnistSample, "at", None, 0)
+        };
+        let r = vec![
+            Row::of(&stand_in),
+            run(DatasetId::MnistSample, "natural", None, 0),
+            run(DatasetId::FashionMnist, "at", None, 0),
+        ];
+        assert_eq!(matching("dataset = mnist", &r), vec![0]);
+        assert_eq!(matching("dataset = MNIST-sample", &r), vec![0, 1]);
+        assert_eq!(matching("dataset != mnist", &r), vec![1, 2]);
+        assert_eq!(matching("dataset ~ mnist", &r), vec![0, 1, 2]);
+        assert_eq!(r[0].field("dataset").text(2), "mnist-sample (as mnist)");
     }
 
     #[test]

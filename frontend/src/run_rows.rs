@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use astute_api::RunSummary;
 use astute_api::table::{Grid, Stat};
 
+use crate::components::rate;
+
 /// The runs table's columns; also the fields a filter may name.
 pub const COLUMNS: &[&str] = &[
     "id",
@@ -23,11 +25,27 @@ pub const COLUMNS: &[&str] = &[
     "trained",
     "train_acc",
     "test_acc",
+    "adv_train_acc",
     "adv_test_acc",
     "autoattack_test_acc",
+    "gap",
+    "adv_gap",
+    "train_lipschitz",
     "test_lipschitz",
     "masking",
 ];
+/// The columns left out until a visitor chooses them: the train-side numbers the gaps
+/// already summarise.
+const HIDDEN_BY_DEFAULT: &[&str] = &["adv_train_acc", "train_lipschitz"];
+
+/// The columns shown until a visitor chooses.
+pub fn default_columns() -> Vec<&'static str> {
+    COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !HIDDEN_BY_DEFAULT.contains(c))
+        .collect()
+}
 /// What a seed group is keyed on: everything that defines the experiment but the seed.
 const SETTING: &[&str] = &[
     "dataset",
@@ -41,8 +59,12 @@ const SETTING: &[&str] = &[
 const METRICS: &[&str] = &[
     "train_acc",
     "test_acc",
+    "adv_train_acc",
     "adv_test_acc",
     "autoattack_test_acc",
+    "gap",
+    "adv_gap",
+    "train_lipschitz",
     "test_lipschitz",
 ];
 
@@ -51,6 +73,12 @@ const METRICS: &[&str] = &[
 pub enum Field {
     Missing,
     Text(String),
+    /// A dataset, and the paper's dataset it stands in for (the name the tables use): a
+    /// filter on either name finds it.
+    Dataset {
+        name: String,
+        stands_in_for: Option<String>,
+    },
     Integer(u64),
     Number(f64),
     /// A metric over a group of seeds.
@@ -68,7 +96,7 @@ impl Field {
             Self::Integer(n) => Some(*n as f64),
             Self::Number(v) => Some(*v),
             Self::Mean(stat) => Some(stat.mean),
-            Self::Missing | Self::Text(_) => None,
+            Self::Missing | Self::Text(_) | Self::Dataset { .. } => None,
         }
     }
 
@@ -76,10 +104,24 @@ impl Field {
     pub fn raw(&self) -> Option<String> {
         match self {
             Self::Missing => None,
-            Self::Text(text) => Some(text.clone()),
+            Self::Text(text) | Self::Dataset { name: text, .. } => Some(text.clone()),
             Self::Integer(n) => Some(n.to_string()),
             Self::Number(v) => Some(v.to_string()),
             Self::Mean(stat) => Some(stat.mean.to_string()),
+        }
+    }
+
+    /// Every name an equality or `~` filter may match: a stand-in dataset also answers to
+    /// the dataset it stands in for.
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Self::Dataset {
+                name,
+                stands_in_for,
+            } => std::iter::once(name.clone())
+                .chain(stands_in_for.clone())
+                .collect(),
+            other => other.raw().into_iter().collect(),
         }
     }
 
@@ -88,6 +130,11 @@ impl Field {
         match self {
             Self::Missing => String::new(),
             Self::Text(text) => text.clone(),
+            Self::Dataset {
+                name,
+                stands_in_for: Some(paper),
+            } => format!("{name} (as {paper})"),
+            Self::Dataset { name, .. } => name.clone(),
             Self::Integer(n) => n.to_string(),
             Self::Number(v) => format!("{v:.decimals$}"),
             Self::Mean(stat) if stat.n > 1 => {
@@ -116,10 +163,13 @@ impl Row {
             .map(|&column| {
                 let field = match column {
                     "id" => text(run.id.clone()),
-                    "dataset" => text(run.dataset.to_string()),
+                    "dataset" => Field::Dataset {
+                        name: run.dataset.to_string(),
+                        stands_in_for: run.stands_in_for.map(|d| d.to_string()),
+                    },
                     "architecture" => text(run.architecture.to_string()),
                     "method" => text(run.method.to_string()),
-                    "dropout" => Field::Number(run.dropout),
+                    "dropout" => Field::Number(rate(run.dropout)),
                     "epsilon" => Field::Number(run.epsilon),
                     "epochs" => Field::Integer(run.epochs.max(0) as u64),
                     "seed" => Field::Integer(run.seed),
@@ -128,8 +178,12 @@ impl Row {
                     "trained" => trained(run),
                     "train_acc" => Field::optional(run.train_acc),
                     "test_acc" => Field::optional(run.test_acc),
+                    "adv_train_acc" => Field::optional(run.adv_train_acc),
                     "adv_test_acc" => Field::optional(run.adv_test_acc),
                     "autoattack_test_acc" => Field::optional(run.autoattack_test_acc),
+                    "gap" => Field::optional(run.gap()),
+                    "adv_gap" => Field::optional(run.adv_gap()),
+                    "train_lipschitz" => Field::optional(run.train_lipschitz),
                     "test_lipschitz" => Field::optional(run.test_lipschitz),
                     "masking" => masking(&run.masking_raised),
                     other => unreachable!("column {other} has no field"),
@@ -231,6 +285,55 @@ pub fn group_seeds(rows: &[&Row]) -> Vec<Row> {
         .collect()
 }
 
+/// The columns a `cols` URL parameter (names, comma-separated) chooses, in the table's
+/// order and always with `id`; the default ones without it. Unknown names are left out.
+pub fn chosen_columns(param: Option<&str>) -> Vec<&'static str> {
+    let Some(param) = param.filter(|p| !p.is_empty()) else {
+        return default_columns();
+    };
+    let wanted: BTreeSet<&str> = param.split(',').map(str::trim).collect();
+    COLUMNS
+        .iter()
+        .copied()
+        .filter(|&c| c == "id" || wanted.contains(c))
+        .collect()
+}
+
+/// The `cols` URL parameter for `columns` (empty for the default ones).
+pub fn columns_param(columns: &[&str]) -> String {
+    let chosen: BTreeSet<&str> = columns.iter().copied().collect();
+    let default: BTreeSet<&str> = default_columns().into_iter().collect();
+    if chosen == default {
+        return String::new();
+    }
+    let in_order: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| chosen.contains(c))
+        .collect();
+    in_order.join(",")
+}
+
+/// Columns whose cell reads the same in every one of two or more rows, with that text
+/// (empty where no row has a value): the table states them once, above it, instead of
+/// repeating them on every line. `id` never folds.
+pub fn constant_columns(rows: &[&Row], columns: &[&'static str]) -> Vec<(&'static str, String)> {
+    if rows.len() < 2 {
+        return Vec::new();
+    }
+    columns
+        .iter()
+        .copied()
+        .filter(|&c| c != "id")
+        .filter_map(|c| {
+            let first = rows[0].field(c).text(2);
+            rows.iter()
+                .all(|row| row.field(c).text(2) == first)
+                .then_some((c, first))
+        })
+        .collect()
+}
+
 /// `rows` as the runs table shows them, for export.
 pub fn grid(rows: &[Row]) -> Grid {
     Grid {
@@ -316,9 +419,85 @@ mod tests {
         let csv = grid(&rows).render(astute_api::table::Format::Csv);
         assert_eq!(
             csv,
-            "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,trained,train_acc,test_acc,adv_test_acc,autoattack_test_acc,test_lipschitz,masking\n\
-             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,,,71.46,,,,\n"
+            "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,trained,train_acc,test_acc,adv_train_acc,adv_test_acc,autoattack_test_acc,gap,adv_gap,train_lipschitz,test_lipschitz,masking\n\
+             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,,,71.46,,,,,,,,\n"
         );
+    }
+
+    #[test]
+    fn gaps_are_train_minus_test_and_group_like_any_metric() {
+        let measured = |id, seed, train, test, adv_train, adv_test| RunSummary {
+            train_acc: Some(train),
+            adv_train_acc: Some(adv_train),
+            adv_test_acc: Some(adv_test),
+            ..run(id, Method::At, seed, Some(test))
+        };
+        let rows: Vec<Row> = [
+            measured("a", 0, 90.0, 85.0, 60.0, 50.0),
+            measured("b", 1, 92.0, 85.0, 62.0, 50.0),
+        ]
+        .iter()
+        .map(Row::of)
+        .collect();
+        assert_eq!(rows[0].field("gap").text(2), "5.00");
+        assert_eq!(rows[1].field("adv_gap").text(2), "12.00");
+        let groups = group_seeds(&rows.iter().collect::<Vec<_>>());
+        // Gaps 5 and 7, adversarial gaps 10 and 12: means 6 and 11, sample std √2.
+        assert_eq!(groups[0].field("gap").text(2), "6.00 ± 1.41");
+        assert_eq!(groups[0].field("adv_gap").text(2), "11.00 ± 1.41");
+        assert_eq!(groups[0].field("adv_train_acc").text(2), "61.00 ± 1.41");
+    }
+
+    #[test]
+    fn a_rate_stored_as_a_widened_f32_reads_as_written() {
+        let widened = RunSummary {
+            dropout: f64::from(0.2f32),
+            ..run("a", Method::Natural, 0, None)
+        };
+        assert_eq!(Row::of(&widened).field("dropout"), &Field::Number(0.2));
+    }
+
+    #[test]
+    fn the_url_chooses_columns_in_the_tables_order_and_keeps_the_id() {
+        assert_eq!(chosen_columns(None), default_columns());
+        assert_eq!(chosen_columns(Some("")), default_columns());
+        assert!(!default_columns().contains(&"train_lipschitz"));
+        assert_eq!(
+            chosen_columns(Some("adv_gap,gap,no_such_column")),
+            ["id", "gap", "adv_gap"]
+        );
+        assert_eq!(columns_param(&["id", "gap", "adv_gap"]), "id,gap,adv_gap");
+        assert_eq!(columns_param(&default_columns()), "");
+        for columns in [vec!["id", "train_lipschitz"], default_columns()] {
+            let param = columns_param(&columns);
+            assert_eq!(chosen_columns(Some(&param)), columns);
+        }
+    }
+
+    #[test]
+    fn columns_equal_in_every_row_fold_and_the_others_stay() {
+        let rows: Vec<Row> = [
+            run("a", Method::Natural, 0, Some(90.0)),
+            run("b", Method::At, 1, Some(80.0)),
+        ]
+        .iter()
+        .map(Row::of)
+        .collect();
+        let refs: Vec<&Row> = rows.iter().collect();
+        let folded = constant_columns(
+            &refs,
+            &["id", "method", "epsilon", "scale", "test_acc", "masking"],
+        );
+        assert_eq!(
+            folded,
+            [
+                ("epsilon", "0.10".to_owned()),
+                ("scale", "cpu".to_owned()),
+                ("masking", String::new())
+            ]
+        );
+        // One row has nothing to compare against: nothing folds.
+        assert!(constant_columns(&refs[..1], COLUMNS).is_empty());
     }
 
     #[test]

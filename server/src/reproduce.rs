@@ -4,7 +4,7 @@
 //! that is (the MNIST sample for MNIST, Fashion-MNIST for the colour datasets), and the
 //! tables say so.
 
-use astute::api::{AttackName, ExperimentSpec, Optimizer, SeparationSpec};
+use astute::api::{AttackName, ExperimentSpec, Optimizer, SeparationSpec, decimal};
 use astute::data::{Availability, DataDirs, DatasetId};
 use astute::paper;
 use astute::separation::Metric;
@@ -174,7 +174,7 @@ pub fn plan(
         for seed in 0..seeds {
             let mut spec = ExperimentSpec::new(dataset, row.method);
             spec.architecture = row.architecture;
-            spec.dropout = row.dropout.map_or(0.0, f64::from);
+            spec.dropout = row.dropout.map_or(0.0, decimal);
             spec.epsilon = Some(row.epsilon as f32);
             spec.seed = seed;
             scale.apply(&mut spec);

@@ -139,8 +139,8 @@ test("a run launched from the Experiments page finishes and appears in the viewe
   await page.goto(`${lab.base}/results?view=runs&q=${encodeURIComponent("dataset = mnist")}`);
   const row = page.locator("table.runs tbody tr", { hasText: id });
   await row.waitFor();
-  assert.match(await row.textContent(), /natural/);
-  assert.match(await row.textContent(), /done/);
+  assert.match(await valueIn(page, row, "method"), /natural/);
+  assert.match(await valueIn(page, row, "status"), /done/);
   await context.close();
 });
 
@@ -168,21 +168,34 @@ test("the keyboard alone filters and sorts the runs table", async () => {
     throw new Error("Tab never reached the control");
   };
   await focusOn(() => document.activeElement?.classList.contains("filter"));
+  // Typing alone filters: no Enter.
   await page.keyboard.type("method = natural");
-  await page.keyboard.press("Enter");
   await page.waitForURL(/q=method/);
+  // Every row shown is natural: the method column folds into the line above the table.
+  await page.locator(".same-in-every-row", { hasText: "method: natural" }).waitFor();
+  assert.equal(await cells(page, "method").count(), 0);
   await focusOn(() => document.activeElement?.textContent.startsWith("Test acc."));
   await page.keyboard.press("Enter");
   await page.waitForURL(/sort=test_acc/);
-  const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
-  assert.ok(methods.length > 0 && methods.every((m) => m === "natural"), methods.join());
-  // Test accuracy is the 14th cell.
-  const accuracies = (await page.locator("table.runs tbody tr td:nth-child(14)").allTextContents()).map(Number);
+  const accuracies = (await cells(page, "test_acc").allTextContents()).map(Number);
   assert.ok(accuracies.length > 0 && accuracies.every(Number.isFinite), accuracies.join());
   assert.deepEqual(accuracies, [...accuracies].sort((a, b) => a - b));
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+/** A column's value in a row of the runs table: its cell, or the line above the table
+ *  where the column folded because every row shown shares its value. */
+async function valueIn(page, row, column) {
+  const cell = row.locator(`td[data-column="${column}"]`);
+  if (await cell.count()) return cell.textContent();
+  return page.locator(".same-in-every-row").textContent();
+}
+
+/** The cells of one column of the runs table. */
+function cells(page, column) {
+  return page.locator(`table.runs tbody tr td[data-column="${column}"]`);
+}
 
 async function rowCount(page) {
   await page.locator("table.runs").waitFor();
@@ -198,15 +211,15 @@ test("a filter narrows the runs table, CSV export holds those rows, and the URL 
   await page.waitForURL(/q=/);
   const narrowed = await rowCount(page);
   assert.ok(narrowed > 0 && narrowed < all, `${narrowed} of ${all} rows`);
-  const methods = await page.locator("table.runs tbody tr td:nth-child(5)").allTextContents();
+  const methods = await cells(page, "method").allTextContents();
   assert.ok(methods.every((m) => m === "natural" || m.startsWith("trades")), methods.join());
 
-  // Sort by PGD-10 accuracy (the 15th cell), descending: a second click reverses the first.
+  // Sort by PGD-10 accuracy, descending: a second click reverses the first.
   const sortButton = page.getByRole("button", { name: /PGD-10 test acc\./ });
   await sortButton.click();
   await sortButton.click();
   await page.waitForURL(/desc=1/);
-  const adversarial = (await page.locator("table.runs tbody tr td:nth-child(15)").allTextContents()).map(Number);
+  const adversarial = (await cells(page, "adv_test_acc").allTextContents()).map(Number);
   assert.ok(adversarial.length > 0 && adversarial.every(Number.isFinite), adversarial.join());
   assert.deepEqual(adversarial, [...adversarial].sort((a, b) => b - a));
 
@@ -217,7 +230,7 @@ test("a filter narrows the runs table, CSV export holds those rows, and the URL 
   const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
   assert.equal(csv[0].split(",")[0], "id");
   assert.equal(csv.length - 1, narrowed, "one CSV line per shown row");
-  const shownIds = await page.locator("table.runs tbody tr td:nth-child(2)").allTextContents();
+  const shownIds = await cells(page, "id").allTextContents();
   assert.deepEqual(csv.slice(1).map((line) => line.split(",")[0]), shownIds);
 
   // The same URL in a fresh browser context gives the same view.
@@ -225,11 +238,105 @@ test("a filter narrows the runs table, CSV export holds those rows, and the URL 
   const again = await open(lab, new URL(shared).pathname + new URL(shared).search);
   assert.equal(await rowCount(again.page), narrowed);
   assert.equal(await again.page.getByLabel("Filter").inputValue(), filter);
-  const idsAgain = await again.page.locator("table.runs tbody tr td:nth-child(2)").allTextContents();
+  const idsAgain = await cells(again.page, "id").allTextContents();
   assert.deepEqual(idsAgain, shownIds);
   await screenshot(again.page, "runs-filtered-desktop");
   assert.deepEqual([...errors, ...again.errors], []);
   await again.context.close();
+  await context.close();
+});
+
+test("the runs table filters as one types, finds stand-ins by the tables' names, and keeps chosen columns in the URL", async () => {
+  const { page, errors, context } = await open(lab, "/results?view=runs");
+  await page.locator("table.runs").waitFor();
+  const { runs } = await api("/api/runs?limit=500");
+  // Typed, not entered: the table follows after a short pause.
+  await page.getByLabel("Filter").pressSequentially("gap > 1", { delay: 30 });
+  await page.waitForURL(/q=gap/);
+  const expected = runs.filter((r) => r.train_acc != null && r.test_acc != null
+    && r.train_acc - r.test_acc > 1).length;
+  await page.waitForFunction((n) => document.querySelectorAll("table.runs tbody tr").length === n, expected);
+  const gaps = (await cells(page, "gap").allTextContents()).map(Number);
+  assert.ok(gaps.length === expected && gaps.every((g) => g > 1), gaps.join());
+
+  // The shipped Table 2 runs are on the MNIST sample, standing in for MNIST.
+  const standIns = runs.filter((r) => r.stands_in_for === "mnist" && r.scale === "cpu").length;
+  assert.ok(standIns > 0);
+  await page.goto(`${lab.base}/results?view=runs&q=${encodeURIComponent("dataset = mnist and scale = cpu")}`);
+  await page.locator("table.runs").waitFor();
+  assert.equal(await rowCount(page), standIns);
+  await page.locator(".same-in-every-row", { hasText: "mnist-sample (as mnist)" }).waitFor();
+
+  // Columns: one taken away, one added, both kept in the URL and restored from it.
+  await page.getByText(/^Columns: /).click();
+  await page.getByRole("checkbox", { name: "Test Lipschitz" }).uncheck();
+  await page.getByRole("checkbox", { name: "Train Lipschitz" }).check();
+  await page.waitForURL(/cols=.*train_lipschitz/);
+  const headers = () => page.locator("table.runs thead th[data-column]").evaluateAll(
+    (ths) => ths.map((th) => th.dataset.column));
+  let shown = await headers();
+  assert.ok(shown.includes("train_lipschitz") && !shown.includes("test_lipschitz"), shown.join());
+  const again = await open(lab, new URL(page.url()).pathname + new URL(page.url()).search);
+  await again.page.locator("table.runs").waitFor();
+  assert.deepEqual(await again.page.locator("table.runs thead th[data-column]").evaluateAll(
+    (ths) => ths.map((th) => th.dataset.column)), shown);
+  await again.context.close();
+
+  // Grouped by seed, every metric stays, as mean ± std over the two seeds.
+  await page.getByLabel("Group seeds (mean ± std)").check();
+  await page.waitForURL(/group=1/);
+  shown = await headers();
+  for (const metric of ["train_acc", "test_acc", "adv_test_acc", "gap", "adv_gap", "train_lipschitz"]) {
+    assert.ok(shown.includes(metric), `${metric} in ${shown.join()}`);
+  }
+  const adversarial = await cells(page, "adv_test_acc").allTextContents();
+  assert.ok(adversarial.some((a) => a.includes("±")), adversarial.join());
+  await screenshot(page, "runs-grouped-desktop");
+  assert.deepEqual([...errors], []);
+  await context.close();
+});
+
+test("compared runs overlay their training curves, and every figure downloads as SVG and PNG", async () => {
+  const { runs } = await api("/api/runs?limit=3&status=done&dataset=mnist-sample");
+  const ids = runs.slice(0, 3).map((r) => r.id);
+  const { page, errors, context } = await open(lab, `/results?view=runs&compare=${ids.join(",")}`);
+  const overlay = page.locator('img[src^="/api/plots/loss.svg?runs="]');
+  await overlay.waitFor();
+  await page.waitForLoadState("networkidle");
+  assert.equal(await overlay.evaluate((img) => img.complete && img.naturalWidth), 760);
+  const svg = await (await fetch(lab.base + await overlay.getAttribute("src"))).text();
+  for (const id of ids) assert.ok(svg.includes(id), `the overlay's legend names ${id}`);
+  const figure = page.locator("figure", { has: overlay });
+  const [png] = await Promise.all([
+    page.waitForEvent("download"),
+    figure.getByRole("button", { name: "PNG" }).click(),
+  ]);
+  assert.equal(png.suggestedFilename(), "astute-training-loss.png");
+  const bytes = readFileSync(await png.path());
+  assert.equal(bytes.subarray(1, 4).toString(), "PNG");
+  // Twice the SVG's 760 × 460.
+  assert.deepEqual([bytes.readUInt32BE(16), bytes.readUInt32BE(20)], [1520, 920]);
+  const [svgFile] = await Promise.all([
+    page.waitForEvent("download"),
+    figure.getByRole("link", { name: "SVG" }).click(),
+  ]);
+  assert.equal(svgFile.suggestedFilename(), "astute-training-loss.svg");
+  assert.match(readFileSync(await svgFile.path(), "utf8"), /^<svg/);
+
+  // The trade-off figure filters by dataset, network and method, and downloads too.
+  await page.goto(`${lab.base}/results?view=plot`);
+  await page.getByLabel("Dataset").selectOption("fashion-mnist");
+  await page.waitForURL(/dataset=fashion-mnist/);
+  const tradeoff = page.locator("object.plot");
+  await page.waitForFunction(() => document.querySelector("object.plot")?.data.includes("dataset=fashion-mnist"));
+  const drawn = await fetch(await tradeoff.evaluate((o) => o.data));
+  assert.equal(drawn.status, 200);
+  const [tradeoffPng] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "PNG" }).click(),
+  ]);
+  assert.equal(tradeoffPng.suggestedFilename(), "astute-tradeoff.png");
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
@@ -258,9 +365,9 @@ test("runs that did not train are marked in the runs table, on their page and in
   });
   const { page, errors, context } = await open(lab, `/results?view=runs&q=${encodeURIComponent("trained = no")}`);
   await page.locator("table.runs").waitFor();
-  const stuck = await page.locator("table.runs tbody tr td:nth-child(2)").allTextContents();
+  const stuck = await cells(page, "id").allTextContents();
   assert.ok(stuck.includes(id), `run ${id} is listed as not trained: ${stuck.join()}`);
-  const trainAccuracies = (await page.locator("table.runs tbody tr td:nth-child(13)").allTextContents()).map(Number);
+  const trainAccuracies = (await cells(page, "train_acc").allTextContents()).map(Number);
   assert.ok(trainAccuracies.every((a) => a <= 15), trainAccuracies.join());
   await page.goto(`${lab.base}/runs/${id}`);
   await page.locator("p.untrained").getByText("did not train").first().waitFor();

@@ -123,6 +123,17 @@ for (const mode of ["cpu", "webgpu"]) {
           await page.getByRole("button", { name: "Attack this drawing" }).click();
           await page.getByText("Attacking your drawing").waitFor();
           await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 2, null, { timeout: wait });
+          // Its class is what the natural model reads (a stroke like this reads as 1), not 0;
+          // so the natural model is not "already wrong" on it.
+          const classChoice = page.getByLabel("The true class of your image");
+          await page.waitForFunction(() => document.querySelector("p.custom-class option[value='']")?.textContent.includes("reads it:"), null, { timeout: wait });
+          const readAs = await classChoice.locator("option[value='']").textContent();
+          console.log(`# ${mode}: the drawing's class, ${readAs}`);
+          assert.match(readAs, /^as Natural reads it: \d: /);
+          assert.equal(await outcomes.nth(0).getAttribute("data-clean-right"), "true", "the class is the model's own answer");
+          // A class set by hand is attacked as set.
+          await classChoice.selectOption("7");
+          await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 2, null, { timeout: wait });
           await upload.setInputFiles({ name: "digit.png", mimeType: "image/png", buffer: await page.locator("canvas.pad").screenshot() });
           await page.getByText("Attacking “digit.png”").waitFor();
           await page.getByRole("button", { name: "back to the samples" }).click();
@@ -216,6 +227,31 @@ for (const mode of ["cpu", "webgpu"]) {
         assert.ok(browser.liteCurve[0].accuracy < 100, "AutoAttack-lite had points to break");
       }
     });
+
+    if (mode === "cpu") {
+      test("the sample images show before the engine arrives, and its download shows its bytes", async () => {
+        // The engine's WebAssembly is held back until the thumbnails are on screen.
+        const { page, errors, context } = await open(lab, "/paper");
+        let release;
+        const held = new Promise((resolve) => { release = resolve; });
+        await page.route("**/assets/engine-*.wasm", async (route) => {
+          await held;
+          await route.continue();
+        });
+        await page.goto(`${lab.base}/playground?d=mnist-sample&backend=cpu`);
+        await page.locator(".thumbs .thumb").first().waitFor({ timeout: wait });
+        assert.equal(await page.locator(".thumbs .thumb").count(), 24);
+        const progress = page.locator("p.engine-download");
+        await progress.getByText(/^Downloading the engine: 0\.0 MB of \d+\.\d MB \(\d+\.\d MB over the network\)/).waitFor();
+        assert.equal(await progress.locator("progress").count(), 1);
+        assert.equal(await page.getByText("No samples ship").count(), 0);
+        release();
+        await page.locator("p.backend[data-backend]").waitFor({ timeout: wait });
+        assert.equal(await page.locator("p.engine-download").count(), 0, "the progress line goes once the engine runs");
+        assert.deepEqual(errors, []);
+        await context.close();
+      });
+    }
 
     if (mode === "webgpu") {
       test("the automatic choice prefers the CPU over a software WebGPU adapter", async () => {

@@ -87,6 +87,13 @@ describe("the theory page", () => {
     const stepped = await exactScores(page);
     const link = page.url();
 
+    // A changed setting starts a new network, and says so.
+    await page.getByLabel("Method").selectOption("trades");
+    await page.locator("p.restarted", { hasText: `Changing the method started a new network from step 0; the previous one had trained ${step + 1} steps.` }).waitFor();
+    await settled(page, 0);
+    await page.getByLabel("Method").selectOption("natural");
+    await settled(page, 0);
+
     // Reset starts the network again from step 0, and takes the step out of the URL.
     await page.getByRole("button", { name: "Reset" }).click();
     await settled(page, 0);

@@ -147,6 +147,9 @@ fn site(out: &Path) -> anyhow::Result<()> {
     let module = publish(&out, &app.join("astute_bg.wasm"), "astute", "wasm")?;
     let engine_script = publish(&out, &engine.join("engine.js"), "engine", "js")?;
     let engine_module = publish(&out, &engine.join("engine_bg.wasm"), "engine", "wasm")?;
+    // Its sizes, for the pages' progress bar while it downloads.
+    let engine_wasm = fs::read(engine.join("engine_bg.wasm"))?;
+    let engine_compressed = gzip(&engine_wasm)?.len();
     copy_tree(&static_dir.join("playground"), &out.join("playground-data"))?;
     let style = publish(&out, &static_dir.join("style.css"), "style", "css")?;
     let icon = publish(&out, &static_dir.join("favicon.svg"), "favicon", "svg")?;
@@ -156,7 +159,9 @@ fn site(out: &Path) -> anyhow::Result<()> {
         .replace("{{style}}", &style)
         .replace("{{icon}}", &icon)
         .replace("{{engine_script}}", &engine_script)
-        .replace("{{engine_module}}", &engine_module);
+        .replace("{{engine_module}}", &engine_module)
+        .replace("{{engine_bytes}}", &engine_wasm.len().to_string())
+        .replace("{{engine_compressed}}", &engine_compressed.to_string());
     fs::write(out.join("index.html"), page)?;
 
     let first_load_files = [&script, &module, &style, &icon].map(|p| out.join(&p[1..]));

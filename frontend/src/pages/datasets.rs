@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use super::{query_param, set_query_params};
 use crate::api;
 use crate::components::{Failed, PaperTable, loaded, number};
+use crate::figure::Figure;
 
 #[component]
 pub fn Datasets() -> impl IntoView {
@@ -182,11 +183,10 @@ fn Report(report: SeparationRecord, class_names: Vec<String>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <figure class="figure">
-            <img class="plot" src=format!("/api/separations/{id}/histogram.svg")
-                alt=format!("Histogram of the distance from each {dataset} image to the nearest training image of another class")/>
-            <figcaption>"Figure 3 for this dataset: how far each image is from the nearest one of another class. Bars left of 2ε would be points no classifier can defend."</figcaption>
-        </figure>
+        <Figure src=format!("/api/separations/{id}/histogram.svg") name=format!("astute-separation-{dataset}")
+            alt=format!("Histogram of the distance from each {dataset} image to the nearest training image of another class")>
+            "Figure 3 for this dataset: how far each image is from the nearest one of another class. Bars left of 2ε would be points no classifier can defend."
+        </Figure>
         {parts}
     }
 }

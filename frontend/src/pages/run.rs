@@ -9,7 +9,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::experiments::{LiveRun, TokenField};
 use crate::api;
-use crate::components::{Failed, loaded, number};
+use crate::components::{Failed, loaded, number, rate};
+use crate::figure::Figure;
 
 #[component]
 pub fn RunPage() -> impl IntoView {
@@ -87,7 +88,7 @@ fn RunDetail(
         summary.architecture,
         summary.method,
         if summary.dropout > 0.0 {
-            format!(" · dropout {}", summary.dropout)
+            format!(" · dropout {}", rate(summary.dropout))
         } else {
             String::new()
         }
@@ -137,16 +138,12 @@ fn RunDetail(
         })}
         <div class="figures">
             {(summary.epochs_done > 0).then(|| view! {
-                <figure class="figure">
-                    <img class="plot" src=format!("/api/runs/{id}/loss.svg") alt="Mean training loss per epoch"/>
-                    <figcaption>"Training loss"</figcaption>
-                </figure>
+                <Figure src=format!("/api/runs/{id}/loss.svg") name=format!("astute-run-{id}-loss")
+                    alt="Mean training loss per epoch">"Training loss"</Figure>
             })}
             {curve.then(|| view! {
-                <figure class="figure">
-                    <img class="plot" src=format!("/api/runs/{id}/accuracy-vs-epsilon.svg") alt="Test accuracy under PGD as a function of ε"/>
-                    <figcaption>"Accuracy as a function of ε"</figcaption>
-                </figure>
+                <Figure src=format!("/api/runs/{id}/accuracy-vs-epsilon.svg") name=format!("astute-run-{id}-accuracy-vs-epsilon")
+                    alt="Test accuracy under PGD as a function of ε">"Accuracy as a function of ε"</Figure>
             })}
         </div>
         <div class="columns">
@@ -248,7 +245,7 @@ fn spec_fields(spec: &ExperimentSpec) -> Vec<(&'static str, String)> {
     let mut fields = vec![("dataset", spec.dataset.to_string())];
     fields.extend(spec.architecture.map(|a| ("architecture", a.to_string())));
     fields.push(("method", spec.method.to_string()));
-    fields.push(("dropout", spec.dropout.to_string()));
+    fields.push(("dropout", rate(spec.dropout).to_string()));
     fields.extend(spec.epsilon.map(|e| ("epsilon", e.to_string())));
     fields.extend(spec.epochs.map(|e| ("epochs", e.to_string())));
     fields.extend(spec.batch_size.map(|b| ("batch_size", b.to_string())));

@@ -160,6 +160,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(plots::loss))
         .routes(routes!(plots::accuracy_vs_epsilon))
         .routes(routes!(plots::tradeoff))
+        .routes(routes!(plots::losses))
         .routes(routes!(runs::models))
         .routes(routes!(separations::list, separations::create))
         .routes(routes!(separations::get))

@@ -11,8 +11,8 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::Params;
 use astute_api::{
-    Architecture, AttackName, DatasetId, ErrorBody, JobEvent, Method, RunQuery, RunSummary, Status,
-    TrainEvent,
+    Architecture, AttackName, DatasetId, ErrorBody, JobEvent, MAX_OVERLAID_RUNS, Method, RunQuery,
+    RunSummary, Status, TrainEvent,
 };
 
 fn svg(body: String) -> Response {
@@ -111,9 +111,78 @@ pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     if state.store.run_status(&id).await?.is_none() {
         return Err(ApiError::not_found("run"));
     }
+    let points = epoch_losses(&state, &id).await?;
+    if points.is_empty() {
+        return Err(no_epoch_yet("this run"));
+    }
+    let series = [Series {
+        label: "mean training loss".into(),
+        points,
+    }];
+    loss_svg(&series, &format!("Run {id}: training"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayQuery {
+    /// Run ids, comma-separated.
+    runs: String,
+}
+
+#[utoipa::path(get, path = "/api/plots/loss.svg", tag = "figures",
+    summary = "The mean training loss per epoch of several runs, overlaid",
+    params(("runs" = String, Query, description = "Run ids, comma-separated (1 to 12)")),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 400, body = ErrorBody), (status = 404, description = "One of the runs does not exist", body = ErrorBody), (status = 409, description = "No epoch of any of them has finished yet", body = ErrorBody)))]
+/// The training curves of the runs a comparison selects, one line each (a run with no
+/// finished epoch yet draws none).
+pub async fn losses(
+    State(state): State<AppState>,
+    Params(query): Params<OverlayQuery>,
+) -> ApiResult<Response> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in query
+        .runs
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() || ids.len() > MAX_OVERLAID_RUNS {
+        return Err(ApiError::bad_request(format!(
+            "runs: give 1 to {MAX_OVERLAID_RUNS} run ids, comma-separated (got {})",
+            ids.len()
+        )));
+    }
+    let mut series = Vec::new();
+    for id in ids {
+        let run = state
+            .store
+            .run(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(&format!("run {id}")))?
+            .summary;
+        let points = epoch_losses(&state, id).await?;
+        if !points.is_empty() {
+            series.push(Series {
+                label: format!("{id} {} {} seed {}", run.architecture, run.method, run.seed),
+                points,
+            });
+        }
+    }
+    if series.is_empty() {
+        return Err(no_epoch_yet("any of these runs"));
+    }
+    loss_svg(&series, "Training loss of the compared runs")
+}
+
+/// Run `id`'s mean training loss after each finished epoch (1-based), from its events.
+async fn epoch_losses(state: &AppState, id: &str) -> ApiResult<Vec<(f64, f64)>> {
     let mut points: Vec<(f64, f64)> = state
         .store
-        .events(&id)
+        .events(id)
         .await?
         .iter()
         .filter_map(|e| match e.event {
@@ -123,20 +192,21 @@ pub async fn loss(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
             _ => None,
         })
         .collect();
-    if points.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "no epoch of this run has finished yet",
-        ));
-    }
-    // A resumed run repeats no epoch, but keep the last report of each to be sure.
+    // A resumed run repeats no epoch, but keep one report of each to be sure.
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     points.dedup_by(|later, earlier| later.0 == earlier.0);
-    let series = [Series {
-        label: "mean training loss".into(),
-        points,
-    }];
-    let body = lines_svg(&series, &format!("Run {id}: training"), "epoch", "loss")
+    Ok(points)
+}
+
+fn no_epoch_yet(of: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        format!("no epoch of {of} has finished yet"),
+    )
+}
+
+fn loss_svg(series: &[Series], title: &str) -> ApiResult<Response> {
+    let body = lines_svg(series, title, "epoch", "mean training loss")
         .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
     Ok(svg(body))
 }

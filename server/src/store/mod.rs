@@ -177,9 +177,9 @@ impl Store {
             .context("bringing the database schema up to date")?;
         let store = Self { pool, dialect };
         store
-            .fill_train_accuracies()
+            .fill_train_headlines()
             .await
-            .context("filling in train accuracies")?;
+            .context("filling in the train-side headline numbers")?;
         Ok(store)
     }
 

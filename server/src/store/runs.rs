@@ -18,8 +18,8 @@ use super::{
 
 const SUMMARY_COLUMNS: &str = "id, dataset, architecture, method, dropout, epsilon, epochs, \
     seed, status, created_at, started_at, finished_at, epochs_done, attempts, error, \
-    train_acc, test_acc, adv_test_acc, test_lipschitz, autoattack_test_acc, masking_raised, scale, \
-    stands_in_for";
+    train_acc, test_acc, adv_train_acc, adv_test_acc, train_lipschitz, test_lipschitz, \
+    autoattack_test_acc, masking_raised, scale, stands_in_for";
 
 /// What became of a request to delete a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,9 @@ fn run_row(row: &AnyRow) -> anyhow::Result<RunSummary> {
         train_acc,
         did_not_train: train_acc.is_some_and(|accuracy| stuck(dataset, accuracy)),
         test_acc: row.try_get("test_acc")?,
+        adv_train_acc: row.try_get("adv_train_acc")?,
         adv_test_acc: row.try_get("adv_test_acc")?,
+        train_lipschitz: row.try_get("train_lipschitz")?,
         test_lipschitz: row.try_get("test_lipschitz")?,
         autoattack_test_acc: row.try_get("autoattack_test_acc")?,
         masking_raised: optional_json_column(row, "masking_raised")?.unwrap_or_default(),
@@ -97,7 +99,9 @@ fn queued_summary(
         train_acc: None,
         did_not_train: false,
         test_acc: None,
+        adv_train_acc: None,
         adv_test_acc: None,
+        train_lipschitz: None,
         test_lipschitz: None,
         autoattack_test_acc: None,
         masking_raised: Vec::new(),
@@ -111,7 +115,9 @@ fn queued_summary(
 struct Headline {
     train_acc: f64,
     test_acc: f64,
+    adv_train_acc: f64,
     adv_test_acc: f64,
+    train_lipschitz: f64,
     test_lipschitz: f64,
     autoattack_test_acc: Option<f64>,
     /// The raised masking checks, as the JSON the column holds (`None` until they ran).
@@ -120,11 +126,13 @@ struct Headline {
 
 impl Headline {
     fn of(result: &RunResult) -> anyhow::Result<Self> {
-        let test = result.metrics.test;
+        let (train, test) = (result.metrics.train, result.metrics.test);
         Ok(Self {
-            train_acc: result.metrics.train.accuracy,
+            train_acc: train.accuracy,
             test_acc: test.accuracy,
+            adv_train_acc: train.adversarial_accuracy,
             adv_test_acc: test.adversarial_accuracy,
+            train_lipschitz: train.lipschitz,
             test_lipschitz: test.lipschitz,
             autoattack_test_acc: result
                 .robust_accuracy(AttackName::AutoAttack)
@@ -156,7 +164,9 @@ pub fn finished_run(
             train_acc: Some(headline.train_acc),
             did_not_train: stuck(spec.dataset, headline.train_acc),
             test_acc: Some(headline.test_acc),
+            adv_train_acc: Some(headline.adv_train_acc),
             adv_test_acc: Some(headline.adv_test_acc),
+            train_lipschitz: Some(headline.train_lipschitz),
             test_lipschitz: Some(headline.test_lipschitz),
             autoattack_test_acc: headline.autoattack_test_acc,
             masking_raised: result.masking_raised(),
@@ -176,21 +186,18 @@ async fn insert_run(
 ) -> anyhow::Result<()> {
     let s = &run.summary;
     let result = run.result.as_ref().map(serde_json::to_string).transpose()?;
-    let (masking_raised, train_acc) = match &run.result {
-        Some(result) => {
-            let headline = Headline::of(result)?;
-            (headline.masking_raised, Some(headline.train_acc))
-        }
-        None => (None, None),
-    };
+    // The numbers the summary may lack (a run exported before they were columns) come
+    // from its result.
+    let headline = run.result.as_ref().map(Headline::of).transpose()?;
+    let headline = headline.as_ref();
     sqlx::query(
         "INSERT INTO runs (id, spec, dataset, architecture, method, dropout, epsilon, \
              epochs, seed, status, created_at, started_at, finished_at, attempts, \
              cancel_requested, epochs_done, result, test_acc, adv_test_acc, test_lipschitz, \
              autoattack_test_acc, masking_raised, provenance, scale, stands_in_for, owner, \
-             train_acc) \
+             train_acc, adv_train_acc, train_lipschitz) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
     )
     .bind(&s.id)
     .bind(serde_json::to_string(&run.spec)?)
@@ -212,12 +219,14 @@ async fn insert_run(
     .bind(s.adv_test_acc)
     .bind(s.test_lipschitz)
     .bind(s.autoattack_test_acc)
-    .bind(masking_raised)
+    .bind(headline.and_then(|h| h.masking_raised.clone()))
     .bind(serde_json::to_string(&run.provenance)?)
     .bind(s.scale.as_deref())
     .bind(s.stands_in_for.map(|d| d.id()))
     .bind(owner)
-    .bind(train_acc)
+    .bind(headline.map(|h| h.train_acc))
+    .bind(headline.map(|h| h.adv_train_acc))
+    .bind(headline.map(|h| h.train_lipschitz))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -382,22 +391,28 @@ impl Store {
         Ok(())
     }
 
-    /// Copies each finished run's train accuracy from its result into its row where the
-    /// row has none (runs stored before the column existed); a no-op once done.
-    pub(super) async fn fill_train_accuracies(&self) -> anyhow::Result<()> {
+    /// Copies each finished run's train-side headline numbers from its result into its row
+    /// where the row has none (runs stored before those columns existed); a no-op once done.
+    pub(super) async fn fill_train_headlines(&self) -> anyhow::Result<()> {
         let rows = sqlx::query(
-            "SELECT id, result FROM runs WHERE result IS NOT NULL AND train_acc IS NULL",
+            "SELECT id, result FROM runs WHERE result IS NOT NULL \
+             AND (train_acc IS NULL OR adv_train_acc IS NULL OR train_lipschitz IS NULL)",
         )
         .fetch_all(&self.pool)
         .await?;
         for row in rows {
             let id: String = row.try_get("id")?;
-            let result: RunResult = json_column(&row, "result")?;
-            sqlx::query("UPDATE runs SET train_acc = $1 WHERE id = $2")
-                .bind(result.metrics.train.accuracy)
-                .bind(&id)
-                .execute(&self.pool)
-                .await?;
+            let headline = Headline::of(&json_column::<RunResult>(&row, "result")?)?;
+            sqlx::query(
+                "UPDATE runs SET train_acc = $1, adv_train_acc = $2, train_lipschitz = $3 \
+                 WHERE id = $4",
+            )
+            .bind(headline.train_acc)
+            .bind(headline.adv_train_acc)
+            .bind(headline.train_lipschitz)
+            .bind(&id)
+            .execute(&self.pool)
+            .await?;
         }
         Ok(())
     }
@@ -414,8 +429,9 @@ impl Store {
         let updated = sqlx::query(
             "UPDATE runs SET status = 'done', finished_at = $1, result = $2, \
              test_acc = $3, adv_test_acc = $4, test_lipschitz = $5, autoattack_test_acc = $6, \
-             masking_raised = $7, train_acc = $8, epochs_done = epochs, lease_until = NULL \
-             WHERE id = $9 AND worker = $10 AND status = 'running'",
+             masking_raised = $7, train_acc = $8, adv_train_acc = $9, train_lipschitz = $10, \
+             epochs_done = epochs, lease_until = NULL \
+             WHERE id = $11 AND worker = $12 AND status = 'running'",
         )
         .bind(now_ms())
         .bind(serde_json::to_string(result)?)
@@ -425,6 +441,8 @@ impl Store {
         .bind(headline.autoattack_test_acc)
         .bind(headline.masking_raised)
         .bind(headline.train_acc)
+        .bind(headline.adv_train_acc)
+        .bind(headline.train_lipschitz)
         .bind(id)
         .bind(worker)
         .execute(&self.pool)
@@ -502,5 +520,46 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Seed;
+    use super::*;
+
+    /// A run stored before the train-side columns existed (here: columns emptied by hand)
+    /// gets them from its result when the store next opens, and its gaps follow.
+    #[tokio::test]
+    async fn train_side_numbers_are_filled_in_from_the_result() {
+        let dir = tempfile::tempdir().unwrap();
+        let seed: Seed = serde_json::from_str(include_str!("../../seed/results.json")).unwrap();
+        let shipped = &seed.runs[0];
+        let id = shipped.run.summary.id.clone();
+        let train = shipped.run.result.as_ref().unwrap().metrics.train;
+        {
+            let store = Store::open_in(dir.path()).await.unwrap();
+            store
+                .record_run(&shipped.run, &shipped.events)
+                .await
+                .unwrap();
+            sqlx::query(
+                "UPDATE runs SET train_acc = NULL, adv_train_acc = NULL, train_lipschitz = NULL",
+            )
+            .execute(&store.pool)
+            .await
+            .unwrap();
+            let emptied = store.run(&id).await.unwrap().unwrap().summary;
+            assert_eq!((emptied.adv_train_acc, emptied.gap()), (None, None));
+        }
+        let store = Store::open_in(dir.path()).await.unwrap();
+        let summary = store.run(&id).await.unwrap().unwrap().summary;
+        assert_eq!(summary.train_acc, Some(train.accuracy));
+        assert_eq!(summary.adv_train_acc, Some(train.adversarial_accuracy));
+        assert_eq!(summary.train_lipschitz, Some(train.lipschitz));
+        // The gaps follow, to floating-point rounding.
+        let metrics = &shipped.run.result.as_ref().unwrap().metrics;
+        assert!((summary.gap().unwrap() - metrics.gap).abs() < 1e-9);
+        assert!((summary.adv_gap().unwrap() - metrics.adv_gap).abs() < 1e-9);
     }
 }

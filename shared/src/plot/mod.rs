@@ -9,14 +9,21 @@ pub use tradeoff::{TradeoffPoint, tradeoff_svg};
 use crate::separation::{DecisionGrid, SeparationReport};
 use plotters::prelude::*;
 
-/// Colours of successive series.
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(60, 100, 190),
-    RGBColor(230, 140, 30),
-    RGBColor(60, 160, 80),
-    RGBColor(200, 60, 60),
-    RGBColor(140, 90, 180),
-    RGBColor(120, 120, 120),
+/// Colours of successive series or groups: enough for a table's eleven methods or a
+/// dozen overlaid runs (Tableau's 10, then two more).
+const PALETTE: [RGBColor; 12] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+    RGBColor(31, 31, 31),
+    RGBColor(0, 150, 200),
 ];
 
 /// A figure could not be drawn.

@@ -6,7 +6,7 @@
 
 use plotters::prelude::*;
 
-use super::{PlotError, axes, err, legend};
+use super::{PALETTE, PlotError, axes, err, legend};
 
 /// One trained model.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,23 +32,6 @@ fn radius(lipschitz: f64) -> i32 {
 /// 9.7 px; an estimate, since the SVG keeps text as text, measured by the viewer's font).
 const CHAR_WIDTH: f64 = 5.4;
 const LINE_HEIGHT: f64 = 12.0;
-
-/// Colours of the groups: more than the other figures' series, since a table has up to
-/// eleven methods (Tableau's 10, then two more).
-const GROUP_COLOURS: [RGBColor; 12] = [
-    RGBColor(78, 121, 167),
-    RGBColor(242, 142, 43),
-    RGBColor(225, 87, 89),
-    RGBColor(118, 183, 178),
-    RGBColor(89, 161, 79),
-    RGBColor(237, 201, 72),
-    RGBColor(176, 122, 161),
-    RGBColor(255, 157, 167),
-    RGBColor(156, 117, 95),
-    RGBColor(186, 176, 172),
-    RGBColor(31, 31, 31),
-    RGBColor(0, 150, 200),
-];
 
 /// The corner of the chart that holds the fewest points, for the legend: each corner's
 /// box is 40 % of the width by 45 % of the height of the axes' ranges.
@@ -155,7 +138,7 @@ pub fn tradeoff_svg(
             .draw()
             .map_err(err)?;
         for (k, group) in groups.iter().enumerate() {
-            let color = GROUP_COLOURS[k % GROUP_COLOURS.len()];
+            let color = PALETTE[k % PALETTE.len()];
             chart
                 .draw_series(points.iter().filter(|p| p.group == *group).map(|p| {
                     Circle::new(

@@ -12,6 +12,7 @@ use astute_engine_api::{
     AttackKind, AttackRequest, AttackResult, BackendChoice, CurveAttack, CurvePoint, ModelEntry,
     PlaygroundManifest, SampleSet, cross_entropy, curve_warnings, margin, prediction, softmax,
 };
+use astute_formats::idx;
 use leptos::prelude::*;
 
 use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
@@ -19,7 +20,8 @@ use self::sketch::Sketch;
 use self::trace::ApgdTrace;
 use super::{parse_or, query_param, set_query_params};
 use crate::api;
-use crate::engine::{self, Engine, yield_to_browser};
+use crate::components::EngineStarting;
+use crate::engine::{Engine, yield_to_browser};
 use crate::picture::{Palette, Picture};
 
 const MANIFEST: &str = "/playground-data/manifest.json";
@@ -56,6 +58,9 @@ struct Target {
     pixels: Vec<f32>,
     label: u8,
     source: String,
+    /// The model whose clean answer was taken as the class: a drawing or upload whose class
+    /// the visitor left unset.
+    class_from: Option<String>,
 }
 
 /// What one model did with the image.
@@ -67,19 +72,45 @@ struct Outcome {
     lipschitz_ms: f64,
 }
 
+/// Fetches and parses a sample set: no engine needed, so the thumbnails show while the
+/// engine is still downloading.
 async fn load_samples(set: SampleSet) -> Result<Samples, String> {
     let fetch = |path: String| async move {
         api::bytes(&format!("/playground-data/{path}"))
             .await
             .map_err(|e| format!("the sample images did not arrive: {e}"))
     };
-    let pixels = engine::idx("idxImages", &fetch(set.images.clone()).await?).await?;
-    let labels = engine::idx("idxLabels", &fetch(set.labels.clone()).await?).await?;
+    let unreadable = |path: &str, e: astute_formats::FormatError| format!("{path}: {e}");
+    let pixels = idx::parse_images(fetch(set.images.clone()).await?)
+        .map_err(|e| unreadable(&set.images, e))?
+        .pixels;
+    let labels = idx::parse_labels(fetch(set.labels.clone()).await?)
+        .map_err(|e| unreadable(&set.labels, e))?;
     Ok(Samples {
         set,
         pixels,
         labels,
     })
+}
+
+/// The engine on `choice` with `model` loaded, and the model's handle in it.
+async fn engine_with(model: &ModelEntry, choice: BackendChoice) -> Result<(Engine, usize), String> {
+    let engine = Engine::get(choice).await?;
+    let handle = engine
+        .model(&model.id, &format!("/playground-data/{}", model.weights))
+        .await?;
+    Ok((engine, handle))
+}
+
+/// The class `model` gives `pixels` (before any attack).
+async fn clean_answer(
+    model: &ModelEntry,
+    pixels: &[f32],
+    choice: BackendChoice,
+) -> Result<u8, String> {
+    let (engine, handle) = engine_with(model, choice).await?;
+    let logits = engine.logits(handle, pixels).await?;
+    u8::try_from(prediction(&logits)).map_err(|_| "more classes than a byte counts".to_owned())
 }
 
 async fn attack_with(
@@ -88,10 +119,7 @@ async fn attack_with(
     request: AttackRequest,
     choice: BackendChoice,
 ) -> Result<Outcome, String> {
-    let engine = Engine::get(choice).await?;
-    let handle = engine
-        .model(&model.id, &format!("/playground-data/{}", model.weights))
-        .await?;
+    let (engine, handle) = engine_with(&model, choice).await?;
     let attack = engine
         .attack(handle, &target.pixels, target.label, &request)
         .await?;
@@ -200,26 +228,30 @@ pub fn Playground() -> impl IntoView {
         first.into_iter().chain(second).collect()
     });
 
+    // Waits for the manifest rather than reading it, so "no samples" is said only of a
+    // manifest that lists none.
     let samples = LocalResource::new(move || {
-        let set = match manifest.get() {
-            Some(Ok(m)) => m.samples_of(&dataset.get()).cloned(),
-            _ => None,
-        };
+        let dataset = dataset.get();
         async move {
-            match set {
+            let manifest = manifest
+                .await
+                .map_err(|e| format!("the playground's model list did not arrive: {e}"))?;
+            match manifest.samples_of(&dataset).cloned() {
                 Some(set) => load_samples(set).await.map(Some),
                 None => Ok(None),
             }
         }
     });
     let custom = RwSignal::new(None::<(Vec<f32>, String)>);
-    let custom_label = RwSignal::new(0u8);
+    // A drawing's or upload's class: `None` takes the first model's clean answer.
+    let custom_label = RwSignal::new(None::<u8>);
     let target = Memo::new(move |_| -> Option<Target> {
         if let Some((pixels, source)) = custom.get() {
             return Some(Target {
                 pixels,
-                label: custom_label.get(),
+                label: custom_label.get().unwrap_or_default(),
                 source,
+                class_from: None,
             });
         }
         let samples = samples.get()?.ok()??;
@@ -228,20 +260,35 @@ pub fn Playground() -> impl IntoView {
             pixels,
             label,
             source: format!("test image {} of {}", index.get(), samples.set.title),
+            class_from: None,
         })
     });
+    let read_class =
+        Memo::new(move |_| custom.with(Option::is_some) && custom_label.get().is_none());
 
+    // The image as attacked (its class read by the first model where unset), and what each
+    // model did with it.
     let outcomes = LocalResource::new(move || {
-        let (models, target, request, choice) = (
+        let (models, target, request, choice, read_class) = (
             chosen_models.get(),
             target.get(),
             request.get(),
             choice.get(),
+            read_class.get(),
         );
         async move {
-            let Some(target) = target else {
-                return Vec::new();
+            let Some(mut target) = target else {
+                return (None, Vec::new());
             };
+            if let (true, Some(reader)) = (read_class, models.first()) {
+                match clean_answer(reader, &target.pixels, choice).await {
+                    Ok(class) => {
+                        target.label = class;
+                        target.class_from = Some(reader.label());
+                    }
+                    Err(e) => return (None, vec![Err(format!("{}: {e}", reader.label()))]),
+                }
+            }
             let mut found = Vec::new();
             for model in models {
                 let id = model.label();
@@ -251,7 +298,7 @@ pub fn Playground() -> impl IntoView {
                         .map_err(|e| format!("{id}: {e}")),
                 );
             }
-            found
+            (Some(target), found)
         }
     });
 
@@ -290,11 +337,12 @@ pub fn Playground() -> impl IntoView {
         }
     };
     let on_image = Callback::new(move |(pixels, source): (Vec<f32>, String)| {
+        custom_label.set(None);
         custom.set(Some((pixels, source)));
     });
 
     let backend_badge = move || match engine.get() {
-        None => view! { <p class="backend" role="status">"Starting the engine…"</p> }.into_any(),
+        None => view! { <EngineStarting/> }.into_any(),
         Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
         Some(Ok(report)) => {
             let kind = match report.kind {
@@ -427,9 +475,8 @@ pub fn Playground() -> impl IntoView {
 
     let results = move || match outcomes.get() {
         None => view! { <p class="loading" role="status">"Attacking…"</p> }.into_any(),
-        Some(found) => {
+        Some((target, found)) => {
             let names = class_names.get();
-            let target = target.get();
             found
                 .into_iter()
                 .map(|o| match (o, target.clone()) {
@@ -446,16 +493,31 @@ pub fn Playground() -> impl IntoView {
 
     let custom_controls = move || {
         custom.get().map(|(_, source)| {
-            let options = class_names
+            let names = class_names.get();
+            // The class the first model read, once it has.
+            let read = outcomes
                 .get()
+                .and_then(|(target, _)| target)
+                .and_then(|t| Some((t.class_from?, t.label)));
+            let as_read = match &read {
+                Some((model, class)) => format!(
+                    "as {model} reads it: {class}: {}",
+                    names.get(usize::from(*class)).cloned().unwrap_or_default()
+                ),
+                None => "as the first model reads it".to_owned(),
+            };
+            let options = names
                 .into_iter()
                 .enumerate()
-                .map(|(i, n)| view! { <option value=i.to_string() selected=usize::from(custom_label.get()) == i>{format!("{i}: {n}")}</option> })
+                .map(|(i, n)| view! { <option value=i.to_string() selected=custom_label.get() == Some(i as u8)>{format!("{i}: {n}")}</option> })
                 .collect_view();
             view! {
-                <p>"Attacking " {source} ". Its true class: "
+                <p class="custom-class">"Attacking " {source} ". Its true class: "
                     <select aria-label="The true class of your image"
-                        on:change=move |e| custom_label.set(event_target_value(&e).parse().unwrap_or(0))>{options}</select>
+                        on:change=move |e| custom_label.set(event_target_value(&e).parse().ok())>
+                        <option value="" selected=custom_label.get().is_none()>{as_read}</option>
+                        {options}
+                    </select>
                     " " <button class="link" on:click=move |_| custom.set(None)>"back to the samples"</button>
                 </p>
             }
@@ -568,6 +630,7 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
     };
     view! {
         <article class="outcome" class:fooled=!kept data-model=model.id.clone() data-kept=kept.to_string()
+            data-clean-right=(p0 == label).to_string()
             data-confidence-before=before[label].to_string() data-confidence-after=after[label].to_string()>
             <h3>{model.label()}</h3>
             <p class="measured">{format!(

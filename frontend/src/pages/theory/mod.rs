@@ -16,6 +16,7 @@ use leptos::task::spawn_local;
 use self::loss::LossChart;
 use self::plane::{Dot, Plane, PlaneView, Stroke, zero_line};
 use super::{parse_or, query_param, set_query_params};
+use crate::components::EngineDownload;
 use crate::engine::{Theory, yield_to_browser};
 
 /// Training per frame while playing: steps are batched to fill about this many
@@ -317,6 +318,21 @@ fn ScoresTable(
     }
 }
 
+/// How the restart note names the setting of URL parameter `name`.
+fn setting_name(name: &str) -> &str {
+    match name {
+        "lr" => "learning rate",
+        "layers" => "number of hidden layers",
+        "width" => "units per layer",
+        "eps" => "ε",
+        "beta" => "β",
+        "turns" => "spiral's turns",
+        "band" => "arms' width",
+        "n" => "points per class",
+        other => other,
+    }
+}
+
 #[component]
 pub fn TheoryPage() -> impl IntoView {
     super::page_title(|| "Theory".into());
@@ -371,11 +387,20 @@ pub fn TheoryPage() -> impl IntoView {
         let set_params = set_params.clone();
         move || set_params(&[("step", live.step.get_untracked().to_string())])
     };
+    // A changed setting makes a new network: said, so trained steps do not vanish unnoticed.
+    let (restarted, set_restarted) = signal(None::<String>);
     let field = {
         let set_params = set_params.clone();
         move |name: &'static str| {
             let set_params = set_params.clone();
             move |event: leptos::ev::Event| {
+                let steps = live.step.get_untracked();
+                set_restarted.set((steps > 0).then(|| {
+                    format!(
+                        "Changing the {} started a new network from step 0; the previous one had trained {steps} steps.",
+                        setting_name(name)
+                    )
+                }));
                 set_params(&[(name, event_target_value(&event)), ("step", String::new())])
             }
         }
@@ -383,6 +408,7 @@ pub fn TheoryPage() -> impl IntoView {
     let toggle_play = {
         let keep_step = keep_step.clone();
         move |_| {
+            set_restarted.set(None);
             if live.playing.get_untracked() {
                 live.playing.set(false);
                 keep_step();
@@ -474,6 +500,7 @@ pub fn TheoryPage() -> impl IntoView {
                     {format!("Step {}", live.step.get())}{speed}
                 </span>
             </div>
+            {restarted.get().map(|note| view! { <p class="hint restarted" role="status">{note}</p> })}
         }
     };
 
@@ -583,6 +610,7 @@ pub fn TheoryPage() -> impl IntoView {
         {controls}
         {toolbar}
         {move || live.status.get().map(|s| view! { <p class="loading" role="status">{s}</p> })}
+        <EngineDownload/>
         {move || live.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {regime}
         <div class="planes">

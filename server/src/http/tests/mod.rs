@@ -3,6 +3,7 @@
 //! `kill -9`, PostgreSQL, connection limits) is tested in `tests/api`.
 
 mod attacks;
+mod figures;
 mod openapi;
 mod requests;
 mod weights;

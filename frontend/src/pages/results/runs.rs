@@ -1,126 +1,40 @@
-//! The shared result viewer: the paper's tables (paper beside measured), every run in a
-//! table that filters, sorts, groups seeds, compares and exports, and the
-//! accuracy–robustness–Lipschitz figure. Everything on screen is in the URL.
+//! Every run in one table, as researchers use W&B's: a filter applied as one types, the
+//! columns one chooses (kept in the URL), columns equal in every row stated once above
+//! it, sorting, seeds grouped with every metric's mean ± std, exports, and the selected
+//! runs compared side by side with their training curves overlaid.
 
-use astute_api::RunList;
-use astute_api::table::{Format, Table};
+use std::time::Duration;
+
+use astute_api::table::Format;
+use astute_api::{MAX_OVERLAID_RUNS, RunList};
 use leptos::prelude::*;
 
-use super::{query_param, set_query_params};
+use super::super::{query_param, set_query_params};
 use crate::api;
-use crate::components::{PaperTable, loaded, quantity};
+use crate::components::{loaded, quantity};
 use crate::export;
+use crate::figure::Figure;
 use crate::query;
-use crate::run_rows::{COLUMNS, Row, grid, group_seeds};
+use crate::run_rows::{
+    COLUMNS, Row, chosen_columns, columns_param, constant_columns, grid, group_seeds,
+};
+
+/// How long the filter waits after the last keystroke before it applies.
+const FILTER_DELAY: Duration = Duration::from_millis(250);
 
 #[component]
-pub fn Results() -> impl IntoView {
-    let view_name = query_param("view");
-    let table_number = query_param("table");
-    super::page_title(move || match view_name.get().as_deref() {
-        Some("runs") => "All runs".into(),
-        Some("plot") => "Trade-off figure".into(),
-        _ => format!("Table {}", table_number.get().unwrap_or_else(|| "2".into())),
-    });
-    let set_params = set_query_params();
-    let tab = move |name: &'static str, label: &'static str| {
-        let set_params = set_params.clone();
-        let current = move || view_name.get().unwrap_or_else(|| "tables".into()) == name;
-        view! {
-            <button aria-pressed=move || current().to_string()
-                class:active=current on:click=move |_| set_params(&[("view", name.to_owned())])>
-                {label}
-            </button>
-        }
-    };
-    view! {
-        <h1>"Results"</h1>
-        <div role="group" class="tabs" aria-label="View">
-            {tab("tables", "Paper tables")}
-            {tab("runs", "All runs")}
-            {tab("plot", "Trade-off figure")}
-        </div>
-        {move || match view_name.get().as_deref() {
-            Some("runs") => view! { <Runs/> }.into_any(),
-            Some("plot") => view! { <TradeoffFigure/> }.into_any(),
-            _ => view! { <Tables/> }.into_any(),
-        }}
-    }
-}
-
-#[component]
-fn Tables() -> impl IntoView {
-    let number_param = query_param("table");
-    let set_params = set_query_params();
-    let chosen = move || number_param.get().unwrap_or_else(|| "2".into());
-    let table = LocalResource::new(move || {
-        let n = chosen();
-        async move { api::get::<Table>(&format!("/api/tables/{}", api::encode(&n))).await }
-    });
-    let buttons = (1..=4)
-        .map(|n| {
-            let set_params = set_params.clone();
-            view! {
-                <button class:active=move || chosen() == n.to_string()
-                    aria-pressed=move || (chosen() == n.to_string()).to_string()
-                    on:click=move |_| set_params(&[("table", n.to_string())])>
-                    {format!("Table {n}")}
-                </button>
-            }
-        })
-        .collect_view();
-    view! {
-        <div class="toolbar" role="group" aria-label="Table">{buttons}</div>
-        {loaded(table, |t: Table| {
-            // Written here by the same renderer as the server's downloads, from the rows
-            // on screen.
-            let downloads = Format::TEXT
-                .into_iter()
-                .map(|format| {
-                    let text = t.render(format);
-                    let name = format!("astute-table-{}.{}", t.number, format.extension());
-                    view! {
-                        " " <button class="link" on:click=move |_| export::download(&name, format, &text)>
-                            {format.label()}
-                        </button>
-                    }
-                })
-                .collect_view();
-            let json = format!("/api/tables/{}?format=json", t.number);
-            // A table nobody has measured yet says how to measure it.
-            let unmeasured = t.rows.iter().all(|r| r.runs.is_empty() && r.untrained.is_empty());
-            let command = format!("astute reproduce --table {} --scale cpu", t.number);
-            let what = if t.number == 1 {
-                "queues its separation measurements"
-            } else {
-                "queues its runs (two seeds per row)"
-            };
-            view! {
-                {unmeasured.then(|| view! {
-                    <p class="hint" role="status">
-                        "Nothing measured for this table yet. On a machine with the data, "
-                        <code>{command}</code> " " {what}
-                        " in this store and works through them; every cell fills as they finish."
-                    </p>
-                })}
-                <p class="hint">"Download this table: " {downloads} " " <a href=json download>"JSON"</a></p>
-                <PaperTable table=t/>
-            }
-        })}
-    }
-}
-
-#[component]
-fn Runs() -> impl IntoView {
+pub fn Runs() -> impl IntoView {
     let runs = LocalResource::new(|| api::get::<RunList>("/api/runs?limit=500"));
     let filter_text = query_param("q");
     let sort = query_param("sort");
     let descending = query_param("desc");
     let grouped = query_param("group");
     let compare = query_param("compare");
+    let columns_chosen = query_param("cols");
     let set_params = set_query_params();
 
     let filter = move || query::parse(&filter_text.get().unwrap_or_default(), COLUMNS);
+    let shown_columns = move || chosen_columns(columns_chosen.get().as_deref());
     let selected = move || -> Vec<String> {
         compare
             .get()
@@ -132,14 +46,23 @@ fn Runs() -> impl IntoView {
     };
 
     let set_filter = set_params.clone();
+    let pending_filter = StoredValue::new(None::<TimeoutHandle>);
     let set_group = set_params.clone();
     let toolbar = view! {
         <div class="toolbar runs-toolbar">
             <label class="grow">"Filter "
                 <input type="search" class="filter" spellcheck="false"
-                    placeholder="dataset = fashion-mnist and adv_test_acc > 50"
+                    placeholder="dataset = mnist and gap > 1"
                     prop:value=move || filter_text.get().unwrap_or_default()
-                    on:change=move |e| set_filter(&[("q", event_target_value(&e))])/>
+                    on:input=move |e| {
+                        let text = event_target_value(&e);
+                        if let Some(waiting) = pending_filter.get_value() {
+                            waiting.clear();
+                        }
+                        let set_filter = set_filter.clone();
+                        let apply = move || set_filter(&[("q", text)]);
+                        pending_filter.set_value(set_timeout_with_handle(apply, FILTER_DELAY).ok());
+                    }/>
             </label>
             <label class="check">
                 <input type="checkbox" prop:checked=move || grouped.get().is_some()
@@ -147,7 +70,8 @@ fn Runs() -> impl IntoView {
                 "Group seeds (mean ± std)"
             </label>
         </div>
-        <p class="hint">"Fields: " {COLUMNS.join(", ")} ". Operators: = != < <= > >= ~ (contains), combined with and, or, not and parentheses."</p>
+        <ColumnChooser shown=Signal::derive(shown_columns) set_params=set_params.clone()/>
+        <p class="hint">"Fields: " {COLUMNS.join(", ")} ". Operators: = != < <= > >= ~ (contains), combined with and, or, not and parentheses. A stand-in dataset also answers to the paper's name (dataset = mnist)."</p>
         {move || filter().err().map(|e| view! { <p class="error" role="alert">{format!("Filter, {e}")}</p> })}
     };
 
@@ -181,7 +105,14 @@ fn Runs() -> impl IntoView {
                     if desc { order.reverse() } else { order }
                 });
             }
-            let header = COLUMNS
+            let chosen_columns = shown_columns();
+            let folded = constant_columns(&rows, &chosen_columns);
+            let columns: Vec<&'static str> = chosen_columns
+                .iter()
+                .copied()
+                .filter(|c| !folded.iter().any(|(f, _)| f == c))
+                .collect();
+            let header = columns
                 .iter()
                 .map(|&c| {
                     let set_sort = set_sort.clone();
@@ -190,7 +121,7 @@ fn Runs() -> impl IntoView {
                     let mark = if active { if desc { " ▼" } else { " ▲" } } else { "" };
                     let aria = if active { if desc { "descending" } else { "ascending" } } else { "none" };
                     view! {
-                        <th scope="col" aria-sort=aria>
+                        <th scope="col" aria-sort=aria data-column=c>
                             <button class="sort" on:click=move |_| set_sort(&[("sort", c.to_owned()), ("desc", if next_desc { "1".into() } else { String::new() })])>
                                 {quantity(c).to_owned()}{mark}
                             </button>
@@ -208,14 +139,14 @@ fn Runs() -> impl IntoView {
                     let set_compare = set_compare.clone();
                     let toggle_id = id.clone();
                     let chosen_now = chosen.clone();
-                    let cells = COLUMNS
+                    let cells = columns
                         .iter()
                         .map(|&c| {
                             let value = row.field(c);
                             if c == "id" && single {
-                                return view! { <td><a href=format!("/runs/{id}")>{id.clone()}</a></td> }.into_any();
+                                return view! { <td data-column=c><a href=format!("/runs/{id}")>{id.clone()}</a></td> }.into_any();
                             }
-                            view! { <td class=if value.number().is_some() { "num" } else { "" }>{value.text(2)}</td> }.into_any()
+                            view! { <td data-column=c class=if value.number().is_some() { "num" } else { "" }>{value.text(2)}</td> }.into_any()
                         })
                         .collect_view();
                     view! {
@@ -251,8 +182,19 @@ fn Runs() -> impl IntoView {
                 .filter(|r| chosen.contains(&r.id))
                 .cloned()
                 .collect();
+            let loaded_note = if total > all.len() as i64 {
+                format!(" (the {} most recent are loaded)", all.len())
+            } else {
+                String::new()
+            };
+            let unit = if grouped.get().is_some() {
+                "group(s)"
+            } else {
+                "shown"
+            };
             view! {
-                <p class="count" aria-live="polite">{format!("{} {} of {} run(s){}", rows.len(), if grouped.get().is_some() { "group(s)" } else { "shown" }, total, if total > all.len() as i64 { format!(" (the {} most recent are loaded)", all.len()) } else { String::new() })}</p>
+                <p class="count" aria-live="polite">{format!("{} {unit} of {total} run(s){loaded_note}", rows.len())}</p>
+                <SameInEveryRow folded=folded/>
                 <div class="toolbar">{exports}</div>
                 {(compared.len() >= 2).then(|| view! { <Compare runs=compared/> })}
                 <div class="table-wrap">
@@ -267,7 +209,64 @@ fn Runs() -> impl IntoView {
     view! { {toolbar} {table} }
 }
 
-/// The selected runs side by side, only the fields in which they differ.
+/// Which columns the table shows: a checkbox each, kept in the URL's `cols`.
+#[component]
+fn ColumnChooser(
+    shown: Signal<Vec<&'static str>>,
+    set_params: impl Fn(&[(&str, String)]) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let reset = set_params.clone();
+    let boxes = COLUMNS
+        .iter()
+        .copied()
+        .filter(|&c| c != "id")
+        .map(|c| {
+            let set_params = set_params.clone();
+            view! {
+                <label class="check">
+                    <input type="checkbox" name=c prop:checked=move || shown.get().contains(&c)
+                        on:change=move |e| {
+                            let mut columns = shown.get_untracked();
+                            columns.retain(|&k| k != c);
+                            if event_target_checked(&e) {
+                                columns.push(c);
+                            }
+                            set_params(&[("cols", columns_param(&columns))]);
+                        }/>
+                    {quantity(c).to_owned()}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="column-chooser">
+            <summary>{move || format!("Columns: {} of {}", shown.get().len(), COLUMNS.len())}</summary>
+            <div class="choices">{boxes}</div>
+            <button class="link" on:click=move |_| reset(&[("cols", String::new())])>"Default columns"</button>
+        </details>
+    }
+}
+
+/// The columns folded out of the table, stated once: the values every row shares, and
+/// what no row has.
+#[component]
+fn SameInEveryRow(folded: Vec<(&'static str, String)>) -> impl IntoView {
+    let (missing, same): (Vec<_>, Vec<_>) = folded.into_iter().partition(|(_, v)| v.is_empty());
+    let same: Vec<String> = same
+        .into_iter()
+        .map(|(c, v)| format!("{}: {v}", quantity(c)))
+        .collect();
+    let missing: Vec<&str> = missing.into_iter().map(|(c, _)| quantity(c)).collect();
+    view! {
+        <p class="same-in-every-row">
+            {(!same.is_empty()).then(|| view! { <span>"Every row shown: " <strong>{same.join(" · ")}</strong>". "</span> })}
+            {(!missing.is_empty()).then(|| view! { <span class="hint">"No row shown has: " {missing.join(", ")} "."</span> })}
+        </p>
+    }
+}
+
+/// The selected runs side by side, only the fields in which they differ, with their
+/// training curves overlaid.
 #[component]
 fn Compare(runs: Vec<Row>) -> impl IntoView {
     let differing: Vec<&str> = COLUMNS
@@ -292,6 +291,13 @@ fn Compare(runs: Vec<Row>) -> impl IntoView {
             view! { <tr><th scope="row">{quantity(field).to_owned()}</th>{cells}</tr> }
         })
         .collect_view();
+    let overlaid: Vec<&str> = runs
+        .iter()
+        .take(MAX_OVERLAID_RUNS)
+        .map(|r| r.id.as_str())
+        .collect();
+    let curves = format!("/api/plots/loss.svg?runs={}", overlaid.join(","));
+    let left_out = runs.len().saturating_sub(MAX_OVERLAID_RUNS);
     view! {
         <div class="table-wrap compare">
             <table>
@@ -300,37 +306,8 @@ fn Compare(runs: Vec<Row>) -> impl IntoView {
                 <tbody>{body}</tbody>
             </table>
         </div>
-    }
-}
-
-#[component]
-fn TradeoffFigure() -> impl IntoView {
-    let dataset = query_param("dataset");
-    let (attack, set_attack) = signal("pgd");
-    let source = move || {
-        let mut query = vec![format!("attack={}", attack.get())];
-        query.extend(
-            dataset
-                .get()
-                .map(|d| format!("dataset={}", api::encode(&d))),
-        );
-        format!("/api/plots/tradeoff.svg?{}", query.join("&"))
-    };
-    view! {
-        <label>
-            "Robust axis: "
-            <select on:change=move |e| set_attack.set(if event_target_value(&e) == "autoattack" { "autoattack" } else { "pgd" })>
-                <option value="pgd" selected>"PGD-10 (the paper's)"</option>
-                <option value="autoattack">"AutoAttack (runs evaluated with it)"</option>
-            </select>
-        </label>
-        <figure class="figure">
-            <object class="plot" type="image/svg+xml" data=source aria-label="Test accuracy against adversarial test accuracy, one point per finished run; each point links to its run">
-                "Test accuracy against adversarial accuracy of every finished run."
-            </object>
-            <figcaption>
-                "Each point is a finished run: test accuracy (x) against test accuracy under the chosen attack (y), labelled with its network, method and local Lipschitz constant L; the larger the marker, the larger L. Click a point to open its run. In the paper, the more robust methods are also the smoother ones (smaller L)."
-            </figcaption>
-        </figure>
+        <Figure src=curves name="astute-training-loss" alt="Mean training loss per epoch of each compared run">
+            {format!("Mean training loss per epoch, one line per compared run{}.", if left_out > 0 { format!(" (the first {MAX_OVERLAID_RUNS}; {left_out} more are not drawn)") } else { String::new() })}
+        </Figure>
     }
 }
