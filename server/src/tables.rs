@@ -287,12 +287,13 @@ fn separation_rows(separations: &[SeparationRecord]) -> Vec<TableRow> {
             published.min_test_train,
             published.ratio_to_epsilon(),
         ];
-        let (ours, measured_on) = match (measured(published.dataset), sample_of(published.dataset))
-        {
-            (ours, Some(sample)) if ours.is_empty() && !measured(sample).is_empty() => {
-                (measured(sample), vec![sample])
-            }
-            (ours, _) => (ours, Vec::new()),
+        let own = measured(published.dataset);
+        let sample = sample_of(published.dataset)
+            .map(|sample| (sample, measured(sample)))
+            .filter(|(_, records)| !records.is_empty());
+        let (ours, measured_on) = match sample {
+            Some((sample, records)) if own.is_empty() => (records, vec![sample]),
+            _ => (own, Vec::new()),
         };
         shown.push(published.dataset);
         shown.extend(&measured_on);
