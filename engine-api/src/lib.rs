@@ -4,11 +4,13 @@
 mod curve;
 mod logits;
 mod manifest;
+mod own_data;
 mod theory;
 
 pub use curve::{CurveAttack, CurvePoint, CurveWarning, LARGE_RADIUS, curve_warnings};
 pub use logits::{cross_entropy, margin, prediction, softmax};
 pub use manifest::{ModelEntry, PlaygroundManifest, SampleSet};
+pub use own_data::{MAX_CLASSES, MAX_IMAGES, MAX_PIXEL_BYTES, OwnData, OwnReport};
 pub use theory::{
     TheoryConfig, TheoryData, TheoryMethod, TheoryScores, TheorySnapshot, TrainProgress,
 };

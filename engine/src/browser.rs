@@ -219,6 +219,23 @@ impl Theory {
     }
 }
 
+/// Reads a visitor's own files (`names[i]` holding `files[i]`: an IDX pair or CIFAR-10
+/// batches) and measures their exact ℓ∞ Train–Train separation, with `epsilon` for r/ε;
+/// returns `OwnReport` JSON, or says which file is wrong and why.
+#[wasm_bindgen(js_name = ownSeparation)]
+pub fn own_separation(
+    names: Vec<String>,
+    files: Vec<js_sys::Uint8Array>,
+    epsilon: Option<f64>,
+) -> Result<JsValue, JsValue> {
+    let files = names
+        .into_iter()
+        .zip(files)
+        .map(|(name, bytes)| (name, bytes.to_vec()))
+        .collect();
+    json(&crate::separation(crate::read_files(files, epsilon)?)?)
+}
+
 /// The pixels of an IDX3 image file (the playground's samples), checked by the same
 /// parser the native loaders use.
 #[wasm_bindgen(js_name = idxImages)]

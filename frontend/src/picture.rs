@@ -1,5 +1,5 @@
-//! Images on canvases: grey pictures, and signed values (perturbations, classifier
-//! scores) in a diverging colour scale.
+//! Images on canvases: grey and colour pictures, and signed values (perturbations,
+//! classifier scores) in a diverging colour scale.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -13,17 +13,36 @@ pub enum Palette {
     Grey,
     /// Values in [−scale, scale]: blue below zero, white at zero, red above.
     Diverging { scale: f32 },
+    /// Values in [0, 1] as three planes (red, green, blue: CHW, as datasets store them).
+    Rgb,
+}
+
+impl Palette {
+    /// How many of the values make one pixel.
+    fn channels(self) -> usize {
+        match self {
+            Palette::Rgb => 3,
+            Palette::Grey | Palette::Diverging { .. } => 1,
+        }
+    }
+}
+
+fn byte(v: f32) -> u8 {
+    (v.clamp(0.0, 1.0) * 255.0).round() as u8
 }
 
 pub fn rgba(values: &[f32], palette: Palette) -> Vec<u8> {
-    values
-        .iter()
-        .flat_map(|&v| match palette {
-            Palette::Grey => {
-                let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    match palette {
+        Palette::Grey => values
+            .iter()
+            .flat_map(|&v| {
+                let g = byte(v);
                 [g, g, g, 255]
-            }
-            Palette::Diverging { scale } => {
+            })
+            .collect(),
+        Palette::Diverging { scale } => values
+            .iter()
+            .flat_map(|&v| {
                 let t = if scale > 0.0 {
                     (v / scale).clamp(-1.0, 1.0)
                 } else {
@@ -35,14 +54,27 @@ pub fn rgba(values: &[f32], palette: Palette) -> Vec<u8> {
                 } else {
                     [fade(t), fade(t), 255, 255]
                 }
-            }
-        })
-        .collect()
+            })
+            .collect(),
+        Palette::Rgb => {
+            let plane = values.len() / 3;
+            (0..plane)
+                .flat_map(|i| {
+                    [
+                        byte(values[i]),
+                        byte(values[plane + i]),
+                        byte(values[2 * plane + i]),
+                        255,
+                    ]
+                })
+                .collect()
+        }
+    }
 }
 
-/// Draws `values` (one channel, `width` × `height`) into `canvas`.
+/// Draws `values` (`width` × `height` pixels of the palette's channels) into `canvas`.
 pub fn paint(canvas: &web_sys::HtmlCanvasElement, values: &[f32], width: u32, palette: Palette) {
-    let height = values.len() as u32 / width.max(1);
+    let height = (values.len() / palette.channels()) as u32 / width.max(1);
     canvas.set_width(width);
     canvas.set_height(height);
     let Some(context) = canvas
@@ -98,6 +130,11 @@ mod tests {
             [
                 255, 0, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255, 255, 128, 128, 255
             ]
+        );
+        // Two pixels in planes: red 1 then 0, green 0 then 0.5, blue 0 then 1.
+        assert_eq!(
+            rgba(&[1.0, 0.0, 0.0, 0.5, 0.0, 1.0], Palette::Rgb),
+            [255, 0, 0, 255, 0, 128, 255, 255]
         );
     }
 }

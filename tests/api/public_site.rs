@@ -398,6 +398,37 @@ fn missing_assets_are_not_found() {
     assert_eq!(cache("/runs/123"), (200, "no-cache".into()));
 }
 
+/// The site's brotli copies go to browsers that take brotli, the file itself to the rest.
+#[test]
+fn assets_are_sent_brotli_encoded_to_browsers_that_take_it() {
+    let lab = Lab::sqlite();
+    let site = lab.dir.path().join("site");
+    std::fs::create_dir_all(site.join("assets")).unwrap();
+    std::fs::write(site.join("index.html"), "<!doctype html>").unwrap();
+    std::fs::write(site.join("assets/engine-0123.wasm"), "the engine").unwrap();
+    // Not real brotli: the server sends the stored copy as is, never re-encoding.
+    std::fs::write(site.join("assets/engine-0123.wasm.br"), "stored copy").unwrap();
+    let site = site.display().to_string();
+    let server = serve(&lab, &["--site", &site]);
+    let fetch = |accepted: &str| {
+        let mut response = agent()
+            .get(&server.url("/assets/engine-0123.wasm"))
+            .header("accept-encoding", accepted)
+            .call()
+            .unwrap();
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .map(|e| e.to_str().unwrap().to_owned());
+        (encoding, response.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(
+        fetch("gzip, deflate, br, zstd"),
+        (Some("br".into()), "stored copy".into())
+    );
+    assert_eq!(fetch("identity"), (None, "the engine".into()));
+}
+
 /// A run belongs to the token that queued it: another token may neither cancel nor delete
 /// it, an admin token may; each token has a quota of queued work; the shipped results are
 /// read-only; revoked and expired tokens are refused.

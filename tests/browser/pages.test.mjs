@@ -7,8 +7,11 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { DESKTOP, PHONE, open, screenshot, startLab, stopLab } from "./harness.mjs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DESKTOP, PHONE, binary, open, screenshot, startLab, stopLab } from "./harness.mjs";
 
 let lab;
 before(async () => {
@@ -109,6 +112,48 @@ test("the MNIST sample ships with Astute: its closest pairs are images", async (
   await context.close();
 });
 
+test("a visitor's own files are measured in the browser: Fashion-MNIST's test set as the native engine measures it", async () => {
+  // The native reference: \`astute separation\` on a folder whose training files are the
+  // same 10,000 test images.
+  const fashion = "/usr/share/datasets/fashion-mnist";
+  const dir = mkdtempSync(join(tmpdir(), "astute-own-"));
+  mkdirSync(join(dir, "fashion-mnist"));
+  for (const part of ["images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"]) {
+    for (const split of ["train", "t10k"]) symlinkSync(join(fashion, `t10k-${part}`), join(dir, "fashion-mnist", `${split}-${part}`));
+  }
+  const native = JSON.parse(execFileSync(binary, ["separation", "-d", "fashion-mnist", "--split", "train-train",
+    "--json", "--no-store", "--data-dir", dir]).toString()).reports[0];
+
+  const { page, errors, context } = await open(lab, "/datasets");
+  const input = page.locator("section.own-data input[type=file]");
+  // A truncated file is refused, by name.
+  const images = readFileSync(join(fashion, "t10k-images-idx3-ubyte.gz"));
+  const labels = readFileSync(join(fashion, "t10k-labels-idx1-ubyte.gz"));
+  await input.setInputFiles([
+    { name: "t10k-images-idx3-ubyte.gz", mimeType: "application/gzip", buffer: images.subarray(0, images.length / 2) },
+    { name: "t10k-labels-idx1-ubyte.gz", mimeType: "application/gzip", buffer: labels },
+  ]);
+  const refusal = page.locator("section.own-data p.error");
+  await refusal.waitFor({ timeout: 120000 });
+  console.log(`# own data, half a file: ${await refusal.textContent()}`);
+  assert.match(await refusal.textContent(), /^“t10k-images-idx3-ubyte\.gz”: /);
+
+  await input.setInputFiles([join(fashion, "t10k-images-idx3-ubyte.gz"), join(fashion, "t10k-labels-idx1-ubyte.gz")]);
+  const result = page.locator("section.own-data .own-result");
+  await result.waitFor({ timeout: 300000 });
+  const got = await result.evaluate((r) => ({ ...r.dataset }));
+  console.log(`# own data: Fashion-MNIST's 10,000 test images in the browser: min ${got.min}, mean ${got.mean}, ` +
+    `in ${(Number(got.milliseconds) / 1000).toFixed(2)} s (reading and search); native min ${native.min}, mean ${native.mean}`);
+  assert.equal(Number(got.min), native.min);
+  assert.equal(Number(got.mean), native.mean);
+  assert.deepEqual(got.histogram.split(",").map(Number), native.histogram.counts);
+  assert.match(await result.locator("h3").textContent(), /^10000 images of 1×28×28 in 10 classes, from “t10k-images-idx3-ubyte\.gz” and “t10k-labels-idx1-ubyte\.gz”$/);
+  assert.equal(await result.locator(".pair canvas").count(), 12, "six closest pairs, two images each");
+  await screenshot(page, "datasets-own-data");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a run launched from the Experiments page finishes and appears in the viewer, the worker that ran it listed", async () => {
   const { page, errors, context } = await open(
     lab, "/experiments?dataset=mnist&methods=natural&scale=smoke&seeds=1");
@@ -135,6 +180,23 @@ test("a run launched from the Experiments page finishes and appears in the viewe
   const weights = await fetch(lab.base + (await download.getAttribute("href")));
   assert.equal(weights.status, 200);
   assert.ok((await weights.arrayBuffer()).byteLength > 1000);
+  assert.equal(await page.getByRole("link", { name: "Attack it in the playground" }).getAttribute("href"), `/playground?run=${id}`);
+
+  // A smoke run stores no accuracy-against-ε curve: the page offers to compute one in the
+  // browser, where the playground attacks the MNIST sample with the run's own weights.
+  await page.getByRole("link", { name: "Compute it in your browser" }).click();
+  await page.waitForURL(new RegExp(`/playground\\?run=${id}&vs=none`));
+  const outcome = page.locator(`article.outcome[data-model="run-${id}"]`);
+  await outcome.waitFor({ timeout: 120000 });
+  assert.equal(await outcome.locator("h3").textContent(), `Run ${id}: Natural`);
+  await page.locator("section", { has: page.locator("#curve-title") }).getByLabel("Images").selectOption("20");
+  await page.getByRole("button", { name: "Compute the curve" }).click();
+  const curve = page.locator("table.curve-table");
+  await curve.waitFor({ timeout: 120000 });
+  assert.deepEqual(await curve.locator("thead th").allTextContents(), ["ε", `Run ${id}: Natural`]);
+  assert.equal(await curve.locator("tbody tr").count(), 8, "one row per radius");
+  assert.match(await curve.locator("caption").textContent(), /on the first 20 sample images/);
+  assert.deepEqual(errors, []);
 
   await page.goto(`${lab.base}/results?view=runs&q=${encodeURIComponent("dataset = mnist")}`);
   const row = page.locator("table.runs tbody tr", { hasText: id });

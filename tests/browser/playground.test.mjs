@@ -87,9 +87,22 @@ for (const mode of ["cpu", "webgpu"]) {
           // SwiftShader takes seconds per attack: here the curve is left to the engine test below.
           assert.equal(await outcomes.nth(1).getAttribute("data-kept"), "true", "TRADES(6) keeps its answer");
         } else if (width === "desktop") {
+          // The curve computes in the engine's worker: the page keeps drawing frames meanwhile.
+          await page.evaluate(() => {
+            window.frames_ = [];
+            const tick = (t) => { window.frames_.push(t); requestAnimationFrame(tick); };
+            requestAnimationFrame(tick);
+          });
+          const started = Date.now();
           await page.getByRole("button", { name: "Compute the curve" }).click();
           const table = page.locator("table.curve-table");
           await table.waitFor({ timeout: wait * 3 });
+          const computed = Date.now() - started;
+          const gaps = await page.evaluate(() => window.frames_.slice(1).map((t, i) => t - window.frames_[i]).sort((a, b) => a - b));
+          const p95 = gaps[Math.floor(gaps.length * 0.95)];
+          console.log(`# ${mode}: the ${curveImages}-image curve took ${(computed / 1000).toFixed(1)} s; frame gaps meanwhile: ${gaps.length} frames, median ${gaps[gaps.length >> 1].toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${gaps[gaps.length - 1].toFixed(1)} ms`);
+          assert.ok(computed > 1000, `the curve took ${computed} ms: too short to measure frames over`);
+          assert.ok(p95 <= 50, `frame gaps p95 ${p95} ms`);
           const row = table.locator("tbody tr").filter({ has: page.locator("th", { hasText: /^0\.1$/ }) });
           const cells = await row.locator("td").allInnerTexts();
           const [naturalAcc, robustAcc] = cells.map((c) => Number.parseFloat(c));
@@ -249,6 +262,70 @@ for (const mode of ["cpu", "webgpu"]) {
         await page.locator("p.backend[data-backend]").waitFor({ timeout: wait });
         assert.equal(await page.locator("p.engine-download").count(), 0, "the progress line goes once the engine runs");
         assert.deepEqual(errors, []);
+        await context.close();
+      });
+    }
+
+    if (mode === "cpu") {
+      test("ε follows the dragged slider, and the attack recomputes before it is let go", async () => {
+        const path = `/playground?d=mnist-sample&m=mnist-sample-natural-plain&vs=none&i=0&eps=0.1&backend=cpu`;
+        const { page, errors, context } = await open(lab, path);
+        await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 1, null, { timeout: wait });
+        const linf = async () => Number(await page.locator("article.outcome dd.linf").innerText());
+        assert.ok(await linf() > 0.05, "the attack at ε = 0.1 uses most of its budget");
+        const slider = page.getByLabel("ε, the ℓ∞ budget");
+        const box = await slider.boundingBox();
+        const at = (epsilon) => box.x + 8 + (box.width - 16) * (epsilon / 0.3);
+        await page.mouse.move(at(0.1), box.y + box.height / 2);
+        await page.mouse.down();
+        // Slowly down to ε ≈ 0.02, holding the button: the label and the attack follow.
+        for (let k = 1; k <= 8; k++) {
+          await page.mouse.move(at(0.1 - 0.01 * k), box.y + box.height / 2);
+          await page.waitForTimeout(60);
+        }
+        const label = Number((await page.locator(".epsilon-value").innerText()).replace("ε = ", ""));
+        assert.ok(label < 0.04, `the label follows the hand: ${label}`);
+        await page.waitForFunction((limit) => Number(document.querySelector("article.outcome dd.linf")?.textContent) <= limit,
+          label + 1e-6, { timeout: wait }).catch(async (error) => {
+          const shown = await page.locator("div.outcomes, p.error").allInnerTexts();
+          throw new Error(`${error.message}; at ${page.url()} the page shows: ${shown.join(" | ")}`);
+        });
+        assert.match(page.url(), /eps=0\.0[1-4]/, "the URL follows, throttled");
+        console.log(`# cpu: while dragged to ε = ${label}, the attack used ℓ∞ ${await linf()} (button still down)`);
+        await page.mouse.up();
+        assert.deepEqual(errors, [], "no console errors");
+        await context.close();
+      });
+
+      test("cancel stops the curve at once, and the engine answers the next attack", async () => {
+        const path = `/playground?d=mnist-sample&m=mnist-sample-natural-plain&vs=mnist-sample-trades6-plain&i=0&n=100&backend=cpu`;
+        const { page, errors, context } = await open(lab, path);
+        await page.waitForFunction(() => document.querySelectorAll("article.outcome").length === 2, null, { timeout: wait });
+        await page.getByRole("button", { name: "Compute the curve" }).click();
+        const status = page.locator("p.loading", { hasText: "Attacking every image at every ε" });
+        await status.getByText(/2 of 8 radii/).waitFor({ timeout: wait });
+        // From the click to the notice on the page, timed in the page: the worker ends in
+        // the click's handler, so the notice's delay bounds the engine's.
+        const stopped = await page.evaluate(() => new Promise((done) => {
+          const clicked = performance.now();
+          new MutationObserver((_, observer) => {
+            if (document.querySelector("p.cancelled")) {
+              observer.disconnect();
+              done(performance.now() - clicked);
+            }
+          }).observe(document.body, { childList: true, subtree: true });
+          document.querySelector("button.cancel").click();
+        }));
+        const said = await page.locator("p.cancelled").innerText();
+        console.log(`# cpu: cancel to "${said}" in ${stopped.toFixed(0)} ms`);
+        assert.match(said, /^Cancelled at Natural, ε = 0\.02 \(2 of 8 radii, 100 images\)/);
+        assert.ok(stopped < 50, `cancel took ${stopped} ms`);
+        assert.equal(await page.locator("table.curve-table").count(), 0);
+        // The same page's next attack starts a new worker.
+        await page.getByLabel("ε, the ℓ∞ budget").fill("0.05");
+        await page.waitForFunction(() => [...document.querySelectorAll("article.outcome dd.linf")]
+          .map((d) => Number(d.textContent)).filter((l) => l <= 0.05 + 1e-6).length === 2, null, { timeout: wait });
+        assert.deepEqual(errors, [], "no console errors");
         await context.close();
       });
     }

@@ -5,8 +5,8 @@
 //! each with the `wasm-bindgen` library at exactly the version in Cargo.lock (no CLI to
 //! install) without its name section, name every asset after a hash of its bytes (so the
 //! server can let browsers cache them for a year), write `index.html`, copy the
-//! playground's models and samples, and store a gzip copy beside each file for the server
-//! to send as is.
+//! playground's models and samples, and store a brotli and a gzip copy beside each file
+//! for the server to send as is (brotli to browsers that take it: every current one).
 
 use std::fs;
 use std::io::Write;
@@ -147,13 +147,17 @@ fn site(out: &Path) -> anyhow::Result<()> {
     let module = publish(&out, &app.join("astute_bg.wasm"), "astute", "wasm")?;
     let engine_script = publish(&out, &engine.join("engine.js"), "engine", "js")?;
     let engine_module = publish(&out, &engine.join("engine_bg.wasm"), "engine", "wasm")?;
+    let engine_worker = publish(
+        &out,
+        &static_dir.join("engine-worker.js"),
+        "engine-worker",
+        "js",
+    )?;
     // Its sizes, for the pages' progress bar while it downloads; its gzip is kept for the
     // loop below, which would otherwise compress the largest file twice.
     let engine_wasm = fs::read(engine.join("engine_bg.wasm"))?;
-    let engine_gzipped = gzip(&engine_wasm)?;
-    let engine_compressed = engine_gzipped.len();
-    let mut compressed =
-        std::collections::HashMap::from([(out.join(&engine_module[1..]), engine_gzipped)]);
+    let mut encodings = EncodingCache::new(&root)?;
+    let engine_compressed = encodings.encode(&engine_wasm)?;
     copy_tree(&static_dir.join("playground"), &out.join("playground-data"))?;
     let style = publish(&out, &static_dir.join("style.css"), "style", "css")?;
     let icon = publish(&out, &static_dir.join("favicon.svg"), "favicon", "svg")?;
@@ -164,37 +168,47 @@ fn site(out: &Path) -> anyhow::Result<()> {
         .replace("{{icon}}", &icon)
         .replace("{{engine_script}}", &engine_script)
         .replace("{{engine_module}}", &engine_module)
+        .replace("{{engine_worker}}", &engine_worker)
         .replace("{{engine_bytes}}", &engine_wasm.len().to_string())
-        .replace("{{engine_compressed}}", &engine_compressed.to_string());
+        .replace(
+            "{{engine_compressed}}",
+            &engine_compressed.brotli.len().to_string(),
+        );
     fs::write(out.join("index.html"), page)?;
 
     let first_load_files = [&script, &module, &style, &icon].map(|p| out.join(&p[1..]));
+    let engine_files = [&engine_script, &engine_module, &engine_worker].map(|p| out.join(&p[1..]));
     let (mut first_load, mut engine_load) = (0, 0);
-    println!("{:<48} {:>10} {:>10}", "file", "bytes", "gzipped");
+    println!(
+        "{:<48} {:>10} {:>10} {:>10}",
+        "file", "bytes", "gzip", "brotli"
+    );
     for file in files(&out)? {
         let bytes = fs::read(&file)?;
-        let gzipped = match compressed.remove(&file) {
-            Some(gzipped) => gzipped,
-            None => gzip(&bytes)?,
-        };
+        let compressed = encodings.encode(&bytes)?;
         if file.ends_with("index.html") || first_load_files.contains(&file) {
-            first_load += gzipped.len();
+            first_load += compressed.brotli.len();
         }
-        if file == out.join(&engine_script[1..]) || file == out.join(&engine_module[1..]) {
-            engine_load += gzipped.len();
+        if engine_files.contains(&file) {
+            engine_load += compressed.brotli.len();
         }
         println!(
-            "{:<48} {:>10} {:>10}",
+            "{:<48} {:>10} {:>10} {:>10}",
             file.strip_prefix(&out)?.display(),
             bytes.len(),
-            gzipped.len()
+            compressed.gzip.len(),
+            compressed.brotli.len()
         );
-        let mut name = file.clone().into_os_string();
-        name.push(".gz");
-        fs::write(name, gzipped)?;
+        for (extension, encoded) in [("gz", &compressed.gzip), ("br", &compressed.brotli)] {
+            let mut name = file.clone().into_os_string();
+            name.push(".");
+            name.push(extension);
+            fs::write(name, encoded)?;
+        }
     }
+    encodings.prune()?;
     println!(
-        "first load (page, app, style, icon; gzipped): {:.1} KB; the in-browser engine adds {:.1} KB; built in {:.0} s into {}",
+        "first load (page, app, style, icon; brotli): {:.1} KB; the in-browser engine adds {:.1} KB; built in {:.0} s into {}",
         first_load as f64 / 1e3,
         engine_load as f64 / 1e3,
         started.elapsed().as_secs_f64(),
@@ -207,21 +221,77 @@ fn site(out: &Path) -> anyhow::Result<()> {
 fn publish(out: &Path, source: &Path, stem: &str, ext: &str) -> anyhow::Result<String> {
     let bytes = fs::read(source).with_context(|| format!("reading {}", source.display()))?;
     let hash = Sha256::digest(&bytes);
-    let name = format!(
-        "{stem}-{}.{ext}",
-        hash[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let name = format!("{stem}-{}.{ext}", hex(&hash[..6]));
     fs::write(out.join("assets").join(&name), bytes)?;
     Ok(format!("/assets/{name}"))
 }
 
-fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-    encoder.write_all(bytes)?;
-    Ok(encoder.finish()?)
+/// A file's bytes as the server sends them to browsers that accept each encoding.
+struct Compressed {
+    gzip: Vec<u8>,
+    brotli: Vec<u8>,
+}
+
+/// Encodings of earlier builds, in `target/site-compressed/` named by the hash of what they
+/// encode: brotli's densest setting takes about two seconds a megabyte, and a build whose
+/// engine did not change reuses its encodings.
+struct EncodingCache {
+    dir: PathBuf,
+    used: std::collections::HashSet<String>,
+}
+
+impl EncodingCache {
+    fn new(root: &Path) -> anyhow::Result<EncodingCache> {
+        let dir = root.join("target").join("site-compressed");
+        fs::create_dir_all(&dir)?;
+        Ok(EncodingCache {
+            dir,
+            used: Default::default(),
+        })
+    }
+
+    /// `bytes` in both encodings at their best settings.
+    fn encode(&mut self, bytes: &[u8]) -> anyhow::Result<Compressed> {
+        let key = hex(&Sha256::digest(bytes));
+        let gzip_path = self.dir.join(format!("{key}.gz"));
+        let brotli_path = self.dir.join(format!("{key}.br"));
+        self.used.insert(key);
+        if let (Ok(gzip), Ok(brotli)) = (fs::read(&gzip_path), fs::read(&brotli_path)) {
+            return Ok(Compressed { gzip, brotli });
+        }
+        let mut gzip = GzEncoder::new(Vec::new(), Compression::best());
+        gzip.write_all(bytes)?;
+        let gzip = gzip.finish()?;
+        let mut brotli = Vec::new();
+        let parameters = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 24,
+            size_hint: bytes.len(),
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut brotli, &parameters)?;
+        fs::write(&gzip_path, &gzip)?;
+        fs::write(&brotli_path, &brotli)?;
+        Ok(Compressed { gzip, brotli })
+    }
+
+    /// Removes the encodings this build did not use.
+    fn prune(self) -> anyhow::Result<()> {
+        for file in files(&self.dir)? {
+            let key = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if !self.used.contains(key) {
+                fs::remove_file(&file)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Copies the folder `from` to `to` (made anew), if `from` exists.

@@ -47,6 +47,41 @@ pub(crate) fn query_param(name: &'static str) -> Memo<Option<String>> {
     Memo::new(move |_| query.read().get(name))
 }
 
+/// `apply`, called with the latest of a fast stream of values (a dragged slider) at most
+/// once per `interval`: the first at once, then the newest each interval while values keep
+/// coming, and always the last, so that work follows the hand without piling up.
+pub(crate) fn throttled<T: 'static>(
+    interval: std::time::Duration,
+    apply: impl Fn(T) + Clone + 'static,
+) -> impl Fn(T) + Clone + 'static {
+    // (a call is waiting out the interval, the newest value since)
+    let state = std::rc::Rc::new(std::cell::RefCell::new((false, None::<T>)));
+    fn flush<T: 'static>(
+        state: std::rc::Rc<std::cell::RefCell<(bool, Option<T>)>>,
+        interval: std::time::Duration,
+        apply: impl Fn(T) + Clone + 'static,
+    ) {
+        let newest = state.borrow_mut().1.take();
+        match newest {
+            Some(value) => {
+                apply.clone()(value);
+                set_timeout(move || flush(state, interval, apply), interval);
+            }
+            None => state.borrow_mut().0 = false,
+        }
+    }
+    move |value: T| {
+        let waiting = {
+            let mut s = state.borrow_mut();
+            s.1 = Some(value);
+            std::mem::replace(&mut s.0, true)
+        };
+        if !waiting {
+            flush(state.clone(), interval, apply.clone());
+        }
+    }
+}
+
 /// Sets (or, when empty, removes) query parameters of the current URL without adding a
 /// history entry per keystroke, so the address bar always holds the page's state.
 pub(crate) fn set_query_params() -> impl Fn(&[(&str, String)]) + Clone + Send + Sync + 'static {

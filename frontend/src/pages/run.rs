@@ -94,6 +94,13 @@ fn RunDetail(
         }
     );
     let curve = !run.spec.curve.is_empty();
+    // The playground runs a model in the browser on its sample images, MNIST's and
+    // Fashion-MNIST's: there its robust accuracy against ε is computed on request.
+    let playground = weights.is_some()
+        && matches!(
+            summary.dataset.to_string().as_str(),
+            "mnist" | "mnist-sample" | "fashion-mnist"
+        );
     let (deleted, set_deleted) = signal(None::<Result<(), api::Failure>>);
     // The event log opens its stream only when shown.
     let (events_open, set_events_open) = signal(false);
@@ -141,16 +148,31 @@ fn RunDetail(
                 <Figure src=format!("/api/runs/{id}/loss.svg") name=format!("astute-run-{id}-loss")
                     alt="Mean training loss per epoch">"Training loss"</Figure>
             })}
-            {curve.then(|| view! {
-                <Figure src=format!("/api/runs/{id}/accuracy-vs-epsilon.svg") name=format!("astute-run-{id}-accuracy-vs-epsilon")
-                    alt="Test accuracy under PGD as a function of ε">"Accuracy as a function of ε"</Figure>
-            })}
+            {if curve {
+                view! {
+                    <Figure src=format!("/api/runs/{id}/accuracy-vs-epsilon.svg") name=format!("astute-run-{id}-accuracy-vs-epsilon")
+                        alt="Test accuracy under PGD as a function of ε">"Accuracy as a function of ε"</Figure>
+                }
+                .into_any()
+            } else if playground {
+                view! {
+                    <p class="hint no-curve">"No accuracy-against-ε curve was stored with this run. "
+                        <a href=format!("/playground?run={id}&vs=none")>"Compute it in your browser"</a>
+                        " (the playground attacks its sample images with this run's weights)."</p>
+                }
+                .into_any()
+            } else {
+                ().into_any()
+            }}
         </div>
         <div class="columns">
             <section><h2>"Spec"</h2><dl>{definition(spec_fields(&run.spec))}</dl></section>
             <section><h2>"Provenance"</h2><dl>{definition(provenance_fields(run.provenance))}</dl></section>
         </div>
         <p>
+            {playground.then(|| view! {
+                <a class="button" href=format!("/playground?run={id}")>"Attack it in the playground"</a>" "
+            })}
             {match weights {
                 Some(weights) => view! { <a class="button" href=weights download>"Download weights (safetensors)"</a> " " }.into_any(),
                 None if done => view! {

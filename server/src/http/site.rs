@@ -1,5 +1,5 @@
-//! The web app's files (built by `cargo xtask site`): gzip copies sent when the browser
-//! takes them, hashed assets cached for a year (a missing one is a 404), `index.html`
+//! The web app's files (built by `cargo xtask site`): brotli or gzip copies sent when the
+//! browser takes them, hashed assets cached for a year (a missing one is a 404), `index.html`
 //! revalidated every time, and every other path answered with `index.html` so the app's
 //! own routes work on reload.
 
@@ -33,10 +33,17 @@ pub fn routes<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
         });
     }
     let files = ServeDir::new(dir)
+        .precompressed_br()
         .precompressed_gzip()
-        .fallback(ServeFile::new(&index).precompressed_gzip());
+        .fallback(
+            ServeFile::new(&index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     // A missing asset is a 404, never the app's page under an asset's name.
-    let assets = ServeDir::new(dir.join("assets")).precompressed_gzip();
+    let assets = ServeDir::new(dir.join("assets"))
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .nest_service("/assets", assets)
         .fallback_service(files)

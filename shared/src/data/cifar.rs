@@ -4,10 +4,14 @@
 
 use super::{DataError, Dataset, ImageShape};
 
+pub use astute_formats::cifar::{CLASS_NAMES, RECORD_BYTES};
+
 /// One image: 3 channels of 32 × 32.
-pub const SHAPE: ImageShape = ImageShape::new(3, 32, 32);
-/// Bytes in one record: the label, then the image.
-pub const RECORD_BYTES: usize = 1 + SHAPE.len();
+pub const SHAPE: ImageShape = ImageShape::new(
+    astute_formats::cifar::SHAPE[0],
+    astute_formats::cifar::SHAPE[1],
+    astute_formats::cifar::SHAPE[2],
+);
 /// The folder the official archive unpacks to.
 pub const ARCHIVE_FOLDER: &str = "cifar-10-batches-bin";
 pub const TRAIN_FILES: [&str; 5] = [
@@ -20,48 +24,12 @@ pub const TRAIN_FILES: [&str; 5] = [
 pub const TEST_FILE: &str = "test_batch.bin";
 /// Class names, one per line; used when present.
 pub const META_FILE: &str = "batches.meta.txt";
-/// The names `batches.meta.txt` holds, for when it is missing.
-pub const CLASS_NAMES: [&str; 10] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
 
 /// Parses one batch file. Labels must name one of `class_names`.
 pub fn parse_batch(bytes: &[u8], class_names: Vec<String>) -> Result<Dataset, DataError> {
-    let (records, stray) = (bytes.len() / RECORD_BYTES, bytes.len() % RECORD_BYTES);
-    if stray != 0 {
-        return Err(DataError::Invalid(format!(
-            "truncated or padded: {} bytes is {records} records of {RECORD_BYTES} bytes and {stray} more",
-            bytes.len()
-        )));
-    }
-    if records == 0 {
-        return Err(DataError::Invalid("empty file: no records".into()));
-    }
-    let mut images = Vec::with_capacity(records * SHAPE.len());
-    let mut labels = Vec::with_capacity(records);
-    for (i, record) in bytes.chunks_exact(RECORD_BYTES).enumerate() {
-        let (&label, image) = record
-            .split_first()
-            .ok_or_else(|| DataError::Invalid("empty record".into()))?;
-        if usize::from(label) >= class_names.len() {
-            return Err(DataError::Invalid(format!(
-                "record {i} has label {label}; labels go from 0 to {}",
-                class_names.len().saturating_sub(1)
-            )));
-        }
-        labels.push(u16::from(label));
-        images.extend_from_slice(image);
-    }
-    Dataset::new(SHAPE, images, labels, class_names)
+    let batch = astute_formats::cifar::parse_batch(bytes, class_names.len())?;
+    let labels = batch.labels.into_iter().map(u16::from).collect();
+    Dataset::new(SHAPE, batch.images, labels, class_names)
 }
 
 /// Class names from `batches.meta.txt`: the non-blank lines, which must be 10.

@@ -8,6 +8,7 @@ mod curve;
 mod sketch;
 mod trace;
 
+use astute_api::RunAnswer;
 use astute_engine_api::{
     AttackKind, AttackRequest, AttackResult, BackendChoice, CurveAttack, CurvePoint, ModelEntry,
     PlaygroundManifest, SampleSet, cross_entropy, curve_warnings, margin, prediction, softmax,
@@ -18,16 +19,18 @@ use leptos::prelude::*;
 use self::curve::{CURVE_SIZES, CurveChart, EPSILONS};
 use self::sketch::Sketch;
 use self::trace::ApgdTrace;
-use super::{parse_or, query_param, set_query_params};
+use super::{parse_or, query_param, set_query_params, throttled};
 use crate::api;
 use crate::components::EngineStarting;
-use crate::engine::{Engine, yield_to_browser};
+use crate::engine::{self, Engine};
 use crate::picture::{Palette, Picture};
 
 const MANIFEST: &str = "/playground-data/manifest.json";
 /// The image a first visit attacks: a digit of the MNIST sample that the natural model
 /// loses at ε = 0.1 while the robust ones keep it, so the page opens on the paper's point.
 const FIRST_IMAGE: usize = 3;
+/// How often a dragged slider or a typed number re-runs the attack.
+const LIVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// A dataset's shipped test images, decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,12 +96,70 @@ async fn load_samples(set: SampleSet) -> Result<Samples, String> {
     })
 }
 
+/// The prefix of the ids of models that are runs of this server's store (`?run=ID`).
+const RUN_PREFIX: &str = "run-";
+
+/// A model's name on the page: a run's says which run it is.
+fn title(model: &ModelEntry) -> String {
+    match model.id.strip_prefix(RUN_PREFIX) {
+        Some(run) => format!("Run {run}: {}", model.label()),
+        None => model.label(),
+    }
+}
+
+/// Where a model's weights are: the manifest's paths are under the playground's data, a
+/// run's are the server's URL for them.
+fn weights_url(model: &ModelEntry) -> String {
+    if model.weights.starts_with('/') {
+        model.weights.clone()
+    } else {
+        format!("/playground-data/{}", model.weights)
+    }
+}
+
+/// The playground's entry for a run of the store: its weights, the samples of its dataset
+/// (the MNIST sample's for MNIST), what it measured. Runs on datasets the playground has
+/// no samples of, and runs without weights, are refused with the reason.
+fn run_entry(answer: RunAnswer) -> Result<ModelEntry, String> {
+    let summary = answer.run.summary;
+    let id = summary.id;
+    let weights = answer.weights.ok_or_else(|| {
+        format!(
+            "run {id} has no stored weights to attack (shipped results keep their numbers only)"
+        )
+    })?;
+    let dataset = match summary.dataset.to_string().as_str() {
+        "mnist" | "mnist-sample" => "mnist-sample",
+        "fashion-mnist" => "fashion-mnist",
+        other => {
+            return Err(format!(
+                "the playground has sample images of MNIST and Fashion-MNIST only; run {id} is on {other}"
+            ));
+        }
+    };
+    Ok(ModelEntry {
+        id: format!("{RUN_PREFIX}{id}"),
+        dataset: dataset.to_owned(),
+        architecture: summary.architecture.to_string(),
+        method: summary.method.to_string(),
+        dropout: summary.dropout,
+        weights,
+        bytes: 0,
+        test_accuracy: summary.test_acc.unwrap_or(f64::NAN),
+        test_adversarial_accuracy: summary.adv_test_acc.unwrap_or(f64::NAN),
+        test_lipschitz: summary.test_lipschitz.unwrap_or(f64::NAN),
+        test_images: 0,
+        test_autoattack_accuracy: None,
+        autoattack_images: None,
+        epsilon: summary.epsilon as f32,
+        command: format!("run {id} of this lab"),
+    })
+}
+
 /// The engine on `choice` with `model` loaded, and the model's handle in it.
 async fn engine_with(model: &ModelEntry, choice: BackendChoice) -> Result<(Engine, usize), String> {
     let engine = Engine::get(choice).await?;
-    let handle = engine
-        .model(&model.id, &format!("/playground-data/{}", model.weights))
-        .await?;
+    let handle = engine.model(&model.id, &weights_url(model)).await?;
     Ok((engine, handle))
 }
 
@@ -156,8 +217,26 @@ pub fn Playground() -> impl IntoView {
     });
     let set_params = set_query_params();
 
+    // A run of this lab to attack (`?run=ID`, linked from its page), beside the shipped models.
+    let run_param = query_param("run");
+    let run_model = LocalResource::new(move || {
+        let id = run_param.get();
+        async move {
+            let Some(id) = id else { return Ok(None) };
+            let answer = api::get::<RunAnswer>(&format!("/api/runs/{id}"))
+                .await
+                .map_err(|e| format!("run {id}: {e}"))?;
+            run_entry(answer).map(Some)
+        }
+    });
+    let run_entry = Memo::new(move |_| run_model.get().and_then(Result::ok).flatten());
     let dataset_param = query_param("d");
-    let dataset = Memo::new(move |_| dataset_param.get().unwrap_or_else(|| "mnist-sample".into()));
+    let dataset = Memo::new(move |_| {
+        dataset_param
+            .get()
+            .or_else(|| run_entry.get().map(|e| e.dataset))
+            .unwrap_or_else(|| "mnist-sample".into())
+    });
     let (model_a, model_b) = (query_param("m"), query_param("vs"));
     let index_param = query_param("i");
     let index = Memo::new(move |_| parse_or(index_param.get(), FIRST_IMAGE));
@@ -204,14 +283,16 @@ pub fn Playground() -> impl IntoView {
     });
 
     let entries = Memo::new(move |_| -> Vec<ModelEntry> {
-        match manifest.get() {
-            Some(Ok(m)) => m
-                .models
-                .into_iter()
-                .filter(|e| e.dataset == dataset.get())
-                .collect(),
+        let shipped = match manifest.get() {
+            Some(Ok(m)) => m.models,
             _ => Vec::new(),
-        }
+        };
+        run_entry
+            .get()
+            .into_iter()
+            .chain(shipped)
+            .filter(|e| e.dataset == dataset.get())
+            .collect()
     });
     let chosen_models = Memo::new(move |_| -> Vec<ModelEntry> {
         let entries = entries.get();
@@ -220,7 +301,11 @@ pub fn Playground() -> impl IntoView {
             let id = id.unwrap_or(default);
             entries.iter().find(|e| e.id == id).cloned()
         };
-        let first = pick(model_a.get(), format!("{d}-natural-plain"));
+        let first_default = match run_entry.get() {
+            Some(run) => run.id,
+            None => format!("{d}-natural-plain"),
+        };
+        let first = pick(model_a.get(), first_default);
         let second = match model_b.get().as_deref() {
             Some("none") => None,
             other => pick(other.map(str::to_owned), format!("{d}-trades6-plain")),
@@ -269,7 +354,7 @@ pub fn Playground() -> impl IntoView {
     // The image as attacked (its class read by the first model where unset), and what each
     // model did with it.
     let outcomes = LocalResource::new(move || {
-        let (models, target, request, choice, read_class) = (
+        let (models, target, request_now, choice, read_class) = (
             chosen_models.get(),
             target.get(),
             request.get(),
@@ -284,16 +369,21 @@ pub fn Playground() -> impl IntoView {
                 match clean_answer(reader, &target.pixels, choice).await {
                     Ok(class) => {
                         target.label = class;
-                        target.class_from = Some(reader.label());
+                        target.class_from = Some(title(reader));
                     }
-                    Err(e) => return (None, vec![Err(format!("{}: {e}", reader.label()))]),
+                    Err(e) => return (None, vec![Err(format!("{}: {e}", title(reader)))]),
                 }
             }
             let mut found = Vec::new();
             for model in models {
-                let id = model.label();
+                // A newer request (a dragged slider) makes this one's answer unwanted: stop
+                // asking the engine for it, so that its work does not queue up.
+                if request.get_untracked() != request_now {
+                    return (None, Vec::new());
+                }
+                let id = title(&model);
                 found.push(
-                    attack_with(model, target.clone(), request.clone(), choice)
+                    attack_with(model, target.clone(), request_now.clone(), choice)
                         .await
                         .map_err(|e| format!("{id}: {e}")),
                 );
@@ -366,84 +456,117 @@ pub fn Playground() -> impl IntoView {
             .into_iter()
             .map(|e| {
                 let is = selected.as_deref() == Some(e.id.as_str());
-                view! { <option value=e.id.clone() selected=is>{e.label()}</option> }
+                view! { <option value=e.id.clone() selected=is>{title(&e)}</option> }
             })
             .collect_view();
         view! { {none}{options} }
     };
 
-    let controls = {
-        let field = field.clone();
-        move || {
-            let r = request.get();
-            let names = class_names.get();
-            let models = chosen_models.get();
-            let a = models.first().map(|m| m.id.clone());
-            let b = if model_b.get().as_deref() == Some("none") {
-                Some("none".to_string())
-            } else {
-                models.get(1).map(|m| m.id.clone())
-            };
-            let targets = names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| view! { <option value=i.to_string() selected=r.target == Some(i)>{format!("{i}: {n}")}</option> })
-                .collect_view();
-            let is_pgd = r.kind == AttackKind::Pgd;
-            let seeded = is_pgd || r.kind.adaptive();
-            view! {
-                <fieldset class="controls">
-                    <legend>"Attack"</legend>
-                    <label>"Dataset "
-                        <select on:change=field("d") prop:value=move || dataset.get()>
-                            <option value="mnist-sample">"MNIST (sample)"</option>
-                            <option value="fashion-mnist">"Fashion-MNIST"</option>
-                        </select>
-                    </label>
-                    <label>"Model "<select on:change=field("m")>{model_options(a, false)}</select></label>
-                    <label>"Compare with "<select on:change=field("vs")>{model_options(b, true)}</select></label>
-                    <label>"Attack "
-                        <select on:change=field("attack")>
-                            <option value="pgd" selected=is_pgd>"PGD"</option>
-                            <option value="fgsm" selected=r.kind == AttackKind::Fgsm>"FGSM"</option>
-                            <option value="multi-targeted" selected=r.kind == AttackKind::MultiTargeted>"Multi-targeted"</option>
-                            <option value="apgd-ce" selected=r.kind == AttackKind::ApgdCe>"APGD-CE"</option>
-                            <option value="apgd-t" selected=r.kind == AttackKind::ApgdT>"APGD-T"</option>
-                        </select>
-                    </label>
-                    <label>"Goal "
-                        <select on:change=field("target") disabled=matches!(r.kind, AttackKind::MultiTargeted | AttackKind::ApgdCe)>
-                            <option value="" selected=r.target.is_none()>{if r.kind == AttackKind::ApgdT {
-                                "each class ranked 2nd–10th in turn"
-                            } else {
-                                "any wrong class (untargeted)"
-                            }}</option>
-                            {targets}
-                        </select>
-                    </label>
-                    <label class="wide">{format!("ε = {:.3} ", r.epsilon)}
-                        <input type="range" min="0" max="0.3" step="0.005" prop:value=r.epsilon.to_string()
-                            on:change=field("eps") aria-label="ε, the ℓ∞ budget"/>
-                    </label>
-                    <label>"Steps "<input type="number" min="1" max="1000" prop:value=r.steps.to_string()
-                        on:change=field("steps") disabled=r.kind == AttackKind::Fgsm/></label>
-                    <label>"Step size "<input type="number" min="0" max="1" step="0.001" prop:value=format!("{:.4}", r.step_size)
-                        on:change=field("step") disabled=r.kind == AttackKind::Fgsm || r.kind.adaptive()
-                        title=if r.kind.adaptive() { "APGD starts at 2ε and halves it itself" } else { "" }/></label>
-                    <label>"Restarts "<input type="number" min="1" max="20" prop:value=r.restarts.to_string()
-                        on:change=field("restarts") disabled=!seeded/></label>
-                    <label>"Seed "<input type="number" min="0" prop:value=r.seed.to_string()
-                        on:change=field("seed") disabled=!seeded/></label>
-                    <label>"Engine "
-                        <select on:change=change_backend.clone()>
-                            <option value="auto" selected=choice.get() == BackendChoice::Auto>"automatic"</option>
-                            <option value="webgpu" selected=choice.get() == BackendChoice::Webgpu>"WebGPU"</option>
-                            <option value="cpu" selected=choice.get() == BackendChoice::Cpu>"CPU (WebAssembly)"</option>
-                        </select>
-                    </label>
-                </fieldset>
-            }
+    // The controls are built once, their values and states bound to the request, so that a
+    // slider keeps its drag and a field its focus while the attack recomputes.
+    let kind = Memo::new(move |_| request.with(|r| r.kind));
+    let live = {
+        let set_params = set_params.clone();
+        move |name: &'static str| {
+            let set_params = set_params.clone();
+            throttled(LIVE_INTERVAL, move |value: String| {
+                set_params(&[(name, value)])
+            })
         }
+    };
+    // The ε under the hand while the slider is dragged, ahead of the throttled URL.
+    let dragged_epsilon = RwSignal::new(None::<f32>);
+    Effect::new(move || {
+        let applied = epsilon.get();
+        if dragged_epsilon.get_untracked() == Some(applied) {
+            dragged_epsilon.set(None);
+        }
+    });
+    let shown_epsilon = move || dragged_epsilon.get().unwrap_or_else(|| epsilon.get());
+    let on_epsilon = {
+        let apply = live("eps");
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            dragged_epsilon.set(value.parse().ok());
+            apply(value);
+        }
+    };
+    let on_steps = {
+        let apply = live("steps");
+        move |event: leptos::ev::Event| apply(event_target_value(&event))
+    };
+    let selected_models = move || {
+        let models = chosen_models.get();
+        let a = models.first().map(|m| m.id.clone());
+        let b = if model_b.get().as_deref() == Some("none") {
+            Some("none".to_string())
+        } else {
+            models.get(1).map(|m| m.id.clone())
+        };
+        (a, b)
+    };
+    let targets = move || {
+        let target = request.with(|r| r.target);
+        class_names
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| view! { <option value=i.to_string() selected=target == Some(i)>{format!("{i}: {n}")}</option> })
+            .collect_view()
+    };
+    let is = move |k: AttackKind| move || kind.get() == k;
+    let seeded = move || kind.get() == AttackKind::Pgd || kind.get().adaptive();
+    let controls = view! {
+        <fieldset class="controls">
+            <legend>"Attack"</legend>
+            <label>"Dataset "
+                <select on:change=field("d") prop:value=move || dataset.get()>
+                    <option value="mnist-sample">"MNIST (sample)"</option>
+                    <option value="fashion-mnist">"Fashion-MNIST"</option>
+                </select>
+            </label>
+            <label>"Model "<select on:change=field("m")>{move || model_options(selected_models().0, false)}</select></label>
+            <label>"Compare with "<select on:change=field("vs")>{move || model_options(selected_models().1, true)}</select></label>
+            <label>"Attack "
+                <select on:change=field("attack")>
+                    <option value="pgd" selected=is(AttackKind::Pgd)>"PGD"</option>
+                    <option value="fgsm" selected=is(AttackKind::Fgsm)>"FGSM"</option>
+                    <option value="multi-targeted" selected=is(AttackKind::MultiTargeted)>"Multi-targeted"</option>
+                    <option value="apgd-ce" selected=is(AttackKind::ApgdCe)>"APGD-CE"</option>
+                    <option value="apgd-t" selected=is(AttackKind::ApgdT)>"APGD-T"</option>
+                </select>
+            </label>
+            <label>"Goal "
+                <select on:change=field("target") disabled=move || matches!(kind.get(), AttackKind::MultiTargeted | AttackKind::ApgdCe)>
+                    <option value="" selected=move || request.with(|r| r.target.is_none())>{move || if kind.get() == AttackKind::ApgdT {
+                        "each class ranked 2nd–10th in turn"
+                    } else {
+                        "any wrong class (untargeted)"
+                    }}</option>
+                    {targets}
+                </select>
+            </label>
+            <label class="wide"><span class="epsilon-value">{move || format!("ε = {:.3}", shown_epsilon())}</span>" "
+                <input type="range" min="0" max="0.3" step="0.005" prop:value=move || shown_epsilon().to_string()
+                    on:input=on_epsilon aria-label="ε, the ℓ∞ budget"/>
+            </label>
+            <label>"Steps "<input type="number" min="1" max="1000" prop:value=move || request.with(|r| r.steps.to_string())
+                on:input=on_steps disabled=is(AttackKind::Fgsm)/></label>
+            <label>"Step size "<input type="number" min="0" max="1" step="0.001" prop:value=move || request.with(|r| format!("{:.4}", r.step_size))
+                on:change=field("step") disabled=move || kind.get() == AttackKind::Fgsm || kind.get().adaptive()
+                title=move || if kind.get().adaptive() { "APGD starts at 2ε and halves it itself" } else { "" }/></label>
+            <label>"Restarts "<input type="number" min="1" max="20" prop:value=move || request.with(|r| r.restarts.to_string())
+                on:change=field("restarts") disabled=move || !seeded()/></label>
+            <label>"Seed "<input type="number" min="0" prop:value=move || request.with(|r| r.seed.to_string())
+                on:change=field("seed") disabled=move || !seeded()/></label>
+            <label>"Engine "
+                <select on:change=change_backend.clone()>
+                    <option value="auto" selected=move || choice.get() == BackendChoice::Auto>"automatic"</option>
+                    <option value="webgpu" selected=move || choice.get() == BackendChoice::Webgpu>"WebGPU"</option>
+                    <option value="cpu" selected=move || choice.get() == BackendChoice::Cpu>"CPU (WebAssembly)"</option>
+                </select>
+            </label>
+        </fieldset>
     };
 
     let gallery = move || match samples.get() {
@@ -532,6 +655,10 @@ pub fn Playground() -> impl IntoView {
              its mind. The paper's point: the robust ones can keep both their accuracy and their answer."
         </p>
         {backend_badge}
+        {move || match run_model.get() {
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e}</p> }),
+            _ => None,
+        }}
         {controls}
         <section aria-labelledby="image-title">
             <h2 id="image-title">"The image"</h2>
@@ -632,7 +759,7 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
         <article class="outcome" class:fooled=!kept data-model=model.id.clone() data-kept=kept.to_string()
             data-clean-right=(p0 == label).to_string()
             data-confidence-before=before[label].to_string() data-confidence-after=after[label].to_string()>
-            <h3>{model.label()}</h3>
+            <h3>{title(&model)}</h3>
             <p class="measured">{format!(
                 "Trained by Astute: test accuracy {:.1} %, PGD-10 accuracy {:.1} % at ε = {}{}, Lipschitz {:.1}.",
                 model.test_accuracy,
@@ -689,6 +816,7 @@ fn RobustCurve(
 ) -> impl IntoView {
     let (asked, set_asked) = signal(0u32);
     let progress = RwSignal::new(String::new());
+    let computing = RwSignal::new(false);
     let size_param = query_param("n");
     let attack_param = query_param("curve");
     let attack = Memo::new(move |_| {
@@ -712,64 +840,52 @@ fn RobustCurve(
             if !run {
                 return Ok((0, attack, Vec::new()));
             }
-            let samples = samples
-                .and_then(|s| s.ok())
-                .flatten()
-                .ok_or("the samples are not loaded yet")?;
-            let n = samples.set.count.min(size);
-            let pixels: Vec<f32> = samples.pixels[..n * samples.per_image()]
-                .iter()
-                .map(|&p| f32::from(p) / 255.0)
-                .collect();
-            let engine = Engine::get(choice).await?;
-            let mut lines = Vec::new();
-            for model in models {
-                let handle = engine
-                    .model(&model.id, &format!("/playground-data/{}", model.weights))
-                    .await?;
-                // One ε at a time, giving the page back to the browser in between: the
-                // engine shares the page's thread, and clicks must not wait for the curve.
-                let mut points = Vec::new();
-                for epsilon in EPSILONS {
-                    progress.set(format!("{}: ε = {epsilon}…", model.label()));
-                    points.extend(
-                        engine
-                            .curve(handle, &pixels, &samples.labels[..n], &[epsilon], attack, 0)
-                            .await?,
-                    );
-                    yield_to_browser().await;
-                }
-                lines.push((model.label(), points));
-            }
-            Ok::<_, String>((n, attack, lines))
+            computing.set(true);
+            let computed = compute_curves(models, samples, size, attack, choice, progress).await;
+            computing.set(false);
+            computed
         }
     });
     let view_curves = move || {
+        if computing.get() {
+            return view! {
+                <p class="loading" role="status">"Attacking every image at every ε: " {move || progress.get()}
+                    " "<button class="cancel" on:click=move |_| engine::cancel()>"Cancel"</button>
+                </p>
+            }
+            .into_any();
+        }
         match curves.get() {
-        None => view! { <p class="loading" role="status">"Attacking every image at every ε: " {move || progress.get()}</p> }
+            None => ().into_any(),
+            Some(Err(e)) if e == engine::CANCELLED => view! {
+                <p class="cancelled" role="status">
+                    {format!("Cancelled at {}", progress.get_untracked().trim_end_matches('…'))}
+                    ". The engine stopped at once; “Compute the curve” starts again."
+                </p>
+            }
             .into_any(),
-        Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-        Some(Ok((_, _, lines))) if lines.is_empty() => ().into_any(),
-        Some(Ok((n, attack, lines))) => {
-            let warnings = lines
-                .iter()
-                .flat_map(|(label, points): &(String, Vec<CurvePoint>)| {
-                    curve_warnings(points).into_iter().map(move |w| {
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok((_, _, lines))) if lines.is_empty() => ().into_any(),
+            Some(Ok((n, attack, lines))) => {
+                let warnings = lines
+                    .iter()
+                    .flat_map(|(label, points): &(String, Vec<CurvePoint>)| {
+                        curve_warnings(points).into_iter().map(move |w| {
                         view! {
                             <li class="masking-flag" data-check=w.check>
                                 <strong>{format!("{label}: {}", w.check)}</strong>" — "{w.evidence}
                             </li>
                         }
                     })
-                })
-                .collect::<Vec<_>>();
-            let warnings = (!warnings.is_empty()).then(|| view! {
+                    })
+                    .collect::<Vec<_>>();
+                let warnings = (!warnings.is_empty()).then(|| view! {
                 <div class="masking" role="note">
                     <p>"Signs of gradient masking (the robustness may be the attack's failure, not the model's):"</p>
                     <ul>{warnings}</ul>
                 </div>
             });
-            let rows = EPSILONS
+                let rows = EPSILONS
                 .iter()
                 .enumerate()
                 .map(|(k, e)| {
@@ -782,17 +898,17 @@ fn RobustCurve(
                     view! { <tr><th scope="row">{format!("{e}")}</th>{cells}</tr> }
                 })
                 .collect_view();
-            let heads = lines
-                .iter()
-                .map(|(l, _)| view! { <th scope="col">{l.clone()}</th> })
-                .collect_view();
-            let classes = ["line-a", "line-b"];
-            let chart = lines
-                .iter()
-                .zip(classes)
-                .map(|((l, p), c)| (l.clone(), p.clone(), c))
-                .collect();
-            view! {
+                let heads = lines
+                    .iter()
+                    .map(|(l, _)| view! { <th scope="col">{l.clone()}</th> })
+                    .collect_view();
+                let classes = ["line-a", "line-b"];
+                let chart = lines
+                    .iter()
+                    .zip(classes)
+                    .map(|((l, p), c)| (l.clone(), p.clone(), c))
+                    .collect();
+                view! {
                 <CurveChart lines=chart/>
                 {warnings}
                 <div class="table-wrap">
@@ -804,8 +920,8 @@ fn RobustCurve(
                 </div>
             }
             .into_any()
+            }
         }
-    }
     };
     view! {
         <section aria-labelledby="curve-title">
@@ -831,4 +947,47 @@ fn RobustCurve(
             {view_curves}
         </section>
     }
+}
+
+/// The robust-accuracy curve of each of `models` on the first `size` sample images, one ε
+/// at a time, with how far it has come written to `progress`.
+async fn compute_curves(
+    models: Vec<ModelEntry>,
+    samples: Option<Result<Option<Samples>, String>>,
+    size: usize,
+    attack: CurveAttack,
+    choice: BackendChoice,
+    progress: RwSignal<String>,
+) -> Result<(usize, CurveAttack, Vec<(String, Vec<CurvePoint>)>), String> {
+    let samples = samples
+        .and_then(|s| s.ok())
+        .flatten()
+        .ok_or("the samples are not loaded yet")?;
+    let n = samples.set.count.min(size);
+    let pixels: Vec<f32> = samples.pixels[..n * samples.per_image()]
+        .iter()
+        .map(|&p| f32::from(p) / 255.0)
+        .collect();
+    let engine = Engine::get(choice).await?;
+    let mut lines = Vec::new();
+    for model in models {
+        let handle = engine.model(&model.id, &weights_url(&model)).await?;
+        // One ε at a time, so the page can say how far the curve has come.
+        let mut points = Vec::new();
+        for (k, epsilon) in EPSILONS.into_iter().enumerate() {
+            progress.set(format!(
+                "{}, ε = {epsilon} ({} of {} radii, {n} images)…",
+                title(&model),
+                k + 1,
+                EPSILONS.len()
+            ));
+            points.extend(
+                engine
+                    .curve(handle, &pixels, &samples.labels[..n], &[epsilon], attack, 0)
+                    .await?,
+            );
+        }
+        lines.push((title(&model), points));
+    }
+    Ok((n, attack, lines))
 }

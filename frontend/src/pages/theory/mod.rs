@@ -183,11 +183,13 @@ impl Live {
         }
     }
 
-    /// Trains until paused, in frames of about [`FRAME_MS`].
-    async fn play(self) {
+    /// Trains until paused, in frames of about [`FRAME_MS`]; whether it stopped at a pause
+    /// with the run still the page's (the step it reached is then final: a call in flight
+    /// when the visitor paused has landed).
+    async fn play(self) -> bool {
         let generation = self.generation.get_value();
         if self.theory(generation).is_none() {
-            return;
+            return false;
         }
         let id = self.loop_id.get_value() + 1;
         self.loop_id.set_value(id);
@@ -198,14 +200,17 @@ impl Live {
             && self.loop_id.try_get_value() == Some(id)
         {
             let Some(theory) = self.theory(generation) else {
-                return;
+                return false;
             };
             match theory.train(chunk).await {
                 Ok(progress) => match self.record(generation, progress) {
                     Some(per_step) => chunk = steps_for(FRAME_MS, per_step),
-                    None => return,
+                    None => return false,
                 },
-                Err(e) => return self.fail(generation, e),
+                Err(e) => {
+                    self.fail(generation, e);
+                    return false;
+                }
             }
             if now_ms() - looked > LOOK_EVERY_MS {
                 self.look(generation).await;
@@ -213,9 +218,11 @@ impl Live {
             }
             yield_to_browser().await;
         }
-        if self.loop_id.try_get_value() == Some(id) {
-            self.look(generation).await;
+        if self.loop_id.try_get_value() != Some(id) {
+            return false;
         }
+        self.look(generation).await;
+        self.current(generation)
     }
 
     /// One Adam step on the full training set (one epoch); whether the run is still the
@@ -382,7 +389,8 @@ pub fn TheoryPage() -> impl IntoView {
         spawn_local(live.start(config, replay));
     });
 
-    // Writing the step into the URL on pause makes the link replay this network.
+    // Writing the step into the URL once a pause has landed makes the link replay this
+    // network.
     let keep_step = {
         let set_params = set_params.clone();
         move || set_params(&[("step", live.step.get_untracked().to_string())])
@@ -411,9 +419,13 @@ pub fn TheoryPage() -> impl IntoView {
             set_restarted.set(None);
             if live.playing.get_untracked() {
                 live.playing.set(false);
-                keep_step();
             } else {
-                spawn_local(live.play());
+                let keep_step = keep_step.clone();
+                spawn_local(async move {
+                    if live.play().await {
+                        keep_step();
+                    }
+                });
             }
         }
     };

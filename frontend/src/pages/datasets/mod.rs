@@ -1,5 +1,8 @@
 //! Datasets: what is on this machine, how separated each one is (Table 1, Figure 3), and
-//! its closest differently-labelled pairs as images. `?d=` picks the dataset shown.
+//! its closest differently-labelled pairs as images. `?d=` picks the dataset shown. A
+//! visitor's own files are measured in the browser ([`own_data`]).
+
+mod own_data;
 
 use astute_api::table::Table;
 use astute_api::{
@@ -11,6 +14,7 @@ use super::{query_param, set_query_params};
 use crate::api;
 use crate::components::{Failed, PaperTable, loaded, number};
 use crate::figure::Figure;
+use own_data::OwnData;
 
 #[component]
 pub fn Datasets() -> impl IntoView {
@@ -80,6 +84,7 @@ pub fn Datasets() -> impl IntoView {
             Ok(dataset) => view! { <Separation dataset catalog/> }.into_any(),
             Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
         }}
+        <OwnData/>
     }
 }
 

@@ -1,0 +1,212 @@
+//! "Measure your own data": files dropped on the Datasets page (an IDX image file with its
+//! label file, as MNIST ships, or CIFAR-10 binary batches; gzipped or not) are read and
+//! searched by the engine in its worker, in this browser, and shown as the page shows a
+//! server's measurement: the numbers, the histogram, the closest pairs. Nothing is uploaded.
+
+use astute_engine_api::{MAX_IMAGES, MAX_PIXEL_BYTES, OwnReport};
+use leptos::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::components::{EngineDownload, number};
+use crate::engine;
+use crate::picture::{Palette, Picture};
+
+/// The ε for r/ε until the visitor sets one: MNIST's in the paper.
+const DEFAULT_EPSILON: f64 = 0.1;
+
+/// The bytes of each of `files`, with its name.
+async fn read(files: Vec<web_sys::File>) -> Result<Vec<(String, js_sys::Uint8Array)>, String> {
+    let mut read = Vec::with_capacity(files.len());
+    for file in files {
+        let buffer = JsFuture::from(file.array_buffer())
+            .await
+            .map_err(|_| format!("“{}” could not be read", file.name()))?;
+        read.push((file.name(), js_sys::Uint8Array::new(&buffer)));
+    }
+    Ok(read)
+}
+
+fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn OwnData() -> impl IntoView {
+    let epsilon = RwSignal::new(DEFAULT_EPSILON);
+    let busy = RwSignal::new(None::<String>);
+    let outcome = RwSignal::new(None::<Result<OwnReport, String>>);
+    let start = move |files: Vec<web_sys::File>| {
+        if files.is_empty() {
+            return;
+        }
+        let names: Vec<String> = files.iter().map(|f| format!("“{}”", f.name())).collect();
+        busy.set(Some(names.join(", ")));
+        outcome.set(None);
+        let epsilon = epsilon.get_untracked();
+        leptos::task::spawn_local(async move {
+            let measured = match read(files).await {
+                Ok(files) => engine::own_separation(files, Some(epsilon)).await,
+                Err(e) => Err(e),
+            };
+            outcome.set(Some(measured));
+            busy.set(None);
+        });
+    };
+    let on_pick = move |event: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&event);
+        start(files_of(input.files()));
+        // Picking the same files again measures them again.
+        input.set_value("");
+    };
+    let on_drop = move |event: leptos::ev::DragEvent| {
+        event.prevent_default();
+        start(files_of(event.data_transfer().and_then(|d| d.files())));
+    };
+    let on_epsilon = move |event: leptos::ev::Event| {
+        if let Ok(value) = event_target_value(&event).parse::<f64>()
+            && value > 0.0
+        {
+            epsilon.set(value);
+        }
+    };
+    let shown = move || {
+        match (busy.get(), outcome.get()) {
+        (Some(names), _) => view! {
+            <p class="loading" role="status">{format!("Reading and measuring {names} in this browser… ")}
+                <button class="cancel" on:click=move |_| engine::cancel()>"Cancel"</button>
+            </p>
+            <EngineDownload/>
+        }
+        .into_any(),
+        (None, None) => ().into_any(),
+        (None, Some(Err(e))) if e == engine::CANCELLED => {
+            view! { <p class="cancelled" role="status">"Cancelled: the engine stopped at once."</p> }.into_any()
+        }
+        (None, Some(Err(e))) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        (None, Some(Ok(own))) => view! { <OwnReportView own/> }.into_any(),
+    }
+    };
+    view! {
+        <section aria-labelledby="own-title" class="own-data">
+            <h2 id="own-title">"Measure your own data, in this browser"</h2>
+            <p>{format!(
+                "Drop an IDX image file with its label file (MNIST's format, gzipped or not) or CIFAR-10 binary \
+                 batches: the exact ℓ∞ distance from every image to the nearest image of another class is computed \
+                 here, by the same search as the server's, and nothing is uploaded. Up to {MAX_IMAGES} images and \
+                 {:.0} MB of pixels; larger sets measure on your machine with `astute separation`.",
+                MAX_PIXEL_BYTES as f64 / 1e6
+            )}</p>
+            <div class="drop" on:dragover=|e: leptos::ev::DragEvent| e.prevent_default() on:drop=on_drop>
+                <label>"Files "<input type="file" multiple on:change=on_pick/></label>
+                <label>" ε for r/ε "<input type="number" min="0.001" max="1" step="0.001"
+                    prop:value=move || epsilon.get().to_string() on:change=on_epsilon/></label>
+                <span class="hint">" or drop the files here"</span>
+            </div>
+            {shown}
+        </section>
+    }
+}
+
+/// What the engine measured: the numbers (also as `data-` attributes, exact), the
+/// histogram and the closest pairs as images.
+#[component]
+fn OwnReportView(own: OwnReport) -> impl IntoView {
+    let report = own.report;
+    let histogram = report
+        .histogram
+        .counts
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let [channels, _, width] = own.shape;
+    let palette = if channels == 3 {
+        Palette::Rgb
+    } else {
+        Palette::Grey
+    };
+    let name = |label: u16| {
+        own.class_names
+            .get(usize::from(label))
+            .cloned()
+            .unwrap_or_else(|| label.to_string())
+    };
+    let pairs = report
+        .closest_pairs
+        .iter()
+        .zip(&own.pair_pixels)
+        .take(6)
+        .map(|(pair, [query, neighbour])| {
+            let values = |bytes: &Vec<u8>| bytes.iter().map(|&b| f32::from(b) / 255.0).collect::<Vec<f32>>();
+            view! {
+                <figure class="pair">
+                    <div class="pair-images">
+                        <Picture values=Signal::stored(values(query)) width=width as u32 palette
+                            caption=format!("image {} ({})", pair.query_index, name(pair.query_label))/>
+                        <Picture values=Signal::stored(values(neighbour)) width=width as u32 palette
+                            caption=format!("image {} ({})", pair.train_index, name(pair.train_label))/>
+                    </div>
+                    <figcaption>{format!("{} vs {} · distance {}", name(pair.query_label), name(pair.train_label), number(Some(pair.distance), 3))}</figcaption>
+                </figure>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="own-result" data-min=report.min.to_string() data-mean=report.mean.to_string()
+            data-histogram=histogram data-milliseconds=own.milliseconds.to_string()>
+            <h3>{own.source}</h3>
+            <p>{format!(
+                "Train–Train: min {} · mean {} · median {} · r = min/2 = {} · r/ε = {} at ε = {}. Measured in {:.1} s in this browser.",
+                number(Some(report.min), 4), number(Some(report.mean), 4), number(Some(report.median), 4),
+                number(Some(report.separation), 4), number(report.separation_over_epsilon, 2),
+                number(report.epsilon, 3), own.milliseconds / 1e3
+            )}</p>
+            <HistogramChart fractions=report.histogram.fractions.clone() epsilon=report.epsilon/>
+            <p class="hint">"The closest differently-labelled pairs: near-duplicates and mislabelled images show up here."</p>
+            <div class="pairs">{pairs}</div>
+        </div>
+    }
+}
+
+/// The distances' histogram on [0, 1] (Figure 3's), with 2ε marked: bars left of it would
+/// be images no classifier robust at ε can get right.
+#[component]
+fn HistogramChart(fractions: Vec<f64>, epsilon: Option<f64>) -> impl IntoView {
+    const WIDTH: f64 = 480.0;
+    const HEIGHT: f64 = 180.0;
+    const PAD: f64 = 30.0;
+    let tallest = fractions.iter().copied().fold(0.0, f64::max).max(1e-9);
+    let bar = (WIDTH - 2.0 * PAD) / fractions.len().max(1) as f64;
+    let x = move |distance: f64| PAD + distance * (WIDTH - 2.0 * PAD);
+    let bars = fractions
+        .iter()
+        .enumerate()
+        .map(|(k, &f)| {
+            let h = f / tallest * (HEIGHT - 2.0 * PAD);
+            view! {
+                <rect x=PAD + k as f64 * bar y=HEIGHT - PAD - h width=bar - 1.0 height=h class="bar">
+                    <title>{format!("{:.0} % of the images", f * 100.0)}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    let ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+        .map(|d| view! { <text x=x(d) y=HEIGHT - PAD + 14.0 text-anchor="middle">{format!("{d}")}</text> })
+        .collect_view();
+    let limit = epsilon.map(|e| {
+        view! {
+            <line x1=x(2.0 * e) x2=x(2.0 * e) y1=PAD / 2.0 y2=HEIGHT - PAD class="limit"/>
+            <text x=x(2.0 * e) + 4.0 y=PAD / 2.0 + 10.0>"2ε"</text>
+        }
+    });
+    view! {
+        <figure class="own-histogram">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img"
+                aria-label="Histogram of each image's ℓ∞ distance to the nearest image of another class">
+                {bars}{ticks}{limit}
+                <text x=WIDTH / 2.0 y=HEIGHT - 2.0 text-anchor="middle">"distance to the nearest image of another class (ℓ∞)"</text>
+            </svg>
+        </figure>
+    }
+}
