@@ -6,7 +6,7 @@
 //! [`cancel`] stops whatever the engine is computing by ending the worker; the next call
 //! starts a new one.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use astute_engine_api::{
@@ -119,7 +119,7 @@ struct Remote {
 
 thread_local! {
     static REMOTE: RefCell<Option<Remote>> = const { RefCell::new(None) };
-    static GENERATION: RefCell<u32> = const { RefCell::new(0) };
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
     /// The engine's download, shown while it lasts.
     static DOWNLOAD: ArcRwSignal<Option<Download>> = ArcRwSignal::new(None);
 }
@@ -159,8 +159,8 @@ fn spawn() -> Result<Remote, String> {
         )
     })?;
     let generation = GENERATION.with(|g| {
-        *g.borrow_mut() += 1;
-        *g.borrow()
+        g.set(g.get() + 1);
+        g.get()
     });
     let (total, compressed) = (bundle.bytes, bundle.compressed);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {

@@ -153,8 +153,8 @@ fn site(out: &Path) -> anyhow::Result<()> {
         "engine-worker",
         "js",
     )?;
-    // Its sizes, for the pages' progress bar while it downloads; its gzip is kept for the
-    // loop below, which would otherwise compress the largest file twice.
+    // Its sizes, for the pages' progress bar while it downloads (the loop below finds its
+    // encodings in the cache).
     let engine_wasm = fs::read(engine.join("engine_bg.wasm"))?;
     let mut encodings = EncodingCache::new(&root)?;
     let engine_compressed = encodings.encode(&engine_wasm)?;

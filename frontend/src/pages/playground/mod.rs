@@ -229,12 +229,12 @@ pub fn Playground() -> impl IntoView {
             run_entry(answer).map(Some)
         }
     });
-    let run_entry = Memo::new(move |_| run_model.get().and_then(Result::ok).flatten());
+    let attacked_run = Memo::new(move |_| run_model.get().and_then(Result::ok).flatten());
     let dataset_param = query_param("d");
     let dataset = Memo::new(move |_| {
         dataset_param
             .get()
-            .or_else(|| run_entry.get().map(|e| e.dataset))
+            .or_else(|| attacked_run.get().map(|e| e.dataset))
             .unwrap_or_else(|| "mnist-sample".into())
     });
     let (model_a, model_b) = (query_param("m"), query_param("vs"));
@@ -287,7 +287,7 @@ pub fn Playground() -> impl IntoView {
             Some(Ok(m)) => m.models,
             _ => Vec::new(),
         };
-        run_entry
+        attacked_run
             .get()
             .into_iter()
             .chain(shipped)
@@ -301,7 +301,7 @@ pub fn Playground() -> impl IntoView {
             let id = id.unwrap_or(default);
             entries.iter().find(|e| e.id == id).cloned()
         };
-        let first_default = match run_entry.get() {
+        let first_default = match attacked_run.get() {
             Some(run) => run.id,
             None => format!("{d}-natural-plain"),
         };
