@@ -107,7 +107,7 @@ struct Remote {
     pending: HashMap<u32, (Function, Function)>,
     /// The engine's import into the worker, shared by every caller.
     booting: Option<Promise>,
-    /// The `Engine`'s start, resolving to its handle, shared by every caller (a page opens
+    /// The `Engine`'s start, resolving to its handle and its backend report, shared by every caller (a page opens
     /// its WebGPU device once, so changing the choice needs a reload, and a failed start
     /// stays failed until then).
     starting: Option<Promise>,
@@ -357,19 +357,18 @@ impl Engine {
                 .starting
                 .get_or_insert_with(|| {
                     future_to_promise(async move {
-                        let started =
+                        let handle =
                             call_object(generation, 0, "Engine.start", &[choice.name().into()])
                                 .await?;
-                        Ok(started.into())
+                        let report = call_value(generation, handle, "backend", &[]).await?;
+                        Ok(Array::of2(&handle.into(), &report).into())
                     })
                 })
                 .clone()
         })?;
-        let handle = settle(promise)
-            .await?
-            .as_f64()
-            .ok_or("the engine did not start")? as u32;
-        let report = decode(call_value(generation, handle, "backend", &[]).await?)?;
+        let started: Array = settle(promise).await?.unchecked_into();
+        let handle = started.get(0).as_f64().ok_or("the engine did not start")? as u32;
+        let report = decode(started.get(1))?;
         Ok(Engine {
             generation,
             handle,

@@ -81,6 +81,8 @@ pub enum Field {
     },
     Integer(u64),
     Number(f64),
+    /// A setting as it was written (ε 0.005, dropout 0.5): shown in full, never rounded.
+    Setting(f64),
     /// A metric over a group of seeds.
     Mean(Stat),
 }
@@ -94,7 +96,7 @@ impl Field {
     pub fn number(&self) -> Option<f64> {
         match self {
             Self::Integer(n) => Some(*n as f64),
-            Self::Number(v) => Some(*v),
+            Self::Number(v) | Self::Setting(v) => Some(*v),
             Self::Mean(stat) => Some(stat.mean),
             Self::Missing | Self::Text(_) | Self::Dataset { .. } => None,
         }
@@ -106,7 +108,7 @@ impl Field {
             Self::Missing => None,
             Self::Text(text) | Self::Dataset { name: text, .. } => Some(text.clone()),
             Self::Integer(n) => Some(n.to_string()),
-            Self::Number(v) => Some(v.to_string()),
+            Self::Number(v) | Self::Setting(v) => Some(v.to_string()),
             Self::Mean(stat) => Some(stat.mean.to_string()),
         }
     }
@@ -137,6 +139,7 @@ impl Field {
             Self::Dataset { name, .. } => name.clone(),
             Self::Integer(n) => n.to_string(),
             Self::Number(v) => format!("{v:.decimals$}"),
+            Self::Setting(v) => v.to_string(),
             Self::Mean(stat) if stat.n > 1 => {
                 format!("{:.decimals$} ± {:.decimals$}", stat.mean, stat.std)
             }
@@ -169,8 +172,8 @@ impl Row {
                     },
                     "architecture" => text(run.architecture.to_string()),
                     "method" => text(run.method.to_string()),
-                    "dropout" => Field::Number(rate(run.dropout)),
-                    "epsilon" => Field::Number(run.epsilon),
+                    "dropout" => Field::Setting(rate(run.dropout)),
+                    "epsilon" => Field::Setting(run.epsilon),
                     "epochs" => Field::Integer(run.epochs.max(0) as u64),
                     "seed" => Field::Integer(run.seed),
                     "status" => text(run.status.to_string()),
@@ -420,7 +423,7 @@ mod tests {
         assert_eq!(
             csv,
             "id,dataset,architecture,method,dropout,epsilon,epochs,seed,status,scale,trained,train_acc,test_acc,adv_train_acc,adv_test_acc,autoattack_test_acc,gap,adv_gap,train_lipschitz,test_lipschitz,masking\n\
-             a,fashion-mnist,cnn2,trades:6,0.00,0.10,3,0,done,cpu,,,71.46,,,,,,,,\n"
+             a,fashion-mnist,cnn2,trades:6,0,0.1,3,0,done,cpu,,,71.46,,,,,,,,\n"
         );
     }
 
@@ -454,7 +457,7 @@ mod tests {
             dropout: f64::from(0.2f32),
             ..run("a", Method::Natural, 0, None)
         };
-        assert_eq!(Row::of(&widened).field("dropout"), &Field::Number(0.2));
+        assert_eq!(Row::of(&widened).field("dropout"), &Field::Setting(0.2));
     }
 
     #[test]
@@ -491,7 +494,7 @@ mod tests {
         assert_eq!(
             folded,
             [
-                ("epsilon", "0.10".to_owned()),
+                ("epsilon", "0.1".to_owned()),
                 ("scale", "cpu".to_owned()),
                 ("masking", String::new())
             ]

@@ -8,9 +8,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateSync, gunzipSync, gzipSync } from "node:zlib";
 import { DESKTOP, PHONE, binary, open, screenshot, startLab, stopLab } from "./harness.mjs";
 
 let lab;
@@ -125,7 +126,7 @@ test("a visitor's own files are measured in the browser: Fashion-MNIST's test se
     "--json", "--no-store", "--data-dir", dir]).toString()).reports[0];
 
   const { page, errors, context } = await open(lab, "/datasets");
-  const input = page.locator("section.own-data input[type=file]");
+  const input = page.locator("section.own-data input[type=file]:not([webkitdirectory])");
   // A truncated file is refused, by name.
   const images = readFileSync(join(fashion, "t10k-images-idx3-ubyte.gz"));
   const labels = readFileSync(join(fashion, "t10k-labels-idx1-ubyte.gz"));
@@ -150,6 +151,86 @@ test("a visitor's own files are measured in the browser: Fashion-MNIST's test se
   assert.match(await result.locator("h3").textContent(), /^10000 images of 1×28×28 in 10 classes, from “t10k-images-idx3-ubyte\.gz” and “t10k-labels-idx1-ubyte\.gz”$/);
   assert.equal(await result.locator(".pair canvas").count(), 12, "six closest pairs, two images each");
   await screenshot(page, "datasets-own-data");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** A greyscale 8-bit PNG of `pixels` (row by row, no filter), written by hand as the
+ * format's specification lays it out: signature, IHDR, one IDAT, IEND. */
+function png(width, height, pixels) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const framed = Buffer.alloc(body.length + 8);
+    framed.writeUInt32BE(data.length, 0);
+    body.copy(framed, 4);
+    framed.writeUInt32BE(crc(body), body.length + 4);
+    return framed;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 0, 0, 0, 0], 8); // 8 bits, greyscale, deflate, no filter choice, no interlace
+  const rows = Buffer.alloc(height * (width + 1));
+  for (let y = 0; y < height; y++) rows.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+test("a folder of PNGs in class folders is measured as the native engine measures the same images", async () => {
+  const fashion = "/usr/share/datasets/fashion-mnist";
+  const count = 2000;
+  const pixels = gunzipSync(readFileSync(join(fashion, "t10k-images-idx3-ubyte.gz"))).subarray(16, 16 + count * 784);
+  const labels = gunzipSync(readFileSync(join(fashion, "t10k-labels-idx1-ubyte.gz"))).subarray(8, 8 + count);
+  const dir = mkdtempSync(join(tmpdir(), "astute-png-"));
+  // The native reference: the same images as an IDX pair, as `astute separation` reads them.
+  const idx = (magic, dims, body) => {
+    const head = Buffer.alloc(4 + 4 * dims.length);
+    head.writeUInt32BE(magic, 0);
+    dims.forEach((d, k) => head.writeUInt32BE(d, 4 + 4 * k));
+    return gzipSync(Buffer.concat([head, body]));
+  };
+  mkdirSync(join(dir, "fashion-mnist"));
+  for (const split of ["train", "t10k"]) {
+    writeFileSync(join(dir, "fashion-mnist", `${split}-images-idx3-ubyte.gz`), idx(0x803, [count, 28, 28], pixels));
+    writeFileSync(join(dir, "fashion-mnist", `${split}-labels-idx1-ubyte.gz`), idx(0x801, [count], labels));
+  }
+  const native = JSON.parse(execFileSync(binary, ["separation", "-d", "fashion-mnist", "--split", "train-train",
+    "--json", "--no-store", "--data-dir", dir]).toString()).reports[0];
+  // The PNGs, one folder per class, named as a folder can be ("T-shirt-top").
+  const classes = ["T-shirt-top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+  for (let i = 0; i < count; i++) {
+    const folder = join(dir, "clothes", classes[labels[i]]);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `${String(i).padStart(4, "0")}.png`), png(28, 28, pixels.subarray(i * 784, (i + 1) * 784)));
+  }
+  writeFileSync(join(dir, "clothes", ".DS_Store"), "not an image");
+
+  const { page, errors, context } = await open(lab, "/datasets");
+  await page.locator("section.own-data input[webkitdirectory]").setInputFiles(join(dir, "clothes"));
+  const result = page.locator("section.own-data .own-result");
+  await result.waitFor({ timeout: 300000 });
+  const got = await result.evaluate((r) => ({ ...r.dataset }));
+  console.log(`# own data: 2,000 Fashion-MNIST images as PNGs in class folders: min ${got.min}, mean ${got.mean}, ` +
+    `in ${(Number(got.milliseconds) / 1000).toFixed(2)} s (decoding and search); native min ${native.min}, mean ${native.mean}`);
+  assert.equal(Number(got.min), native.min);
+  assert.equal(Number(got.mean), native.mean);
+  assert.deepEqual(got.histogram.split(",").map(Number), native.histogram.counts);
+  assert.equal(await result.locator("h3").textContent(),
+    "2000 images of 1×28×28 in 10 classes, from PNGs in the folders Ankle boot, Bag, Coat, … Trouser");
+  // The closest pairs are captioned with the folders' names.
+  const caption = await result.locator(".pair > figcaption").first().textContent();
+  assert.match(caption, new RegExp(`^(${classes.join("|")}) vs (${classes.join("|")}) · distance `));
+  await screenshot(page, "datasets-own-pngs");
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -51,10 +51,10 @@ for (const mode of ["cpu", "webgpu"]) {
     });
     // Without WebGPU, "auto" falls back to the CPU; with it, ask for WebGPU explicitly
     // (the automatic choice prefers the CPU over a software adapter, checked below).
-    // SwiftShader computes on the CPU, far slower than the WebAssembly path: its runs
-    // attack fewer images.
+    // SwiftShader computes on the CPU, far slower than the WebAssembly path (seconds per
+    // PGD-10 attack): its runs attack fewer images and time one attack after one warm-up.
     const backend = mode === "cpu" ? "auto" : "webgpu";
-    const [curveImages, timedAttacks, wait] = mode === "cpu" ? [100, 10, 120_000] : [8, 3, 300_000];
+    const [curveImages, warmUps, timedAttacks, wait] = mode === "cpu" ? [100, 2, 10, 120_000] : [8, 1, 1, 300_000];
     // APGD runs 100 iterations per image (AutoAttack-lite up to 1,000): SwiftShader, at about
     // half a second an iteration, attacks one image with APGD-CE (its curve point is the
     // timing) and leaves AutoAttack-lite out, unless ASTUTE_WEBGPU_APGD_IMAGES asks for more
@@ -168,7 +168,7 @@ for (const mode of ["cpu", "webgpu"]) {
         const model = engine.load(await fetchBytes(`models/${argument.weights}`));
         const robust = engine.load(await fetchBytes(`models/${argument.robust}`));
         const logits = Array.from(await engine.logits(model, pixels));
-        const { curveImages, timedAttacks, apgdImages, liteImages, apgdTimed } = argument;
+        const { curveImages, warmUps, timedAttacks, apgdImages, liteImages, apgdTimed } = argument;
         const first = (n) => [pixels.subarray(0, n * 784), labels.subarray(0, n)];
         const someImages = [pixels.subarray(0, curveImages * 784), labels.subarray(0, curveImages)];
         const curve = JSON.parse(await engine.curve(model, ...someImages, Float32Array.of(0, 0.1), "pgd", 0n));
@@ -178,10 +178,10 @@ for (const mode of ["cpu", "webgpu"]) {
         const liteCurve = liteImages > 0
           ? JSON.parse(await engine.curve(robust, ...first(liteImages), Float32Array.of(0.1), "apgd", 0n))
           : null;
-        // Speed: one PGD-10 attack on one image, after two warm-up attacks.
+        // Speed: one PGD-10 attack on one image, after warm-up attacks.
         const request = JSON.stringify({ kind: "pgd", epsilon: 0.1, steps: 10, step_size: 0.02, restarts: 1, target: null, seed: 0 });
         const one = pixels.subarray(0, 784);
-        for (let i = 0; i < 2; i++) await engine.attack(model, one, labels[0], request);
+        for (let i = 0; i < warmUps; i++) await engine.attack(model, one, labels[0], request);
         const times = [];
         for (let i = 0; i < timedAttacks; i++) {
           const started = performance.now();
@@ -206,7 +206,7 @@ for (const mode of ["cpu", "webgpu"]) {
           attackMs: times[times.length >> 1], apgdMs: apgdTimes[apgdTimes.length >> 1],
           backend: JSON.parse(engine.backend()),
         };
-      }, { weights, robust: "mnist-sample-trades6-plain.safetensors", curveImages, timedAttacks, apgdImages, liteImages, apgdTimed });
+      }, { weights, robust: "mnist-sample-trades6-plain.safetensors", curveImages, warmUps, timedAttacks, apgdImages, liteImages, apgdTimed });
       assert.equal(browser.backend.kind, mode);
       const expected = native(["predict", join(models, weights), "-d", "mnist-sample", "--count", String(browser.count)]).flat();
       assert.equal(browser.logits.length, expected.length);

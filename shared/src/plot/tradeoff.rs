@@ -21,6 +21,10 @@ pub struct TradeoffPoint {
     pub link: Option<String>,
 }
 
+/// The figure's size in pixels: wider than the other figures, since it holds every run
+/// and their labels.
+const TRADEOFF_SIZE: (u32, u32) = (1000, 600);
+
 /// Marker radius for a Lipschitz constant: 3 px at 1 or below, 3 more per factor of 10.
 fn radius(lipschitz: f64) -> i32 {
     (3.0 + 3.0 * lipschitz.max(1.0).log10())
@@ -60,18 +64,24 @@ fn overlaps(a: &LabelBox, b: &LabelBox) -> bool {
 }
 
 /// Where each label goes (its top-left corner in pixels), or `None` where none of the
-/// places beside its marker is free: labels never overlap one another, nor leave
-/// `area`. `markers` are each point's pixel centre and radius, `widths` its label's width.
+/// places beside its marker is free: labels never overlap one another, never cover another
+/// point's marker, nor leave `area`. `markers` are each point's pixel centre and radius,
+/// `widths` its label's width.
 pub(crate) fn place_labels(
     markers: &[((f64, f64), f64)],
     widths: &[f64],
     area: LabelBox,
 ) -> Vec<Option<(f64, f64)>> {
+    let discs: Vec<LabelBox> = markers
+        .iter()
+        .map(|&((x, y), r)| (x - r, y - r, x + r, y + r))
+        .collect();
     let mut placed: Vec<LabelBox> = Vec::new();
     markers
         .iter()
         .zip(widths)
-        .map(|(&((x, y), r), &w)| {
+        .enumerate()
+        .map(|(own, (&((x, y), r), &w))| {
             // Beside the marker, right then left, on its row, then one and two rows up
             // and down: ten places that never overlap one another.
             let gap = r + 3.0;
@@ -86,6 +96,10 @@ pub(crate) fn place_labels(
                     && candidate.2 <= area.2
                     && candidate.3 <= area.3
                     && !placed.iter().any(|p| overlaps(p, &candidate))
+                    && !discs
+                        .iter()
+                        .enumerate()
+                        .any(|(k, disc)| k != own && overlaps(disc, &candidate))
             })?;
             placed.push((spot.0, spot.1, spot.0 + w, spot.1 + LINE_HEIGHT));
             Some(spot)
@@ -129,7 +143,8 @@ pub fn tradeoff_svg(
         .collect();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 520)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (TRADEOFF_SIZE.0, TRADEOFF_SIZE.1))
+            .into_drawing_area();
         let mut chart = axes(&root, title, x0..x1, y0..y1)?;
         chart
             .configure_mesh()
@@ -343,6 +358,17 @@ mod tests {
         for group in ["trades", "at", "natural"] {
             assert_eq!(texts.iter().filter(|t| **t == group).count(), 1, "{group}");
         }
+    }
+
+    #[test]
+    fn a_label_never_covers_another_point() {
+        let area = (0.0, 0.0, 300.0, 200.0);
+        // A second point just right of the first: the first's label goes to its left.
+        let markers = [((100.0, 100.0), 3.0), ((120.0, 100.0), 5.0)];
+        let spots = place_labels(&markers, &[40.0; 2], area);
+        assert_eq!(spots[0], Some((54.0, 94.0)));
+        // The second's label, right of it, covers neither marker.
+        assert_eq!(spots[1], Some((128.0, 94.0)));
     }
 
     #[test]

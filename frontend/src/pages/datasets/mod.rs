@@ -2,6 +2,7 @@
 //! its closest differently-labelled pairs as images. `?d=` picks the dataset shown. A
 //! visitor's own files are measured in the browser ([`own_data`]).
 
+mod dropped_files;
 mod own_data;
 
 use astute_api::table::Table;

@@ -1,12 +1,17 @@
 //! "Measure your own data": files dropped on the Datasets page (an IDX image file with its
-//! label file, as MNIST ships, or CIFAR-10 binary batches; gzipped or not) are read and
+//! label file, as MNIST ships, CIFAR-10 binary batches, gzipped or not, or a folder of PNGs
+//! in class subfolders) are read and
 //! searched by the engine in its worker, in this browser, and shown as the page shows a
 //! server's measurement: the numbers, the histogram, the closest pairs. Nothing is uploaded.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use astute_engine_api::{MAX_IMAGES, MAX_PIXEL_BYTES, OwnReport};
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use super::dropped_files::{self, Named};
 use crate::components::{EngineDownload, number};
 use crate::engine;
 use crate::picture::{Palette, Picture};
@@ -14,21 +19,32 @@ use crate::picture::{Palette, Picture};
 /// The ε for r/ε until the visitor sets one: MNIST's in the paper.
 const DEFAULT_EPSILON: f64 = 0.1;
 
-/// The bytes of each of `files`, with its name.
-async fn read(files: Vec<web_sys::File>) -> Result<Vec<(String, js_sys::Uint8Array)>, String> {
+/// The bytes of each of `files`, with its path.
+async fn read(files: Vec<Named>) -> Result<Vec<(String, js_sys::Uint8Array)>, String> {
     let mut read = Vec::with_capacity(files.len());
-    for file in files {
+    for Named { path, file } in files {
         let buffer = JsFuture::from(file.array_buffer())
             .await
-            .map_err(|_| format!("“{}” could not be read", file.name()))?;
-        read.push((file.name(), js_sys::Uint8Array::new(&buffer)));
+            .map_err(|_| format!("“{path}” could not be read"))?;
+        read.push((path, js_sys::Uint8Array::new(&buffer)));
     }
     Ok(read)
 }
 
-fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
-    list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-        .unwrap_or_default()
+/// The files being measured, in words: their names, or the first few and a count.
+fn described(files: &[Named]) -> String {
+    let quoted = |f: &Named| format!("“{}”", f.path);
+    match files {
+        [] => String::new(),
+        [one] => quoted(one),
+        few if few.len() <= 4 => few.iter().map(quoted).collect::<Vec<_>>().join(", "),
+        many => format!(
+            "{}, {} and {} more files",
+            quoted(&many[0]),
+            quoted(&many[1]),
+            many.len() - 2
+        ),
+    }
 }
 
 #[component]
@@ -36,17 +52,21 @@ pub fn OwnData() -> impl IntoView {
     let epsilon = RwSignal::new(DEFAULT_EPSILON);
     let busy = RwSignal::new(None::<String>);
     let outcome = RwSignal::new(None::<Result<OwnReport, String>>);
-    let start = move |files: Vec<web_sys::File>| {
+    let measure = move |files: Vec<Named>| async move {
         if files.is_empty() {
-            return;
+            return Err("no files were found there".to_owned());
         }
-        let names: Vec<String> = files.iter().map(|f| format!("“{}”", f.name())).collect();
-        busy.set(Some(names.join(", ")));
+        busy.set(Some(described(&files)));
+        let files = read(files).await?;
+        engine::own_separation(files, Some(epsilon.get_untracked())).await
+    };
+    // `gather` finds the files (a folder drop is walked first), then they are measured.
+    let start = move |gather: Pin<Box<dyn Future<Output = Result<Vec<Named>, String>>>>| {
         outcome.set(None);
-        let epsilon = epsilon.get_untracked();
+        busy.set(Some("the files".to_owned()));
         leptos::task::spawn_local(async move {
-            let measured = match read(files).await {
-                Ok(files) => engine::own_separation(files, Some(epsilon)).await,
+            let measured = match gather.await {
+                Ok(files) => measure(files).await,
                 Err(e) => Err(e),
             };
             outcome.set(Some(measured));
@@ -55,13 +75,23 @@ pub fn OwnData() -> impl IntoView {
     };
     let on_pick = move |event: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&event);
-        start(files_of(input.files()));
+        start(Box::pin(std::future::ready(Ok(dropped_files::picked(
+            input.files(),
+        )))));
         // Picking the same files again measures them again.
         input.set_value("");
     };
     let on_drop = move |event: leptos::ev::DragEvent| {
         event.prevent_default();
-        start(files_of(event.data_transfer().and_then(|d| d.files())));
+        let Some(transfer) = event.data_transfer() else {
+            return;
+        };
+        match dropped_files::drop_entries(&transfer) {
+            Some(entries) => start(Box::pin(dropped_files::dropped(entries))),
+            None => start(Box::pin(std::future::ready(Ok(dropped_files::picked(
+                transfer.files(),
+            ))))),
+        }
     };
     let on_epsilon = move |event: leptos::ev::Event| {
         if let Ok(value) = event_target_value(&event).parse::<f64>()
@@ -91,17 +121,18 @@ pub fn OwnData() -> impl IntoView {
         <section aria-labelledby="own-title" class="own-data">
             <h2 id="own-title">"Measure your own data, in this browser"</h2>
             <p>{format!(
-                "Drop an IDX image file with its label file (MNIST's format, gzipped or not) or CIFAR-10 binary \
-                 batches: the exact ℓ∞ distance from every image to the nearest image of another class is computed \
+                "Drop an IDX image file with its label file (MNIST's format, gzipped or not), CIFAR-10 binary \
+                 batches, or a folder of PNGs with one subfolder per class (its name is the class): the exact ℓ∞ distance from every image to the nearest image of another class is computed \
                  here, by the same search as the server's, and nothing is uploaded. Up to {MAX_IMAGES} images and \
                  {:.0} MB of pixels; larger sets measure on your machine with `astute separation`.",
                 MAX_PIXEL_BYTES as f64 / 1e6
             )}</p>
             <div class="drop" on:dragover=|e: leptos::ev::DragEvent| e.prevent_default() on:drop=on_drop>
                 <label>"Files "<input type="file" multiple on:change=on_pick/></label>
+                <label>" a folder of PNGs "<input type="file" prop:webkitdirectory=true multiple on:change=on_pick/></label>
                 <label>" ε for r/ε "<input type="number" min="0.001" max="1" step="0.001"
                     prop:value=move || epsilon.get().to_string() on:change=on_epsilon/></label>
-                <span class="hint">" or drop the files here"</span>
+                <span class="hint">" or drop files or a folder here"</span>
             </div>
             {shown}
         </section>

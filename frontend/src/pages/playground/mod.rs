@@ -718,11 +718,14 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
         .collect_view();
     let kept = p1 == label;
     let verdict = if p0 != label {
-        "already wrong on the clean image"
+        format!(
+            "already wrong on the clean image, whose class is {}",
+            name(label)
+        )
     } else if kept {
-        "kept its answer"
+        "kept its answer".to_owned()
     } else {
-        "was fooled"
+        "was fooled".to_owned()
     };
     let steps = attack.steps.clone();
     let count = steps.len();

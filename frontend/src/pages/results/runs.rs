@@ -16,7 +16,7 @@ use crate::export;
 use crate::figure::Figure;
 use crate::query;
 use crate::run_rows::{
-    COLUMNS, Row, chosen_columns, columns_param, constant_columns, grid, group_seeds,
+    COLUMNS, Field, Row, chosen_columns, columns_param, constant_columns, grid, group_seeds,
 };
 
 /// How long the filter waits after the last keystroke before it applies.
@@ -145,6 +145,10 @@ pub fn Runs() -> impl IntoView {
                             let value = row.field(c);
                             if c == "id" && single {
                                 return view! { <td data-column=c><a href=format!("/runs/{id}")>{id.clone()}</a></td> }.into_any();
+                            }
+                            // A stand-in's paper name on a line of its own keeps the column narrow.
+                            if let Field::Dataset { name, stands_in_for: Some(paper) } = value {
+                                return view! { <td data-column=c>{name.clone()}<span class="stands-in">{format!("as {paper}")}</span></td> }.into_any();
                             }
                             view! { <td data-column=c class=if value.number().is_some() { "num" } else { "" }>{value.text(2)}</td> }.into_any()
                         })

@@ -1,6 +1,6 @@
 //! A visitor's own images measured where they are: the files dropped on the Datasets page
-//! (an IDX pair, as MNIST ships, or CIFAR-10 binary batches, gzipped or not) read by the
-//! parsers the native loaders use, then the exact ℓ∞ Train–Train separation (every image's
+//! (an IDX pair, as MNIST ships, CIFAR-10 binary batches, gzipped or not, or a folder of
+//! labelled PNGs) read by the parsers the native loaders use, then the exact ℓ∞ Train–Train separation (every image's
 //! nearest image of another class) by the same search and report as `astute separation`,
 //! on the browser's one thread. Nothing leaves the browser.
 
@@ -13,6 +13,8 @@ use astute_formats::{FormatError, cifar, idx, inflate};
 
 use crate::LabError;
 
+mod png_folder;
+
 /// The largest file accepted once decompressed: a ceiling against gzip bombs, above
 /// [`astute_engine_api::MAX_PIXEL_BYTES`] by a CIFAR batch's worth.
 const MAX_FILE_BYTES: u64 = 128 << 20;
@@ -24,7 +26,7 @@ pub struct OwnSet {
     pub images: Vec<u8>,
     pub labels: Vec<u8>,
     pub class_names: Vec<String>,
-    /// What was read, in words.
+    /// Where the images came from, in words ("from “a” and “b”").
     pub source: String,
 }
 
@@ -33,15 +35,20 @@ enum Found {
     Images(idx::IdxImages),
     Labels(Vec<u8>),
     Cifar(cifar::Batch),
+    /// Decoded later, once the whole set's size has been checked.
+    Png(Vec<u8>),
 }
 
 fn in_file(name: &str) -> impl Fn(FormatError) -> LabError + '_ {
     move |e| LabError(format!("“{name}”: {e}"))
 }
 
-/// Recognises one file by its content (never its name): an IDX image or label file by its
-/// magic number, a CIFAR-10 batch by its 3,073-byte records.
+/// Recognises one file by its content (never its name): a PNG by its signature, an IDX
+/// image or label file by its magic number, a CIFAR-10 batch by its 3,073-byte records.
 fn recognise(name: &str, bytes: Vec<u8>) -> Result<Found, LabError> {
+    if png_folder::is_png(&bytes) {
+        return Ok(Found::Png(bytes));
+    }
     let bytes = if inflate::is_gzip(&bytes) {
         inflate::gunzip(&bytes, MAX_FILE_BYTES).map_err(in_file(name))?
     } else {
@@ -62,7 +69,7 @@ fn recognise(name: &str, bytes: Vec<u8>) -> Result<Found, LabError> {
         )),
         _ => Err(LabError(format!(
             "“{name}” is neither an IDX file (MNIST's format: its first bytes would be 00 00 08 03 or 00 00 08 01) \
-             nor a CIFAR-10 binary batch (a whole number of 3,073-byte records; it has {} bytes)",
+             nor a CIFAR-10 binary batch (a whole number of 3,073-byte records; it has {} bytes) nor a PNG",
             bytes.len()
         ))),
     }
@@ -73,22 +80,39 @@ fn classes(labels: &[u8]) -> usize {
     labels.iter().max().map_or(0, |&l| usize::from(l) + 1)
 }
 
-/// Reads `files` (name, bytes) as one labelled set: an IDX image file with its label file,
-/// or any number of CIFAR-10 batches.
+/// A file a folder drop brings along that is not an image: `.DS_Store`, `Thumbs.db`,
+/// `desktop.ini`, dot-files.
+fn is_folder_clutter(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.contains('/')
+        && (name.starts_with('.')
+            || name.eq_ignore_ascii_case("thumbs.db")
+            || name.eq_ignore_ascii_case("desktop.ini"))
+}
+
+/// Reads `files` (name or path in a dropped folder, bytes) as one labelled set: an IDX image
+/// file with its label file, any number of CIFAR-10 batches, or PNGs in class folders.
 pub fn read_files(files: Vec<(String, Vec<u8>)>, epsilon: Option<f64>) -> Result<OwnSet, LabError> {
+    let files: Vec<_> = files
+        .into_iter()
+        .filter(|(name, _)| !is_folder_clutter(name))
+        .collect();
     let names: Vec<String> = files.iter().map(|(n, _)| format!("“{n}”")).collect();
     let mut images = Vec::new();
     let mut labels = Vec::new();
     let mut batches = Vec::new();
+    let mut pngs = Vec::new();
     for (name, bytes) in files {
         match recognise(&name, bytes)? {
             Found::Images(i) => images.push((name, i)),
             Found::Labels(l) => labels.push((name, l)),
             Found::Cifar(b) => batches.push(b),
+            Found::Png(p) => pngs.push((name, p)),
         }
     }
-    let set = match (images.len(), labels.len(), batches.len()) {
-        (1, 1, 0) => {
+    let set = match (images.len(), labels.len(), batches.len(), pngs.len()) {
+        (0, 0, 0, n) if n > 0 => png_folder::read(pngs, epsilon)?,
+        (1, 1, 0, 0) => {
             let ((image_file, images), (label_file, labels)) = (images.remove(0), labels.remove(0));
             if images.count != labels.len() {
                 return Err(LabError(format!(
@@ -107,10 +131,10 @@ pub fn read_files(files: Vec<(String, Vec<u8>)>, epsilon: Option<f64>) -> Result
                 images: images.pixels,
                 class_names: (0..classes).map(|k| k.to_string()).collect(),
                 labels,
-                source: String::new(),
+                source: format!("from {}", names.join(" and ")),
             }
         }
-        (0, 0, n) if n > 0 => {
+        (0, 0, n, 0) if n > 0 => {
             let (mut pixels, mut all_labels) = (Vec::new(), Vec::new());
             for batch in batches {
                 pixels.extend(batch.images);
@@ -125,28 +149,28 @@ pub fn read_files(files: Vec<(String, Vec<u8>)>, epsilon: Option<f64>) -> Result
                 images: pixels,
                 labels: all_labels,
                 class_names: cifar::CLASS_NAMES.iter().map(|&n| n.to_owned()).collect(),
-                source: String::new(),
+                source: format!("from {}", names.join(" and ")),
             }
         }
-        (0, 0, 0) => return Err(LabError("no files were given".into())),
-        (i, l, 0) if i != 1 || l != 1 => {
+        (0, 0, 0, 0) => return Err(LabError("no files were given".into())),
+        (i, l, 0, 0) if i != 1 || l != 1 => {
             return Err(LabError(format!(
                 "an IDX set is one image file and its label file; {i} image file(s) and {l} label file(s) were given"
             )));
         }
         _ => {
             return Err(LabError(
-                "give either an IDX image file with its label file, or CIFAR-10 batches, not both"
+                "give one kind of set: an IDX image file with its label file, CIFAR-10 batches, or a folder of PNGs"
                     .into(),
             ));
         }
     };
     let [c, h, w] = set.data.shape;
     let source = format!(
-        "{} images of {c}×{h}×{w} in {} classes, from {}",
+        "{} images of {c}×{h}×{w} in {} classes, {}",
         set.labels.len(),
         set.data.classes,
-        names.join(" and ")
+        set.source
     );
     Ok(OwnSet { source, ..set })
 }
@@ -284,6 +308,45 @@ mod tests {
             .max()
             .unwrap();
         assert_eq!(f64::from(far) / 255.0, min);
+    }
+
+    #[test]
+    fn a_folder_of_pngs_measures_as_the_same_images_in_idx() {
+        let (count, side) = (120, 4);
+        let (image_file, label_file) = idx_pair(count, side, 3);
+        let from_idx = read_files(
+            vec![("i".into(), image_file), ("l".into(), label_file)],
+            None,
+        )
+        .unwrap();
+        let pixels = side * side;
+        let mut files: Vec<(String, Vec<u8>)> = (0..count)
+            .map(|i| {
+                let mut png = Vec::new();
+                let mut encoder = png::Encoder::new(&mut png, side as u32, side as u32);
+                encoder.set_color(png::ColorType::Grayscale);
+                let mut writer = encoder.write_header().unwrap();
+                writer
+                    .write_image_data(&from_idx.images[i * pixels..(i + 1) * pixels])
+                    .unwrap();
+                writer.finish().unwrap();
+                (format!("digits/{}/{i:03}.png", from_idx.labels[i]), png)
+            })
+            .collect();
+        files.push(("digits/.DS_Store".into(), b"clutter".to_vec()));
+        let from_png = read_files(files, None).unwrap();
+        assert_eq!(
+            from_png.source,
+            "120 images of 1×4×4 in 3 classes, from PNGs in the folders 0, 1, 2"
+        );
+        assert_eq!(
+            (&from_png.images, &from_png.labels),
+            (&from_idx.images, &from_idx.labels)
+        );
+        let (png_report, idx_report) =
+            (separation(from_png).unwrap(), separation(from_idx).unwrap());
+        assert_eq!(png_report.report, idx_report.report);
+        assert_eq!(png_report.class_names, ["0", "1", "2"]);
     }
 
     #[test]
