@@ -47,7 +47,8 @@ cargo test --workspace
 step "the web app and the playground engine (cargo xtask site) in headless Chromium, against the debug astute"
 # The tests check that brotli is served, not how dense it is: the fast setting saves a minute.
 cargo xtask site --quick-brotli
-(cd tests/browser && npm ci --no-audit --no-fund --silent && npm test)
+# TensorFlow.js (optional there) is for `npm run bench` only: 300 MB the tests leave out.
+(cd tests/browser && npm ci --omit=optional --no-audit --no-fund --silent && npm test)
 step "separation kernels on aarch64 (NEON, under qemu) and WebAssembly (simd128, under Node's WASI)"
 CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
 CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \

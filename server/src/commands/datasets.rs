@@ -27,9 +27,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else {
             format!("missing — {}", e.location)
         };
+        // As strings: the names' `Display` writes them without the padding asked for.
+        let (name, architecture) = (e.id.to_string(), e.architecture.to_string());
         println!(
-            "{:<20} {:<10} {:>7} {:>6} {:<10} {}",
-            e.id, shape, e.classes, e.epsilon, e.architecture, place
+            "{name:<20} {shape:<10} {:>7} {:>6} {architecture:<10} {place}",
+            e.classes, e.epsilon
         );
     }
     Ok(())

@@ -32,6 +32,10 @@ pub struct Args {
     samples: usize,
     #[arg(long, value_enum, default_value = "cpu")]
     backend: Backend,
+    /// Train only the models whose id starts with one of these (`fashion-mnist-natural`);
+    /// the others stay as the manifest has them.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -270,6 +274,25 @@ fn samples(dataset: DatasetId, args: &Args) -> anyhow::Result<SampleSet> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let planned_all = Planned::all();
+    let chosen = |planned: &Planned| {
+        args.only.is_empty()
+            || args
+                .only
+                .iter()
+                .any(|prefix| planned.id.starts_with(prefix))
+    };
+    if !planned_all.iter().any(chosen) {
+        anyhow::bail!(
+            "no model's id starts with {}; the ids are {}",
+            args.only.join(" or "),
+            planned_all
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let models = args.out.join("models");
     for dir in [&models, &args.out.join("samples")] {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -290,12 +313,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for dataset in DATASETS {
         manifest.samples.push(samples(dataset, &args)?);
     }
-    let planned_all = Planned::all();
     for (done, planned) in planned_all.iter().enumerate() {
-        let made_by = previous
-            .iter()
-            .find(|e| e.id == planned.id)
-            .map(|e| e.command.as_str());
+        let earlier = previous.iter().find(|e| e.id == planned.id);
+        if !chosen(planned) {
+            manifest.models.extend(earlier.cloned());
+            continue;
+        }
+        let made_by = earlier.map(|e| e.command.as_str());
         let (row, bytes) = model(planned, made_by, &models, &args)?;
         let test = row.metrics.test;
         let autoattack = row.robust_accuracy(AttackName::AutoAttack);
