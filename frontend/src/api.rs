@@ -30,7 +30,7 @@ impl std::fmt::Display for Failure {
             ),
             Self::Refused { status: 401, .. } => write!(
                 f,
-                "This needs an access token. Paste one under “Token” (an operator creates it with `astute token create`)."
+                "This needs an access token. Paste one under “Token” (an operator creates it with “astute token create”)."
             ),
             Self::Refused { status: 429, .. } => {
                 write!(

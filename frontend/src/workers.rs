@@ -62,7 +62,7 @@ pub fn Workers() -> impl IntoView {
             {loaded(workers, |workers: Vec<WorkerEntry>| {
                 if workers.is_empty() {
                     return view! {
-                        <p class="hint">"No worker is running: launched runs wait in the queue until one starts (`astute serve` runs one, `astute worker` adds more)."</p>
+                        <p class="hint">"No worker is running: launched runs wait in the queue until one starts ("<code>"astute serve"</code>" runs one, "<code>"astute worker"</code>" adds more)."</p>
                     }
                     .into_any();
                 }

@@ -381,7 +381,7 @@ pub fn TokenField() -> impl IntoView {
         <fieldset>
             <legend>"Access"</legend>
             <label>"Token "
-                <input type="password" autocomplete="off" placeholder=move || if saved.get() { "saved in this browser" } else { "from `astute token create`" }
+                <input type="password" autocomplete="off" placeholder=move || if saved.get() { "saved in this browser" } else { "from astute token create" }
                     on:change=move |e| { token::set(&event_target_value(&e)); set_saved.set(token::get().is_some()); }/>
             </label>
         </fieldset>

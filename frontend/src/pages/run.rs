@@ -224,14 +224,15 @@ fn RobustTable(result: RunResult) -> impl IntoView {
         .masking
         .iter()
         .map(|flag| {
+            // Each check names a sign of gradient masking: "yes" is the warning.
             let (class, mark) = if flag.raised {
-                ("badge failed", "raised")
+                ("badge failed", "yes: gradients may be masked")
             } else {
-                ("badge done", "ok")
+                ("badge done", "no")
             };
             view! {
                 <li>
-                    <span class=class>{format!("{}: {mark}", flag.check.headline())}</span>
+                    <span class=class>{format!("{}? {mark}", flag.check.headline())}</span>
                     " " {flag.evidence.clone()}
                 </li>
             }

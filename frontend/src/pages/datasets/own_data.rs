@@ -124,9 +124,9 @@ pub fn OwnData() -> impl IntoView {
                 "Drop an IDX image file with its label file (MNIST's format, gzipped or not), CIFAR-10 binary \
                  batches, or a folder of PNGs with one subfolder per class (its name is the class): the exact ℓ∞ distance from every image to the nearest image of another class is computed \
                  here, by the same search as the server's, and nothing is uploaded. Up to {MAX_IMAGES} images and \
-                 {:.0} MB of pixels; larger sets measure on your machine with `astute separation`.",
+                 {:.0} MB of pixels; larger sets measure on your machine with ",
                 MAX_PIXEL_BYTES as f64 / 1e6
-            )}</p>
+            )}<code>"astute separation"</code>"."</p>
             <div class="drop" on:dragover=|e: leptos::ev::DragEvent| e.prevent_default() on:drop=on_drop>
                 <label>"Files "<input type="file" multiple on:change=on_pick/></label>
                 <label>" a folder of PNGs "<input type="file" prop:webkitdirectory=true multiple on:change=on_pick/></label>
