@@ -167,7 +167,7 @@ fn RunDetail(
         </div>
         <div class="columns">
             <section><h2>"Spec"</h2><dl>{definition(spec_fields(&run.spec))}</dl></section>
-            <section><h2>"Provenance"</h2><dl>{definition(provenance_fields(run.provenance))}</dl></section>
+            <section class="provenance"><h2>"Provenance"</h2><dl>{definition(provenance_fields(run.provenance))}</dl></section>
         </div>
         <p>
             {playground.then(|| view! {

@@ -188,15 +188,25 @@ fn OwnReportView(own: OwnReport) -> impl IntoView {
             data-histogram=histogram data-milliseconds=own.milliseconds.to_string()>
             <h3>{own.source}</h3>
             <p>{format!(
-                "Train–Train: min {} · mean {} · median {} · r = min/2 = {} · r/ε = {} at ε = {}. Measured in {:.1} s in this browser.",
+                "Train–Train: min {} · mean {} · median {} · r = min/2 = {} · r/ε = {} at ε = {}. Measured in {} in this browser.",
                 number(Some(report.min), 4), number(Some(report.mean), 4), number(Some(report.median), 4),
                 number(Some(report.separation), 4), number(report.separation_over_epsilon, 2),
-                number(report.epsilon, 3), own.milliseconds / 1e3
+                number(report.epsilon, 3), took(own.milliseconds)
             )}</p>
             <HistogramChart fractions=report.histogram.fractions.clone() epsilon=report.epsilon/>
             <p class="hint">"The closest differently-labelled pairs: near-duplicates and mislabelled images show up here."</p>
             <div class="pairs">{pairs}</div>
         </div>
+    }
+}
+
+/// A duration in words: milliseconds under a second (a small set takes a few), seconds
+/// above.
+fn took(milliseconds: f64) -> String {
+    if milliseconds < 1e3 {
+        format!("{milliseconds:.0}\u{a0}ms")
+    } else {
+        format!("{:.1}\u{a0}s", milliseconds / 1e3)
     }
 }
 

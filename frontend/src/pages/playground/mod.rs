@@ -541,7 +541,7 @@ pub fn Playground() -> impl IntoView {
                     <option value="" selected=move || request.with(|r| r.target.is_none())>{move || if kind.get() == AttackKind::ApgdT {
                         "each class ranked 2nd–10th in turn"
                     } else {
-                        "any wrong class (untargeted)"
+                        "any wrong class"
                     }}</option>
                     {targets}
                 </select>
@@ -787,7 +787,7 @@ fn OutcomeView(outcome: Outcome, target: Target, names: Vec<String>) -> impl Int
             <dl class="numbers">
                 <dt>"ℓ∞ of the perturbation"</dt><dd class="linf">{format!("{:.4}", attack.linf)}</dd>
                 <dt>"Local Lipschitz estimate here"</dt><dd>{format!("{lipschitz:.2}")}</dd>
-                <dt>"Time"</dt><dd class="timing">{format!("attack {:.0} ms, Lipschitz {:.0} ms", attack.milliseconds, lipschitz_ms)}</dd>
+                <dt>"Time"</dt><dd class="timing">{format!("attack {:.0}\u{a0}ms, Lipschitz {:.0}\u{a0}ms", attack.milliseconds, lipschitz_ms)}</dd>
             </dl>
             <div class="table-wrap">
                 <table class="probabilities">
