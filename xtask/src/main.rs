@@ -28,7 +28,7 @@ enum Task {
         #[arg(long, default_value = "target/site")]
         out: PathBuf,
         /// Brotli at a fast setting instead of its densest: seconds instead of about a
-        /// minute, for about a tenth more bytes. For test runs, where the bytes sent do
+        /// minute, for about a fifth more bytes. For test runs, where the bytes sent do
         /// not count.
         #[arg(long)]
         quick_brotli: bool,

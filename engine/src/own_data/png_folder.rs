@@ -84,16 +84,19 @@ pub fn read(
     files: Vec<(String, Vec<u8>)>,
     epsilon: Option<f64>,
 ) -> Result<super::OwnSet, LabError> {
-    let mut classes: Vec<String> = Vec::new();
-    for (path, _) in &files {
-        let class = class_of(path).ok_or_else(|| {
-            LabError(format!(
-                "“{path}” is not in a class folder: give a folder whose subfolders are named after the classes (shirts/001.png)"
-            ))
-        })?;
-        classes.push(class.to_owned());
-    }
-    classes.sort();
+    // Each file's class, then the classes in name order.
+    let file_classes = files
+        .iter()
+        .map(|(path, _)| {
+            class_of(path).ok_or_else(|| {
+                LabError(format!(
+                    "“{path}” is not in a class folder: give a folder whose subfolders are named after the classes (shirts/001.png)"
+                ))
+            })
+        })
+        .collect::<Result<Vec<&str>, _>>()?;
+    let mut classes = file_classes.clone();
+    classes.sort_unstable();
     classes.dedup();
     let Some((first_path, first_bytes)) = files.first() else {
         return Err(LabError("no PNG files were given".into()));
@@ -107,7 +110,7 @@ pub fn read(
     data.check(files.len()).map_err(LabError)?;
     let mut images = Vec::with_capacity(files.len() * shape.iter().product::<usize>());
     let mut labels = Vec::with_capacity(files.len());
-    for (path, bytes) in &files {
+    for ((path, bytes), class) in files.iter().zip(&file_classes) {
         let decoded = decode(path, bytes)?;
         if decoded.shape != shape {
             let [c, h, w] = decoded.shape;
@@ -117,9 +120,8 @@ pub fn read(
             )));
         }
         images.extend(decoded.pixels);
-        let class = class_of(path).unwrap_or_default();
-        let label = classes.binary_search_by(|c| c.as_str().cmp(class));
-        labels.push(label.map_or(0, |l| l as u8));
+        // At most 256 classes (checked above): the index fits a byte.
+        labels.push(classes.partition_point(|c| c < class) as u8);
     }
     let folders = if classes.len() > 4 {
         format!(
@@ -134,7 +136,7 @@ pub fn read(
         data,
         images,
         labels,
-        class_names: classes,
+        class_names: classes.iter().map(|&c| c.to_owned()).collect(),
         source: format!("from PNGs in the folders {folders}"),
     })
 }

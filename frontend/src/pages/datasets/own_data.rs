@@ -73,11 +73,10 @@ pub fn OwnData() -> impl IntoView {
             busy.set(None);
         });
     };
+    let start_picked = move |files: Vec<Named>| start(Box::pin(std::future::ready(Ok(files))));
     let on_pick = move |event: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&event);
-        start(Box::pin(std::future::ready(Ok(dropped_files::picked(
-            input.files(),
-        )))));
+        start_picked(dropped_files::picked(input.files()));
         // Picking the same files again measures them again.
         input.set_value("");
     };
@@ -88,9 +87,7 @@ pub fn OwnData() -> impl IntoView {
         };
         match dropped_files::drop_entries(&transfer) {
             Some(entries) => start(Box::pin(dropped_files::dropped(entries))),
-            None => start(Box::pin(std::future::ready(Ok(dropped_files::picked(
-                transfer.files(),
-            ))))),
+            None => start_picked(dropped_files::picked(transfer.files())),
         }
     };
     let on_epsilon = move |event: leptos::ev::Event| {
