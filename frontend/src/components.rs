@@ -61,6 +61,12 @@ pub fn number(value: Option<f64>, decimals: usize) -> String {
     value.map_or_else(|| "–".to_owned(), |v| format!("{v:.decimals$}"))
 }
 
+/// `n` and `noun`, the noun in the plural unless `n` is one ("1 run", "2 runs", "0 runs").
+pub fn count(n: impl Into<f64>, noun: &str) -> String {
+    let n = n.into();
+    format!("{n} {noun}{}", if n == 1.0 { "" } else { "s" })
+}
+
 /// One of the paper's tables (`GET /api/tables/N`): for every published row, the
 /// paper's number beside the measured mean ± std and the runs behind it.
 #[component]
@@ -206,5 +212,18 @@ pub fn EngineStarting() -> impl IntoView {
         } else {
             view! { <p class="backend" role="status">"Starting the engine…"</p> }.into_any()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn a_count_takes_the_plural_unless_it_is_one() {
+        assert_eq!(count(1u32, "run"), "1 run");
+        assert_eq!(count(2u32, "run"), "2 runs");
+        assert_eq!(count(0u32, "epoch"), "0 epochs");
+        assert_eq!(count(1.0, "seed"), "1 seed");
     }
 }

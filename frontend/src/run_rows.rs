@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use astute_api::RunSummary;
 use astute_api::table::{Grid, Stat};
 
-use crate::components::rate;
+use crate::components::{count, rate};
 
 /// The runs table's columns; also the fields a filter may name.
 pub const COLUMNS: &[&str] = &[
@@ -241,7 +241,7 @@ pub fn group_seeds(rows: &[&Row]) -> Vec<Row> {
                 .iter()
                 .map(|&c| (c, members[0].field(c).clone()))
                 .collect();
-            fields.insert("seed", Field::Text(format!("{} seed(s)", members.len())));
+            fields.insert("seed", Field::Text(count(members.len() as u32, "seed")));
             let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
             let statuses: BTreeSet<String> =
                 members.iter().map(|m| m.field("status").text(0)).collect();
@@ -403,7 +403,7 @@ mod tests {
         assert_eq!(groups.len(), 2);
         let natural = groups.iter().find(|g| g.id == "a b").unwrap();
         assert!(!natural.single);
-        assert_eq!(natural.field("seed").text(2), "2 seed(s)");
+        assert_eq!(natural.field("seed").text(2), "2 seeds");
         // Mean 91, sample std √2 = 1.41.
         assert_eq!(natural.field("test_acc").text(2), "91.00 ± 1.41");
         assert_eq!(natural.field("adv_test_acc"), &Field::Missing);

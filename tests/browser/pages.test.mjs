@@ -36,7 +36,7 @@ test("every page renders, with no console error, at desktop and phone widths", a
     datasets: ["/datasets?d=fashion-mnist", "Separation of fashion-mnist"],
     experiments: ["/experiments", "Runs launched here"],
     tables: ["/results?table=2", "Table 2"],
-    runs: ["/results?view=runs", "run(s)"],
+    runs: ["/results?view=runs", "shown of"],
     plot: ["/results?view=plot", "Each point is a finished run"],
     run: [`/runs/${runs[0].id}`, `Run ${runs[0].id}`],
   };
@@ -81,6 +81,11 @@ test("the Datasets page shows Fashion-MNIST's histogram and closest pairs as ima
   await page.waitForLoadState("networkidle");
   const drawn = await histogram.evaluate((img) => img.complete && img.naturalWidth > 0);
   assert.ok(drawn, "the histogram image loaded");
+  // Its title names the distance by its symbol, and no text in it is below 12 px.
+  const svg = await (await page.request.get(lab.base + await histogram.getAttribute("src"))).text();
+  assert.match(svg, />\s*fashion-mnist: ℓ∞ separation\s*</);
+  const sizes = [...svg.matchAll(/font-size="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.ok(sizes.length >= 6 && Math.min(...sizes) >= 12, `font sizes ${sizes}`);
   const pairs = page.locator(".pair img");
   assert.ok((await pairs.count()) >= 2);
   const loaded = await pairs.evaluateAll((imgs) => imgs.every((i) => i.complete && i.naturalWidth === 28));
@@ -186,7 +191,7 @@ function png(width, height, pixels) {
     chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
 }
 
-test("a folder of PNGs in class folders is measured as the native engine measures the same images", async () => {
+test("a folder of PNGs in class folders, picked or dropped, is measured as the native engine measures the same images", async () => {
   const fashion = "/usr/share/datasets/fashion-mnist";
   const count = 2000;
   const pixels = gunzipSync(readFileSync(join(fashion, "t10k-images-idx3-ubyte.gz"))).subarray(16, 16 + count * 784);
@@ -215,25 +220,46 @@ test("a folder of PNGs in class folders is measured as the native engine measure
   }
   writeFileSync(join(dir, "clothes", ".DS_Store"), "not an image");
 
-  const { page, errors, context } = await open(lab, "/datasets");
-  await page.locator("section.own-data input[webkitdirectory]").setInputFiles(join(dir, "clothes"));
-  const result = page.locator("section.own-data .own-result");
-  await result.waitFor({ timeout: 300000 });
-  const got = await result.evaluate((r) => ({ ...r.dataset }));
-  console.log(`# own data: 2,000 Fashion-MNIST images as PNGs in class folders: min ${got.min}, mean ${got.mean}, ` +
-    `in ${(Number(got.milliseconds) / 1000).toFixed(2)} s (decoding and search); native min ${native.min}, mean ${native.mean}`);
-  assert.equal(Number(got.min), native.min);
-  assert.equal(Number(got.mean), native.mean);
-  assert.deepEqual(got.histogram.split(",").map(Number), native.histogram.counts);
-  assert.equal(await result.locator("h3").textContent(),
-    "2000 images of 1×28×28 in 10 classes, from PNGs in the folders Ankle boot, Bag, Coat, … Trouser");
-  // The closest pairs are captioned with the folders' names.
-  const caption = await result.locator(".pair > figcaption").first().textContent();
-  assert.match(caption, new RegExp(`^(${classes.join("|")}) vs (${classes.join("|")}) · distance `));
-  await screenshot(page, "datasets-own-pngs");
-  assert.deepEqual(errors, []);
-  await context.close();
+  // Once through the folder picker, once dropped as a folder (Chromium's own drag and drop,
+  // driven through the DevTools protocol, which hands the page a directory entry).
+  for (const how of ["picked", "dropped"]) {
+    const { page, errors, context } = await open(lab, "/datasets");
+    if (how === "picked") {
+      await page.locator("section.own-data input[webkitdirectory]").setInputFiles(join(dir, "clothes"));
+    } else {
+      await dropFolder(page, context, page.locator("section.own-data .drop"), join(dir, "clothes"));
+    }
+    const result = page.locator("section.own-data .own-result");
+    await result.waitFor({ timeout: 300000 });
+    const got = await result.evaluate((r) => ({ ...r.dataset }));
+    console.log(`# own data: 2,000 Fashion-MNIST images as PNGs in class folders, ${how}: min ${got.min}, mean ${got.mean}, ` +
+      `in ${(Number(got.milliseconds) / 1000).toFixed(2)} s (decoding and search); native min ${native.min}, mean ${native.mean}`);
+    assert.equal(Number(got.min), native.min);
+    assert.equal(Number(got.mean), native.mean);
+    assert.deepEqual(got.histogram.split(",").map(Number), native.histogram.counts);
+    assert.equal(await result.locator("h3").textContent(),
+      "2000 images of 1×28×28 in 10 classes, from PNGs in the folders Ankle boot, Bag, Coat, … Trouser");
+    // The closest pairs are captioned with the folders' names.
+    const caption = await result.locator(".pair > figcaption").first().textContent();
+    assert.match(caption, new RegExp(`^(${classes.join("|")}) vs (${classes.join("|")}) · distance `));
+    if (how === "picked") await screenshot(page, "datasets-own-pngs");
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
 });
+
+/** Drags the folder at `path` from outside the browser and drops it on `zone`, as a visitor
+ *  does from a file manager: the page receives a directory entry, not a list of files. */
+async function dropFolder(page, context, zone, path) {
+  await zone.scrollIntoViewIfNeeded();
+  const box = await zone.boundingBox();
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const devtools = await context.newCDPSession(page);
+  const data = { items: [], files: [path], dragOperationsMask: 1 };
+  for (const type of ["dragEnter", "dragOver", "drop"]) {
+    await devtools.send("Input.dispatchDragEvent", { type, ...at, data });
+  }
+}
 
 test("a run launched from the Experiments page finishes and appears in the viewer, the worker that ran it listed", async () => {
   const { page, errors, context } = await open(

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use super::{query_param, set_query_params};
 use crate::api;
-use crate::components::{Failed, loaded};
+use crate::components::{Failed, count, loaded};
 use crate::live;
 use crate::token;
 use crate::workers::Workers;
@@ -128,8 +128,9 @@ pub fn Experiments() -> impl IntoView {
             * seeds;
         let minutes = passes / PASSES_PER_SECOND_2_CORES / 60.0;
         Some(format!(
-            "{} run(s): {epochs} epoch(s) on {images} training images each; about {} image passes, ≈ {} on 2 CPU cores (a GPU is far faster).",
-            methods.len() as f64 * seeds,
+            "{}: {} on {images} training images each; about {} image passes, ≈ {} on 2 CPU cores (a GPU is far faster).",
+            count(methods.len() as f64 * seeds, "run"),
+            count(epochs, "epoch"),
             if passes >= 1e6 {
                 format!("{:.1} million", passes / 1e6)
             } else {

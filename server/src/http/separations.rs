@@ -117,7 +117,7 @@ pub async fn histogram(
         ));
     }
     let refs: Vec<&SeparationReport> = reports.iter().collect();
-    let title = format!("{}: {} separation", record.dataset, record.metric);
+    let title = format!("{}: {} separation", record.dataset, record.metric.symbol());
     let svg = astute::plot::separation_histogram_svg(&refs, &title)
         .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())

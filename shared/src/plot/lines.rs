@@ -2,7 +2,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, axes, err, legend};
+use super::{PALETTE, PlotError, axes, err, legend, mesh};
 
 /// One line: its legend label and its (x, y) points in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,13 +45,14 @@ pub fn lines_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
         let mut chart = axes(&root, title, x0..x1, y0..y1)?;
-        let mut mesh = chart.configure_mesh();
-        mesh.x_desc(x_desc).y_desc(y_desc);
+        let mut axes_style = mesh(&mut chart);
+        axes_style.x_desc(x_desc).y_desc(y_desc);
         if whole_x {
-            mesh.x_labels((x1 - x0) as usize + 1)
+            axes_style
+                .x_labels((x1 - x0) as usize + 1)
                 .x_label_formatter(&whole);
         }
-        mesh.draw().map_err(err)?;
+        axes_style.draw().map_err(err)?;
         for (k, s) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             chart

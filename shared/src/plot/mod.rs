@@ -7,6 +7,8 @@ pub use lines::{Series, lines_svg};
 pub use tradeoff::{TradeoffPoint, tradeoff_svg};
 
 use crate::separation::{DecisionGrid, SeparationReport};
+use plotters::chart::MeshStyle;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// Colours of successive series or groups: enough for a table's eleven methods or a
@@ -35,11 +37,15 @@ fn err<E: core::fmt::Display>(e: E) -> PlotError {
     PlotError(e.to_string())
 }
 
-type Chart<'a, 'b> = ChartContext<
-    'a,
-    SVGBackend<'b>,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Font sizes in plotters' units (its SVG writes size / 1.24 pixels): a figure is drawn
+/// 760 px wide and shown at up to that width, down to 600 px on a phone, so tick labels
+/// stay at 11 px or more there.
+const TITLE_FONT: u32 = 26;
+const AXIS_FONT: u32 = 20;
+const TICK_FONT: u32 = 18;
+const LEGEND_FONT: u32 = 17;
 
 /// A white canvas with a titled pair of axes: the layout every figure shares.
 fn axes<'a, 'b>(
@@ -50,12 +56,24 @@ fn axes<'a, 'b>(
 ) -> Result<Chart<'a, 'b>, PlotError> {
     root.fill(&WHITE).map_err(err)?;
     ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 20))
+        .caption(title, ("sans-serif", TITLE_FONT))
         .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(56)
+        // Half the widest x tick label ("100.0"), which is centred on the axis's end.
+        .margin_right(30)
+        .x_label_area_size(58)
+        .y_label_area_size(78)
         .build_cartesian_2d(x, y)
         .map_err(err)
+}
+
+/// The axes' ticks and descriptions, in the figures' fonts.
+fn mesh<'m, 'a, 'b>(
+    chart: &'m mut Chart<'a, 'b>,
+) -> MeshStyle<'a, 'm, RangedCoordf64, RangedCoordf64, SVGBackend<'b>> {
+    let mut mesh = chart.configure_mesh();
+    mesh.label_style(("sans-serif", TICK_FONT))
+        .axis_desc_style(("sans-serif", AXIS_FONT));
+    mesh
 }
 
 /// The legend box every figure draws.
@@ -66,6 +84,7 @@ fn legend<'a, 'b: 'a>(
     chart
         .configure_series_labels()
         .position(position)
+        .label_font(("sans-serif", LEGEND_FONT))
         .border_style(BLACK)
         .background_style(WHITE.mix(0.9))
         .draw()
@@ -90,15 +109,18 @@ pub fn separation_histogram_svg(
             .iter()
             .map(|r| r.histogram.hi)
             .fold(first.histogram.hi, f64::max);
+        // Headroom above the tallest bar for the legend (two lines per report, one for
+        // 2ε, about 22 px each on a plot about 330 px high), so it covers no bar.
+        let entries = 2 * reports.len() + usize::from(first.epsilon.is_some());
+        let legend_share = (22 * entries + 24) as f64 / 330.0;
         let top = reports
             .iter()
             .flat_map(|r| r.histogram.fractions.iter().copied())
             .fold(0.0, f64::max)
             .max(0.01)
-            * 1.12;
+            / (1.0 - legend_share).max(0.3);
         let mut chart = axes(&root, title, lo..hi, 0.0..top)?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .disable_x_mesh()
             .x_desc(format!(
                 "{} distance to the nearest training point of another class",
@@ -164,7 +186,7 @@ pub fn decision_grid_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (620, 620)).into_drawing_area();
         let mut chart = axes(&root, title, 0.0..1.0, 0.0..1.0)?;
-        chart.configure_mesh().disable_mesh().draw().map_err(err)?;
+        mesh(&mut chart).disable_mesh().draw().map_err(err)?;
         let n = grid.resolution;
         let step = 1.0 / (n - 1) as f64;
         chart
@@ -201,4 +223,50 @@ pub fn decision_grid_svg(
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The font size in pixels of every text element of `svg`.
+    fn font_sizes(svg: &str) -> Vec<f64> {
+        svg.split("font-size=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn every_figure_writes_its_text_at_twelve_pixels_or_more() {
+        let curve = lines_svg(
+            &[Series {
+                label: "loss".into(),
+                points: vec![(1.0, 0.9), (2.0, 0.4)],
+            }],
+            "Run 1: training",
+            "epoch",
+            "mean training loss",
+        )
+        .unwrap();
+        let scatter = tradeoff_svg(
+            &[TradeoffPoint {
+                label: "cnn2 at".into(),
+                group: "at".into(),
+                test_acc: 80.0,
+                adv_test_acc: 70.0,
+                lipschitz: 10.0,
+                link: None,
+            }],
+            "Table 2",
+            "PGD-10",
+        )
+        .unwrap();
+        for svg in [curve, scatter] {
+            let sizes = font_sizes(&svg);
+            // Ticks, axis descriptions, title and legend, at the least.
+            assert!(sizes.len() >= 6, "{sizes:?}");
+            assert!(sizes.iter().all(|&px| px >= 12.0), "{sizes:?}");
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, axes, err, legend};
+use super::{PALETTE, PlotError, axes, err, legend, mesh};
 
 /// One trained model.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,10 +32,12 @@ fn radius(lipschitz: f64) -> i32 {
         .clamp(3.0, 18.0) as i32
 }
 
-/// Pixels per character and per line of the labels' font (plotters writes size 12 as
-/// 9.7 px; an estimate, since the SVG keeps text as text, measured by the viewer's font).
-const CHAR_WIDTH: f64 = 5.4;
-const LINE_HEIGHT: f64 = 12.0;
+/// The points' labels' font size, and the pixels per character and per line it takes
+/// (plotters writes size 15 as 12.1 px; an estimate, since the SVG keeps text as text,
+/// measured by the viewer's font).
+const LABEL_FONT: u32 = 15;
+const CHAR_WIDTH: f64 = 6.75;
+const LINE_HEIGHT: f64 = 15.0;
 
 /// The corner of the chart that holds the fewest points, for the legend: each corner's
 /// box is 40 % of the width by 45 % of the height of the axes' ranges.
@@ -146,8 +148,7 @@ pub fn tradeoff_svg(
         let root = SVGBackend::with_string(&mut svg, (TRADEOFF_SIZE.0, TRADEOFF_SIZE.1))
             .into_drawing_area();
         let mut chart = axes(&root, title, x0..x1, y0..y1)?;
-        chart
-            .configure_mesh()
+        mesh(&mut chart)
             .x_desc("test accuracy (%)")
             .y_desc(format!("test accuracy under {attack} (%)"))
             .draw()
@@ -196,7 +197,7 @@ pub fn tradeoff_svg(
                 root.draw(&Text::new(
                     label.as_str(),
                     (x.round() as i32, y.round() as i32),
-                    ("sans-serif", 12),
+                    ("sans-serif", LABEL_FONT),
                 ))
                 .map_err(err)?;
             }
@@ -366,9 +367,9 @@ mod tests {
         // A second point just right of the first: the first's label goes to its left.
         let markers = [((100.0, 100.0), 3.0), ((120.0, 100.0), 5.0)];
         let spots = place_labels(&markers, &[40.0; 2], area);
-        assert_eq!(spots[0], Some((54.0, 94.0)));
+        assert_eq!(spots[0], Some((54.0, 100.0 - LINE_HEIGHT / 2.0)));
         // The second's label, right of it, covers neither marker.
-        assert_eq!(spots[1], Some((128.0, 94.0)));
+        assert_eq!(spots[1], Some((128.0, 100.0 - LINE_HEIGHT / 2.0)));
     }
 
     #[test]
@@ -379,11 +380,11 @@ mod tests {
         // Ten places around one marker, then none.
         assert_eq!(spots.iter().filter(|s| s.is_some()).count(), 10);
         assert_eq!(spots[10], None);
-        assert_eq!(spots[0], Some((106.0, 94.0)));
-        assert_eq!(spots[1], Some((54.0, 94.0)));
+        assert_eq!(spots[0], Some((106.0, 100.0 - LINE_HEIGHT / 2.0)));
+        assert_eq!(spots[1], Some((54.0, 100.0 - LINE_HEIGHT / 2.0)));
         // Near the right edge, the label goes to the left.
         let spots = place_labels(&[((290.0, 100.0), 3.0)], &[40.0], area);
-        assert_eq!(spots[0], Some((244.0, 94.0)));
+        assert_eq!(spots[0], Some((244.0, 100.0 - LINE_HEIGHT / 2.0)));
     }
 
     #[test]

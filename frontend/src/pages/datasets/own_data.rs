@@ -212,38 +212,55 @@ fn took(milliseconds: f64) -> String {
 #[component]
 fn HistogramChart(fractions: Vec<f64>, epsilon: Option<f64>) -> impl IntoView {
     const WIDTH: f64 = 480.0;
-    const HEIGHT: f64 = 180.0;
-    const PAD: f64 = 30.0;
+    const HEIGHT: f64 = 220.0;
+    // Room for the y axis's percentages on the left and the x axis's ticks and name below.
+    const LEFT: f64 = 52.0;
+    const RIGHT: f64 = 14.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 44.0;
     let tallest = fractions.iter().copied().fold(0.0, f64::max).max(1e-9);
-    let bar = (WIDTH - 2.0 * PAD) / fractions.len().max(1) as f64;
-    let x = move |distance: f64| PAD + distance * (WIDTH - 2.0 * PAD);
+    let bar = (WIDTH - LEFT - RIGHT) / fractions.len().max(1) as f64;
+    let x = move |distance: f64| LEFT + distance * (WIDTH - LEFT - RIGHT);
+    let y = move |fraction: f64| HEIGHT - BOTTOM - fraction / tallest * (HEIGHT - TOP - BOTTOM);
     let bars = fractions
         .iter()
         .enumerate()
         .map(|(k, &f)| {
-            let h = f / tallest * (HEIGHT - 2.0 * PAD);
             view! {
-                <rect x=PAD + k as f64 * bar y=HEIGHT - PAD - h width=bar - 1.0 height=h class="bar">
-                    <title>{format!("{:.0} % of the images", f * 100.0)}</title>
+                <rect x=LEFT + k as f64 * bar y=y(f) width=bar - 1.0 height=HEIGHT - BOTTOM - y(f) class="bar">
+                    <title>{format!("{:.1} % of the images", f * 100.0)}</title>
                 </rect>
             }
         })
         .collect_view();
-    let ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
-        .map(|d| view! { <text x=x(d) y=HEIGHT - PAD + 14.0 text-anchor="middle">{format!("{d}")}</text> })
+    let x_ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+        .map(|d| view! { <text x=x(d) y=HEIGHT - BOTTOM + 16.0 text-anchor="middle">{format!("{d}")}</text> })
+        .collect_view();
+    let y_ticks = [0.0, 0.5, 1.0]
+        .map(|share| {
+            let fraction = share * tallest;
+            view! {
+                <line x1=LEFT - 4.0 x2=LEFT y1=y(fraction) y2=y(fraction) class="axis"/>
+                <text x=LEFT - 6.0 y=y(fraction) + 4.0 text-anchor="end">{format!("{:.0} %", fraction * 100.0)}</text>
+            }
+        })
         .collect_view();
     let limit = epsilon.map(|e| {
         view! {
-            <line x1=x(2.0 * e) x2=x(2.0 * e) y1=PAD / 2.0 y2=HEIGHT - PAD class="limit"/>
-            <text x=x(2.0 * e) + 4.0 y=PAD / 2.0 + 10.0>"2ε"</text>
+            <line x1=x(2.0 * e) x2=x(2.0 * e) y1=TOP y2=HEIGHT - BOTTOM class="limit"/>
+            <text x=x(2.0 * e) + 4.0 y=TOP + 10.0>"2ε"</text>
         }
     });
     view! {
         <figure class="own-histogram">
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img"
                 aria-label="Histogram of each image's ℓ∞ distance to the nearest image of another class">
-                {bars}{ticks}{limit}
-                <text x=WIDTH / 2.0 y=HEIGHT - 2.0 text-anchor="middle">"distance to the nearest image of another class (ℓ∞)"</text>
+                {bars}
+                <line x1=LEFT x2=LEFT y1=TOP y2=HEIGHT - BOTTOM class="axis"/>
+                <line x1=LEFT x2=WIDTH - RIGHT y1=HEIGHT - BOTTOM y2=HEIGHT - BOTTOM class="axis"/>
+                {x_ticks}{y_ticks}{limit}
+                <text x=(LEFT + WIDTH - RIGHT) / 2.0 y=HEIGHT - 6.0 text-anchor="middle">"ℓ∞ distance to the nearest image of another class"</text>
+                <text transform=format!("translate(14 {}) rotate(-90)", (TOP + HEIGHT - BOTTOM) / 2.0) text-anchor="middle">"share of images"</text>
             </svg>
         </figure>
     }

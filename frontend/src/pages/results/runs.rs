@@ -11,7 +11,7 @@ use leptos::prelude::*;
 
 use super::super::{query_param, set_query_params};
 use crate::api;
-use crate::components::{loaded, quantity};
+use crate::components::{count, loaded, quantity};
 use crate::export;
 use crate::figure::Figure;
 use crate::query;
@@ -191,13 +191,13 @@ pub fn Runs() -> impl IntoView {
             } else {
                 String::new()
             };
-            let unit = if grouped.get().is_some() {
-                "group(s)"
+            let shown = if grouped.get().is_some() {
+                count(rows.len() as u32, "group")
             } else {
-                "shown"
+                format!("{} shown", rows.len())
             };
             view! {
-                <p class="count" aria-live="polite">{format!("{} {unit} of {total} run(s){loaded_note}", rows.len())}</p>
+                <p class="count" aria-live="polite">{format!("{shown} of {}{loaded_note}", count(total as f64, "run"))}</p>
                 <SameInEveryRow folded=folded/>
                 <div class="toolbar">{exports}</div>
                 {(compared.len() >= 2).then(|| view! { <Compare runs=compared/> })}

@@ -276,7 +276,12 @@ fn ScoresTable(
     epsilon: f32,
     training_separation: f32,
 ) -> impl IntoView {
-    let row = |name: String, attack: &'static str, s: Option<TheoryScores>| {
+    // The name stays on one line, its detail on a small second one, so the column keeps
+    // to the width of its longest name on a phone.
+    let row = |name: &'static str,
+               detail: String,
+               attack: &'static str,
+               s: Option<TheoryScores>| {
         let cell = |f: fn(&TheoryScores) -> String| {
             view! { <td class="num">{s.as_ref().map(f).unwrap_or_else(|| "…".into())}</td> }
         };
@@ -284,7 +289,7 @@ fn ScoresTable(
         let exact = s.map(|s| serde_json::to_string(&s).unwrap_or_default());
         view! {
             <tr data-scores=exact>
-                <th scope="row">{name}</th>
+                <th scope="row">{name}<span class="detail">{detail}</span></th>
                 {cell(|s| percent(s.train_accuracy))}
                 {cell(|s| percent(s.test_accuracy))}
                 <td class="num">{s.map(|s| percent(s.adversarial_accuracy)).unwrap_or_else(|| "…".into())}
@@ -293,9 +298,9 @@ fn ScoresTable(
             </tr>
         }
     };
-    let mlp_name = match mlp {
-        Some((step, _)) => format!("MLP after {step} steps"),
-        None => "MLP".into(),
+    let mlp_detail = match mlp {
+        Some((step, _)) => format!("after {step} steps"),
+        None => String::new(),
     };
     view! {
         <div class="table-wrap">
@@ -309,8 +314,8 @@ fn ScoresTable(
                     <th scope="col">"Local Lipschitz (Eq. 3)"</th>
                 </tr></thead>
                 <tbody>
-                    {row(mlp_name, "(PGD-10)", mlp.map(|m| m.1))}
-                    {row("Distance classifier g (Theorem 4.2)".into(), "(certified)", Some(distance))}
+                    {row("MLP", mlp_detail, "(PGD-10)", mlp.map(|m| m.1))}
+                    {row("Distance classifier g", "Theorem 4.2".into(), "(certified)", Some(distance))}
                 </tbody>
             </table>
         </div>
