@@ -61,18 +61,38 @@ fn emptiest_corner(points: &[TradeoffPoint], x: (f64, f64), y: (f64, f64)) -> Se
 /// A label's box: left, top, right, bottom in pixels.
 type LabelBox = (f64, f64, f64, f64);
 
+/// Where the legend of `groups` will be drawn in `corner` of the plotting `area`, with a
+/// few pixels to spare: plotters draws it after the labels and does not say its size, so
+/// this is measured from its output (about 22.4 px per entry at the legend's font, 7.6 px
+/// per character after a 52 px swatch and padding, 5 px from the corner).
+fn legend_box(groups: &[&str], corner: &SeriesLabelPosition, area: LabelBox) -> LabelBox {
+    let widest = groups.iter().map(|g| g.chars().count()).max().unwrap_or(0);
+    let (w, h) = (widest as f64 * 7.6 + 52.0, groups.len() as f64 * 22.4 + 4.0);
+    let (spare, inset) = (4.0, 5.0);
+    let left = match corner {
+        SeriesLabelPosition::UpperLeft | SeriesLabelPosition::LowerLeft => area.0 + inset,
+        _ => area.2 - inset - w,
+    };
+    let top = match corner {
+        SeriesLabelPosition::UpperLeft | SeriesLabelPosition::UpperRight => area.1 + inset,
+        _ => area.3 - inset - h,
+    };
+    (left - spare, top - spare, left + w + spare, top + h + spare)
+}
+
 fn overlaps(a: &LabelBox, b: &LabelBox) -> bool {
     a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
 }
 
 /// Where each label goes (its top-left corner in pixels), or `None` where none of the
 /// places beside its marker is free: labels never overlap one another, never cover another
-/// point's marker, nor leave `area`. `markers` are each point's pixel centre and radius,
-/// `widths` its label's width.
+/// point's marker or an obstacle (the legend), nor leave `area`. `markers` are each point's
+/// pixel centre and radius, `widths` its label's width.
 pub(crate) fn place_labels(
     markers: &[((f64, f64), f64)],
     widths: &[f64],
     area: LabelBox,
+    obstacles: &[LabelBox],
 ) -> Vec<Option<(f64, f64)>> {
     let discs: Vec<LabelBox> = markers
         .iter()
@@ -98,6 +118,7 @@ pub(crate) fn place_labels(
                     && candidate.2 <= area.2
                     && candidate.3 <= area.3
                     && !placed.iter().any(|p| overlaps(p, &candidate))
+                    && !obstacles.iter().any(|o| overlaps(o, &candidate))
                     && !discs
                         .iter()
                         .enumerate()
@@ -107,6 +128,21 @@ pub(crate) fn place_labels(
             Some(spot)
         })
         .collect()
+}
+
+/// A thin line from a marker's edge to its label when the label sits a row or two above or
+/// below it (in a crowd), so the reader sees which point it names; `None` on its own row.
+fn leader(marker: ((f64, f64), f64), spot: (f64, f64), width: f64) -> Option<[(f64, f64); 2]> {
+    let ((x, y), r) = marker;
+    let middle = spot.1 + LINE_HEIGHT / 2.0;
+    if (middle - y).abs() < LINE_HEIGHT / 2.0 {
+        return None;
+    }
+    Some(if spot.0 > x {
+        [(x + r, y), (spot.0, middle)]
+    } else {
+        [(x - r, y), (spot.0 + width, middle)]
+    })
 }
 
 /// The figure of `points`, whose `adv_test_acc` was measured by the attack `attack`
@@ -192,17 +228,28 @@ pub fn tradeoff_svg(
             f64::from(xs.end),
             f64::from(ys.end),
         );
-        for (label, spot) in labels.iter().zip(place_labels(&markers, &widths, area)) {
-            if let Some((x, y)) = spot {
-                root.draw(&Text::new(
-                    label.as_str(),
-                    (x.round() as i32, y.round() as i32),
-                    ("sans-serif", LABEL_FONT),
-                ))
-                .map_err(err)?;
+        let corner = emptiest_corner(points, (x0, x1), (y0, y1));
+        let spots = place_labels(
+            &markers,
+            &widths,
+            area,
+            &[legend_box(&groups, &corner, area)],
+        );
+        for (k, (label, spot)) in labels.iter().zip(spots).enumerate() {
+            let Some(spot) = spot else { continue };
+            let pixel = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
+            if let Some(line) = leader(markers[k], spot, widths[k]) {
+                root.draw(&PathElement::new(line.map(pixel), RGBColor(140, 140, 140)))
+                    .map_err(err)?;
             }
+            root.draw(&Text::new(
+                label.as_str(),
+                pixel(spot),
+                ("sans-serif", LABEL_FONT),
+            ))
+            .map_err(err)?;
         }
-        legend(&mut chart, emptiest_corner(points, (x0, x1), (y0, y1)))?;
+        legend(&mut chart, corner)?;
         root.present().map_err(err)?;
     }
     Ok(link_markers(&svg, &drawn, attack))
@@ -362,11 +409,51 @@ mod tests {
     }
 
     #[test]
+    fn no_label_is_drawn_under_the_legend() {
+        let at = |group: &str, test_acc, adv_test_acc| TradeoffPoint {
+            label: format!("cnn2 {group}"),
+            group: group.into(),
+            test_acc,
+            adv_test_acc,
+            lipschitz: 10.0,
+            link: None,
+        };
+        // Three points in each corner but the lower left, which holds one: the legend goes
+        // there, over that point, whose label would sit beside it.
+        let mut points = vec![at("natural", 60.0, 20.0)];
+        for (x, y) in [(60.0, 80.0), (95.0, 80.0), (95.0, 20.0)] {
+            for (k, group) in ["natural", "at", "trades:6"].into_iter().enumerate() {
+                points.push(at(group, x + k as f64, y - 3.0 * k as f64));
+            }
+        }
+        let svg = tradeoff_svg(&points, "legend", "PGD-10").unwrap();
+        let number = |rect: &str, name: &str| -> f64 {
+            let at = rect.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            rect[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        let rect = svg
+            .split("<rect")
+            .find(|r| r.contains("fill=\"none\" stroke=\"#000000\""))
+            .expect("the legend's border");
+        let (x, y) = (number(rect, "x"), number(rect, "y"));
+        let legend = (x, y, x + number(rect, "width"), y + number(rect, "height"));
+        assert!(
+            legend.0 < 200.0 && legend.3 > 400.0,
+            "lower left: {legend:?}"
+        );
+        let labels = label_boxes(&svg);
+        assert!(labels.len() >= 9, "{labels:?}");
+        for label in labels {
+            assert!(!overlaps(&label, &legend), "{label:?} under {legend:?}");
+        }
+    }
+
+    #[test]
     fn a_label_never_covers_another_point() {
         let area = (0.0, 0.0, 300.0, 200.0);
         // A second point just right of the first: the first's label goes to its left.
         let markers = [((100.0, 100.0), 3.0), ((120.0, 100.0), 5.0)];
-        let spots = place_labels(&markers, &[40.0; 2], area);
+        let spots = place_labels(&markers, &[40.0; 2], area, &[]);
         assert_eq!(spots[0], Some((54.0, 100.0 - LINE_HEIGHT / 2.0)));
         // The second's label, right of it, covers neither marker.
         assert_eq!(spots[1], Some((128.0, 100.0 - LINE_HEIGHT / 2.0)));
@@ -376,15 +463,35 @@ mod tests {
     fn a_label_takes_the_next_free_place_and_none_leaves_the_area() {
         let area = (0.0, 0.0, 300.0, 200.0);
         let markers = [((100.0, 100.0), 3.0); 12];
-        let spots = place_labels(&markers, &[40.0; 12], area);
+        let spots = place_labels(&markers, &[40.0; 12], area, &[]);
         // Ten places around one marker, then none.
         assert_eq!(spots.iter().filter(|s| s.is_some()).count(), 10);
         assert_eq!(spots[10], None);
         assert_eq!(spots[0], Some((106.0, 100.0 - LINE_HEIGHT / 2.0)));
         assert_eq!(spots[1], Some((54.0, 100.0 - LINE_HEIGHT / 2.0)));
         // Near the right edge, the label goes to the left.
-        let spots = place_labels(&[((290.0, 100.0), 3.0)], &[40.0], area);
+        let spots = place_labels(&[((290.0, 100.0), 3.0)], &[40.0], area, &[]);
         assert_eq!(spots[0], Some((244.0, 100.0 - LINE_HEIGHT / 2.0)));
+    }
+
+    #[test]
+    fn a_label_off_its_row_is_led_to_its_marker() {
+        let marker = ((100.0, 100.0), 3.0);
+        // On the marker's own row: no line.
+        assert_eq!(
+            leader(marker, (106.0, 100.0 - LINE_HEIGHT / 2.0), 40.0),
+            None
+        );
+        // A row up, on the right: from the marker's right edge to the label's left end.
+        assert_eq!(
+            leader(marker, (106.0, 100.0 - 1.5 * LINE_HEIGHT), 40.0),
+            Some([(103.0, 100.0), (106.0, 100.0 - LINE_HEIGHT)])
+        );
+        // Two rows down, on the left: from the left edge to the label's right end.
+        assert_eq!(
+            leader(marker, (54.0, 100.0 + 1.5 * LINE_HEIGHT), 40.0),
+            Some([(97.0, 100.0), (94.0, 100.0 + 2.0 * LINE_HEIGHT)])
+        );
     }
 
     #[test]
