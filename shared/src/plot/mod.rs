@@ -46,6 +46,8 @@ const TITLE_FONT: u32 = 26;
 const AXIS_FONT: u32 = 20;
 const TICK_FONT: u32 = 18;
 const LEGEND_FONT: u32 = 17;
+/// The height of one legend entry at that font, measured from plotters' output.
+const LEGEND_ENTRY_HEIGHT: f64 = 22.4;
 
 /// A white canvas with a titled pair of axes: the layout every figure shares.
 fn axes<'a, 'b>(
@@ -109,10 +111,10 @@ pub fn separation_histogram_svg(
             .iter()
             .map(|r| r.histogram.hi)
             .fold(first.histogram.hi, f64::max);
-        // Headroom above the tallest bar for the legend (two lines per report, one for
-        // 2ε, about 22 px each on a plot about 330 px high), so it covers no bar.
+        // Headroom above the tallest bar for the legend (two entries per report, one for
+        // 2ε, on a plot about 330 px high), so it covers no bar.
         let entries = 2 * reports.len() + usize::from(first.epsilon.is_some());
-        let legend_share = (22 * entries + 24) as f64 / 330.0;
+        let legend_share = (LEGEND_ENTRY_HEIGHT * entries as f64 + 24.0) / 330.0;
         let top = reports
             .iter()
             .flat_map(|r| r.histogram.fractions.iter().copied())

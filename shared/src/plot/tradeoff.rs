@@ -6,7 +6,7 @@
 
 use plotters::prelude::*;
 
-use super::{PALETTE, PlotError, axes, err, legend, mesh};
+use super::{LEGEND_ENTRY_HEIGHT, PALETTE, PlotError, axes, err, legend, mesh};
 
 /// One trained model.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,11 +63,14 @@ type LabelBox = (f64, f64, f64, f64);
 
 /// Where the legend of `groups` will be drawn in `corner` of the plotting `area`, with a
 /// few pixels to spare: plotters draws it after the labels and does not say its size, so
-/// this is measured from its output (about 22.4 px per entry at the legend's font, 7.6 px
-/// per character after a 52 px swatch and padding, 5 px from the corner).
+/// this is measured from its output (7.6 px per character after a 52 px swatch and
+/// padding, 5 px from the corner).
 fn legend_box(groups: &[&str], corner: &SeriesLabelPosition, area: LabelBox) -> LabelBox {
     let widest = groups.iter().map(|g| g.chars().count()).max().unwrap_or(0);
-    let (w, h) = (widest as f64 * 7.6 + 52.0, groups.len() as f64 * 22.4 + 4.0);
+    let (w, h) = (
+        widest as f64 * 7.6 + 52.0,
+        groups.len() as f64 * LEGEND_ENTRY_HEIGHT + 4.0,
+    );
     let (spare, inset) = (4.0, 5.0);
     let left = match corner {
         SeriesLabelPosition::UpperLeft | SeriesLabelPosition::LowerLeft => area.0 + inset,
@@ -235,9 +238,9 @@ pub fn tradeoff_svg(
             area,
             &[legend_box(&groups, &corner, area)],
         );
+        let pixel = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
         for (k, (label, spot)) in labels.iter().zip(spots).enumerate() {
             let Some(spot) = spot else { continue };
-            let pixel = |(x, y): (f64, f64)| (x.round() as i32, y.round() as i32);
             if let Some(line) = leader(markers[k], spot, widths[k]) {
                 root.draw(&PathElement::new(line.map(pixel), RGBColor(140, 140, 140)))
                     .map_err(err)?;
@@ -341,18 +344,20 @@ mod tests {
         assert!(tradeoff_svg(&[], "none", "PGD-10").is_err());
     }
 
+    /// The number in attribute `name` of the SVG element that `element` starts.
+    fn attribute(element: &str, name: &str) -> Option<f64> {
+        let at = element.find(&format!(" {name}=\""))? + name.len() + 3;
+        element[at..].split('"').next()?.parse().ok()
+    }
+
     /// The boxes of the labels drawn in `svg` (text elements of the labels' font size).
     fn label_boxes(svg: &str) -> Vec<LabelBox> {
         svg.split("<text")
             .skip(1)
             .filter(|t| t.contains("(L = "))
             .filter_map(|t| {
-                let number = |name: &str| -> Option<f64> {
-                    let at = t.find(&format!(" {name}=\""))? + name.len() + 3;
-                    t[at..].split('"').next()?.parse().ok()
-                };
                 let text = t.split_once('>')?.1.split_once("</text>")?.0.trim();
-                let (x, y) = (number("x")?, number("y")?);
+                let (x, y) = (attribute(t, "x")?, attribute(t, "y")?);
                 Some((
                     x,
                     y,
@@ -427,10 +432,7 @@ mod tests {
             }
         }
         let svg = tradeoff_svg(&points, "legend", "PGD-10").unwrap();
-        let number = |rect: &str, name: &str| -> f64 {
-            let at = rect.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
-            rect[at..].split('"').next().unwrap().parse().unwrap()
-        };
+        let number = |rect: &str, name: &str| attribute(rect, name).unwrap();
         let rect = svg
             .split("<rect")
             .find(|r| r.contains("fill=\"none\" stroke=\"#000000\""))
